@@ -1,0 +1,118 @@
+"""The one request every generation backend takes, the one result it returns, and the registry.
+
+Frames are always a numpy array of shape (frames, height, width, 3), dtype uint8, RGB.
+Backends register under the `reel_director.backends` entry point (as `llm` plugins do), so a
+third-party package can add one with no change here.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from functools import lru_cache
+from importlib.metadata import entry_points
+from pathlib import Path
+from typing import Any, ClassVar, Protocol, runtime_checkable
+
+import numpy as np
+
+ENTRY_POINT_GROUP = "reel_director.backends"
+
+
+class BackendError(RuntimeError):
+    """Generation failed in a way a person can act on (missing model, bad input, refused by an API)."""
+
+
+@dataclass
+class GenerationRequest:
+    prompt: str
+    negative_prompt: str = ""
+    frames: int = 48
+    fps: int = 24
+    width: int = 1280
+    height: int = 720
+    seed: int = 0
+    mode: str = "t2v"                     # t2v | i2v | v2v
+    reference_image: Path | None = None   # i2v
+    source_video: Path | None = None      # v2v
+    strength: float | None = None         # i2v / v2v: how far to move from the input, 0..1
+    # The structured shot, for backends that can use it (the animatic performs the camera move and
+    # framing; diffusion backends read only the composed prompt). Keys: the Shot fields.
+    shot: dict[str, Any] = field(default_factory=dict)
+    model: str | None = None              # override the backend's default model for this mode
+
+    @property
+    def duration(self) -> float:
+        return self.frames / self.fps
+
+
+@dataclass
+class GenerationResult:
+    frames: np.ndarray                    # (N, H, W, 3) uint8 RGB
+    fps: int
+    backend: str
+    model: str = ""
+    params: dict[str, Any] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)   # e.g. "retimed 49 frames at 8 fps to 96 at 24 fps"
+
+    def __post_init__(self) -> None:
+        f = self.frames
+        if not (isinstance(f, np.ndarray) and f.ndim == 4 and f.shape[-1] == 3 and f.dtype == np.uint8):
+            shape = getattr(f, "shape", None)
+            raise BackendError(f"backend {self.backend} returned frames of shape {shape}; expected (N, H, W, 3) uint8")
+
+
+@runtime_checkable
+class Backend(Protocol):
+    name: ClassVar[str]
+    modes: ClassVar[tuple[str, ...]]
+
+    def generate(self, request: GenerationRequest, progress=None) -> GenerationResult:
+        """Make the frames. `progress(done, total)` may be called as work advances."""
+        ...
+
+    def model_id(self, request: GenerationRequest) -> str:
+        """The model that would serve this request (part of the take's content hash)."""
+        ...
+
+
+@lru_cache(maxsize=1)
+def _registered() -> dict[str, Any]:
+    return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
+
+
+def list_backends() -> list[str]:
+    return sorted(_registered())
+
+
+_instances: dict[str, Backend] = {}
+
+
+def get_backend(name: str) -> Backend:
+    """One instance per backend per process, so a loaded pipeline is reused across shots."""
+    if name in _instances:
+        return _instances[name]
+    eps = _registered()
+    if name not in eps:
+        raise BackendError(
+            f"unknown backend '{name}'; installed backends: {', '.join(sorted(eps)) or 'none'}. "
+            "Backends register under the 'reel_director.backends' entry point (reinstall with `pip install -e .`)."
+        )
+    instance = eps[name].load()()
+    _instances[name] = instance
+    return instance
+
+
+class Timer:
+    """`with Timer(timings, "generate"):` records seconds into a dict."""
+
+    def __init__(self, into: dict[str, float], key: str):
+        self.into, self.key = into, key
+
+    def __enter__(self):
+        self.t0 = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.into[self.key] = self.into.get(self.key, 0.0) + time.perf_counter() - self.t0
