@@ -1,0 +1,93 @@
+"""`director verify FILE`: read back all three disclosures (C2PA manifest, invisible watermark, label)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable
+
+from tools.safety import c2pa_manifest, label, watermark
+from tools.safety._media import decode_frames
+
+
+def verify_video(path: str | Path, *, keys_dir: str | Path | None = None,
+                 resolve_watermark: Callable[[int], dict | tuple[str, str] | None] | None = None,
+                 trust_anchors: str | Path | None = None, label_text: str = label.DEFAULT_TEXT,
+                 watermark_strength: float = watermark.DEFAULT_STRENGTH, max_frames: int = 192) -> dict:
+    """{c2pa: {...}, watermark: {...}, label: {...}, verdict, reasons}.
+
+    `resolve_watermark(payload) -> {project_id, cut_id, ...} | (project_id, cut_id) | None` maps a 32-bit
+    watermark back to what made it (the CLI passes a lookup in the workspace database)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"no video at {path}")
+    m = c2pa_manifest.read_manifest(path, keys_dir=keys_dir, trust_anchors=trust_anchors)
+    c2pa = {"present": m.present, "valid": m.valid, "ai_generated": m.ai_generated, "issuer": m.issuer,
+            "trust": m.trust, "validation_state": m.validation_state, "actions": m.actions,
+            "storyboard": m.storyboard, "problems": m.problems}
+
+    frames = decode_frames(path, max_frames=max_frames)
+    wmd = read_watermarks(frames, watermark_strength, resolve_watermark)
+    wm_present, wm_payload = wmd["present"], wmd["payload"]
+    lab = label.label_reading(frames, text=label_text)
+
+    reasons = []
+    if not m.present:
+        reasons.append("no C2PA manifest (stripped, or not made here)")
+    elif not m.valid:
+        reasons.append("the C2PA manifest is invalid: " + "; ".join(m.problems or ["signature check failed"]))
+    else:
+        reasons.append(f"C2PA manifest valid, signed by {m.issuer} ({m.trust})"
+                       + (", declares AI generation" if m.ai_generated else ", does not declare AI generation"))
+    reasons.append(f"watermark found: payload {wm_payload}" + (f" = project {wmd['project_id']}, cut {wmd['cut_id']}"
+                   if wmd["cut_id"] else "") if wm_present else "no invisible watermark found")
+    reasons.append("disclosure label visible" if lab["present"] else "no disclosure label found")
+    found = sum([m.present and m.valid, wm_present, lab["present"]])
+    if m.present and not m.valid:
+        verdict = "tampered"
+    elif found == 3:
+        verdict = "ai-generated (all three disclosures intact)"
+    elif found or (m.present and m.ai_generated):
+        verdict = "ai-generated (partial disclosures)"
+    else:
+        verdict = "no disclosures found"
+    return {"path": str(path), "c2pa": c2pa, "watermark": wmd, "label": lab, "verdict": verdict, "reasons": reasons}
+
+
+# Frames decoded for verification are spread evenly over the file; this many consecutive ones form a
+# window read on its own. A cut joins takes that each carry their own payload (and cards the cut's),
+# so one vote over the whole film would mix payloads; windows shorter than a shot keep them apart.
+WINDOW = 12
+
+
+def read_watermarks(frames, strength: float, resolve=None) -> dict:
+    """Every payload found in the frames, each read from its own window of consecutive frames and
+    resolved (when `resolve` is given) to the project and cut it belongs to."""
+    if not len(frames):
+        return {"present": False, "payload": None, "payloads": [], "confidence": 0.0, "frames_checked": 0,
+                "project_id": None, "cut_id": None}
+    counts: dict[int, list[float]] = {}
+    starts = range(0, max(1, len(frames) - WINDOW // 2), WINDOW) if len(frames) > WINDOW else [0]
+    for start in starts:
+        reading = watermark.detect_frames(frames[start:start + WINDOW], strength=strength)
+        if reading.present:
+            counts.setdefault(reading.payload, []).append(reading.confidence)
+    if not counts:  # a short or heavily degraded clip: let every frame vote together
+        whole = watermark.detect_frames(frames, strength=strength)
+        if whole.present:
+            counts[whole.payload] = [whole.confidence]
+    found = []
+    for payload, confidences in sorted(counts.items(), key=lambda kv: -len(kv[1])):
+        entry = {"payload": payload, "windows": len(confidences), "confidence": round(max(confidences), 4),
+                 "project_id": None, "cut_id": None}
+        target = resolve(payload) if resolve is not None else None
+        if isinstance(target, tuple):
+            target = {"project_id": target[0], "cut_id": target[1]}
+        if target:
+            entry.update(target)
+        found.append(entry)
+    best = found[0] if found else {}
+    # The film's identity: a payload that resolves to a cut, else the most common one.
+    cut = next((f for f in found if f.get("cut_id")), best)
+    return {"present": bool(found), "payload": cut.get("payload"), "payloads": found,
+            "confidence": best.get("confidence", 0.0), "frames_checked": len(frames),
+            "project_id": cut.get("project_id"), "cut_id": cut.get("cut_id")}
