@@ -1,0 +1,204 @@
+"""From selected takes to the delivered film: cut, disclosure, signature and the files beside it.
+
+The files written into the output folder are a public contract (add, never rename):
+final.mp4, storyboard.yaml, critique.json, manifest.json, contact_sheet.png, final.srt, final.vtt, final.otio.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import shutil
+import tempfile
+import uuid
+from datetime import datetime, timezone
+from importlib import metadata
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from agent.prompts import with_prompts
+from storyboards.artifacts import atomic_write_text
+from storyboards.schema import Cut, Storyboard
+from storyboards.store import Store
+from storyboards.workspace import Workspace
+from storyboards.yamlio import dump_storyboard
+
+PACKAGES = ("reel-director", "numpy", "opencv-python-headless", "imageio-ffmpeg", "c2pa-python", "torch", "diffusers", "transformers")
+OUTPUT_FILES = ("final.mp4", "storyboard.yaml", "critique.json", "manifest.json", "contact_sheet.png", "final.srt", "final.vtt", "final.otio")
+
+
+def package_versions() -> dict[str, str]:
+    versions = {"python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = metadata.version(name)
+        except metadata.PackageNotFoundError:
+            pass
+    return versions
+
+
+def disclosure_marker(payload: int) -> Callable[[np.ndarray], np.ndarray]:
+    """The visible label and the invisible watermark, applied to every frame we deliver."""
+    from tools.safety.label import burn_label
+    from tools.safety.settings import SafetySettings
+    from tools.safety.watermark import embed_frames
+
+    settings = SafetySettings()
+
+    def mark(frames: np.ndarray) -> np.ndarray:
+        labelled = burn_label(frames, text=settings.label_text, position=settings.label_position, scale=settings.label_scale)
+        return embed_frames(labelled, payload)
+
+    return mark
+
+
+def mark_frames(frames: np.ndarray, payload: int) -> np.ndarray:
+    return disclosure_marker(payload)(frames)
+
+
+def finish_film(
+    store: Store,
+    workspace: Workspace,
+    project_id: str,
+    version: int,
+    storyboard: Storyboard,
+    outcomes: dict,
+    out_dir: Path,
+    emit: Callable[[dict], None],
+    safety_warnings: list[str] | None = None,
+    backend: str | None = None,
+) -> dict:
+    """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
+    lands by rename, and final.mp4 only after it is signed."""
+    from tools.critique.consistency import style_consistency
+    from tools.edit.assemble import CutClip, assemble_cut
+    from tools.edit.contact_sheet import contact_sheet
+    from tools.edit.otio_export import write_otio
+    from tools.safety.c2pa_manifest import sign_video
+
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    cut_id = f"c-{uuid.uuid4().hex[:10]}"
+    watermark_id = store.new_watermark_id()
+    width, height = storyboard.size
+
+    clips = []
+    for shot in storyboard.shots:
+        take = outcomes[shot.id].take
+        clips.append(CutClip(path=workspace.resolve(take.file), shot_id=shot.id, duration=shot.duration,
+                             transition=shot.transition, narration=shot.narration, caption=shot.caption))
+
+    def progress(done, total):
+        emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "assemble", "done": done, "total": total, "attempt": 0})
+
+    music = Path(storyboard.music) if storyboard.music else None
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp:
+        tmp = Path(tmp)
+        cut = assemble_cut(
+            clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
+            title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
+            narration=True, music_path=music, progress=progress,
+        )
+        emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "sign", "done": 0, "total": 1, "attempt": 0})
+        takes = [outcomes[s.id].take for s in storyboard.shots]
+        models = sorted({f"{t.backend}:{t.model}" for t in takes})
+        signed = tmp / "signed.mp4"
+        sign_video(
+            tmp / "final.mp4", signed, title=storyboard.title, project_id=project_id, cut_id=cut_id, version=version,
+            models=models, actions=[{"action": "c2pa.edited", "parameters": {"description": "assembled from generated takes"}}],
+            keys_dir=workspace.keys_dir,
+        )
+        # Sidecars first, the film last: a reader who sees final.mp4 sees a complete delivery.
+        for name, src in (("final.srt", cut.srt_path), ("final.vtt", cut.vtt_path)):
+            if src and Path(src).exists():
+                shutil.move(str(src), tmp / f"staged-{name}")
+                (tmp / f"staged-{name}").replace(out_dir / name)
+        write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
+
+        shot_frames = {}
+        sheet_rows = []
+        for shot in storyboard.shots:
+            o = outcomes[shot.id]
+            c = o.take.critique
+            scores = ""
+            if c:
+                scores = f"{c.verdict} score {c.score:.2f}"
+            lines = [f"{shot.camera} · {shot.framing} · {shot.duration:g}s", scores]
+            source = o.frames if o.frames is not None else workspace.resolve(o.take.file)
+            sheet_rows.append((shot.id, source, lines, (c.verdict == "pass") if c else True))
+            if o.frames is not None:
+                shot_frames[shot.id] = o.frames
+        contact_sheet(sheet_rows, out_dir / "contact_sheet.png")
+
+        clips_for_style = []
+        for shot in storyboard.shots:
+            frames = shot_frames.get(shot.id)
+            if frames is None:
+                from tools.edit.video_io import read_video
+                frames, _ = read_video(workspace.resolve(outcomes[shot.id].take.file), max_frames=24)
+            clips_for_style.append(frames[:: max(1, len(frames) // 8)])
+        style = style_consistency(clips_for_style)
+
+        critique_doc = film_critique(storyboard, outcomes, style)
+        atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
+        manifest = {
+            "project_id": project_id,
+            "cut_id": cut_id,
+            "storyboard_version": version,
+            "created_at": datetime.now(timezone.utc).isoformat(),
+            "watermark_id": watermark_id,
+            "disclosure": {"label": True, "watermark": True, "c2pa": True},
+            "size": [width, height],
+            "fps": storyboard.fps,
+            "duration": cut.duration,
+            "edit_path": getattr(cut, "path_used", None),
+            "takes": [
+                {"shot_id": t.shot_id, "take_id": t.id, "prompt": t.prompt, "negative_prompt": t.negative_prompt,
+                 "seed": t.seed, "backend": t.backend, "model": t.model, "key": t.key, "content_hash": t.content_hash,
+                 "params": t.params, "status": t.status.value}
+                for t in takes
+            ],
+            "safety_warnings": list(safety_warnings or []),
+            "edit_warnings": list(cut.warnings),
+            "packages": package_versions(),
+        }
+        atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend)))
+        signed.replace(out_dir / "final.mp4")
+
+    record = Cut(id=cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),
+                 preset=f"{width}x{height}", take_ids=[outcomes[s.id].take.id for s in storyboard.shots], manifest=manifest)
+    store.add_cut(record, watermark_id)
+    event = {
+        "type": "cut_ready", "project_id": project_id, "version": version, "cut_id": cut_id,
+        "url": f"/media/{project_id}/final.mp4", "duration": cut.duration,
+        "files": {name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()},
+        "verdict": critique_doc["verdict"],
+    }
+    emit(event)
+    return {"cut": str(out_dir / "final.mp4"), "cut_id": cut_id, "duration": cut.duration, "verdict": critique_doc["verdict"],
+            "warnings": list(cut.warnings)}
+
+
+def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
+    shots = {}
+    failed = []
+    for shot in storyboard.shots:
+        take = outcomes[shot.id].take
+        c = take.critique
+        entry = {"take_id": take.id, "attempt": take.attempt, "status": take.status.value, "reused": outcomes[shot.id].reused}
+        if c:
+            entry.update(verdict=c.verdict, score=c.score, reasons=c.reasons, not_measured=c.not_measured,
+                         metrics={k: {"value": m.value, "threshold": m.threshold, "passed": m.passed, "reason": m.reason}
+                                  for k, m in c.metrics.items()})
+            if c.verdict != "pass":
+                failed.append(shot.id)
+        shots[shot.id] = entry
+    verdict = "pass" if not failed and style.passed is not False else "fail"
+    reasons = [f"shot '{sid}' kept its best take, which still fails: {'; '.join(shots[sid].get('reasons', []))}" for sid in failed]
+    if style.passed is False:
+        reasons.append(style.reason)
+    return {"verdict": verdict, "reasons": reasons, "failed_shots": failed, "shots": shots,
+            "style_consistency": style.model_dump()}

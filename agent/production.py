@@ -1,0 +1,308 @@
+"""The production loop: generate -> critique -> regenerate -> pick a take, per shot; then the cut.
+
+An unchanged shot (same spec: composed prompt, negative, size, frames, fps, backend, model, inputs)
+reuses its selected take and is never generated again. Every take, good or bad, is recorded with its
+critique; a failed generation never touches earlier takes. Files are written atomically and the
+database is the record of truth.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import shutil
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from agent.prompts import compose_prompt
+from agent.settings import AgentSettings
+from storyboards.artifacts import atomic_path, atomic_write_text
+from storyboards.hashing import file_sha256, request_key, spec_key
+from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
+from storyboards.store import Store
+from storyboards.workspace import Workspace
+from tools.generate import BackendError, GenerationRequest, get_backend
+
+Emit = Callable[[dict], None]
+
+
+def noop(_event: dict) -> None:
+    pass
+
+
+class Cancelled(Exception):
+    """The person asked to stop; finished takes are kept."""
+
+
+@dataclass
+class ShotPlan:
+    """Everything that determines one shot's pixels, before a seed is chosen."""
+
+    shot: Shot
+    request: GenerationRequest
+    backend: str
+    model: str
+    spec_key: str
+    spec_fields: dict[str, Any]
+
+
+@dataclass
+class ShotOutcome:
+    shot_id: str
+    take: Take
+    reused: bool
+    new_takes: int = 0
+    frames: np.ndarray | None = None   # kept in memory for the cut when generated in this run
+
+
+@dataclass
+class ProductionResult:
+    outcomes: dict[str, ShotOutcome] = field(default_factory=dict)
+
+    @property
+    def new_takes(self) -> int:
+        return sum(o.new_takes for o in self.outcomes.values())
+
+    @property
+    def reused_takes(self) -> int:
+        return sum(1 for o in self.outcomes.values() if o.reused)
+
+    @property
+    def regenerated_shots(self) -> list[str]:
+        return [sid for sid, o in self.outcomes.items() if not o.reused]
+
+
+# Words added to a shot when the critic names a cause the prompt can address.
+REPAIRS: dict[str, tuple[str, str]] = {
+    # metric name: (words for the prompt, words for the negative prompt)
+    "frozen": ("continuous visible motion", "static frames, frozen video"),
+    "flicker": ("stable consistent lighting", "flicker, flashing, unstable lighting"),
+    "smoothness": ("smooth steady camera", "camera shake, jitter"),
+    "exposure": ("balanced exposure", "overexposed, underexposed, black frames"),
+    "sharpness": ("sharp focus, crisp detail", "blurry, out of focus"),
+    "noise": ("clean image", "noise, grain burst, artifacts"),
+    "scene_cut": ("one continuous shot", "scene change, jump cut"),
+    "subject_consistency": ("consistent subject", "morphing, changing identity"),
+}
+
+
+def repair_prompt(prompt: str, negative: str, critique: Critique | None) -> tuple[str, str, list[str]]:
+    """Add words that address the critic's failing metrics; return what was added."""
+    if critique is None:
+        return prompt, negative, []
+    added = []
+    for name, metric in critique.metrics.items():
+        if metric.passed is False:
+            key = next((k for k in REPAIRS if name.startswith(k)), None)
+            if key and REPAIRS[key][0] not in prompt:
+                pos, neg = REPAIRS[key]
+                prompt = f"{prompt}, {pos}" if prompt else pos
+                negative = f"{negative}, {neg}" if negative else neg
+                added.append(key)
+    return prompt, negative, added
+
+
+def derive_seed(*parts: Any) -> int:
+    digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
+    return int.from_bytes(digest[:4], "big")
+
+
+class Producer:
+    """Makes and judges takes for the shots of one storyboard version."""
+
+    def __init__(self, store: Store, workspace: Workspace, settings: AgentSettings | None = None):
+        self.store = store
+        self.workspace = workspace
+        self.settings = settings or AgentSettings()
+        self._film_budget_lock = threading.Lock()
+
+    # ------------------------------------------------------------------ planning requests
+    def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
+        backend_name = backend_override or shot.backend or self.settings.default_backend
+        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name)
+        width, height = storyboard.size
+        request = GenerationRequest(
+            prompt=composed.prompt,
+            negative_prompt=composed.negative_prompt,
+            frames=storyboard.frames_for(shot),
+            fps=storyboard.fps,
+            width=width,
+            height=height,
+            seed=0,
+            mode=shot.mode,
+            reference_image=Path(shot.reference) if shot.reference else None,
+            source_video=Path(shot.source) if shot.source else None,
+            strength=shot.strength,
+            shot=shot.model_dump(exclude={"prompt"}),
+        )
+        backend = get_backend(backend_name)
+        model = backend.model_id(request)
+        fields = {
+            "prompt": request.prompt,
+            "negative_prompt": request.negative_prompt,
+            "backend": backend_name,
+            "model": model,
+            "width": width,
+            "height": height,
+            "frames": request.frames,
+            "fps": request.fps,
+            "mode": request.mode,
+            "strength": request.strength,
+            "reference": str(request.reference_image) if request.reference_image else None,
+            "source": str(request.source_video) if request.source_video else None,
+        }
+        if backend_name == "animatic":
+            # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.
+            fields["shot"] = {k: v for k, v in request.shot.items() if k not in ("narration", "caption", "transition", "seed", "reference", "source")}
+        return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields)
+
+    # ------------------------------------------------------------------ one shot
+    def produce_shot(
+        self,
+        project_id: str,
+        storyboard: Storyboard,
+        plan: ShotPlan,
+        emit: Emit,
+        cancel: threading.Event | None,
+        film_budget: list[int],
+        finish_frames: Callable[[np.ndarray, int], np.ndarray],
+        force_new: bool = False,
+    ) -> ShotOutcome:
+        shot = plan.shot
+        if not force_new:
+            existing = self.store.selected_take(project_id, shot.id, spec_key=plan.spec_key)
+            if existing is None:
+                # The same pixels may have been made for another project or an earlier version.
+                for candidate in self.store.find_takes(project_id, spec_key=plan.spec_key):
+                    if candidate.status != TakeStatus.error:
+                        existing = candidate
+                        break
+            if existing is not None and existing.file and self.workspace.resolve(existing.file).exists():
+                if not existing.selected:
+                    self.store.select_take(project_id, existing.id)
+                    existing.selected = True
+                emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "reused", "done": 1, "total": 1, "attempt": 0})
+                return ShotOutcome(shot.id, existing, reused=True)
+
+        attempts_allowed = max(1, self.settings.attempts_per_shot)
+        best: Take | None = None
+        best_frames: np.ndarray | None = None
+        prompt, negative = plan.request.prompt, plan.request.negative_prompt
+        made = 0
+        previous_takes = self.store.takes_for_shot(project_id, shot.id)
+        base_attempt = len(previous_takes)
+        for attempt in range(1, attempts_allowed + 1):
+            if cancel is not None and cancel.is_set():
+                raise Cancelled()
+            if attempt > 1:
+                with self._film_budget_lock:
+                    if film_budget[0] <= 0:
+                        break
+                    film_budget[0] -= 1
+            if shot.seed is not None and attempt == 1 and base_attempt == 0:
+                seed = shot.seed
+            else:
+                seed = derive_seed(project_id, shot.id, plan.spec_key, base_attempt + attempt)
+            request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative})
+            take, frames = self._generate_take(project_id, plan, request, base_attempt + attempt, emit, finish_frames)
+            made += 1
+            if take.status != TakeStatus.error and (best is None or (take.critique and best.critique and take.critique.score > best.critique.score)):
+                best, best_frames = take, frames
+            if take.status == TakeStatus.ok:
+                break
+            # Repair the prompt where the critique says why, then try again with a new seed.
+            prompt, negative, added = repair_prompt(prompt, negative, take.critique)
+            if added:
+                emit({"type": "director_message", "project_id": project_id,
+                      "text": f"Shot {shot.id} take {take.attempt} failed ({'; '.join(take.critique.reasons[:2]) if take.critique else take.error}). Trying again with: {', '.join(added)}."})
+        if best is None:
+            raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
+        self.store.select_take(project_id, best.id)
+        best.selected = True
+        emit({"type": "take_ready", "project_id": project_id, "shot_id": shot.id, "take": take_public(best, project_id),
+              "critique": best.critique.model_dump() if best.critique else None, "selected": True,
+              "thumbnail": f"/media/{project_id}/thumbs/{best.id}.jpg"})
+        return ShotOutcome(shot.id, best, reused=False, new_takes=made, frames=best_frames)
+
+    def _generate_take(self, project_id, plan: ShotPlan, request: GenerationRequest, attempt: int, emit: Emit,
+                       finish_frames) -> tuple[Take, np.ndarray | None]:
+        """Generate, critique, mark and encode one take; record it whatever happens."""
+        from tools.critique import critique_frames
+        from tools.edit.video_io import write_video
+
+        shot = plan.shot
+        key = request_key({**plan.spec_fields, "prompt": request.prompt, "negative_prompt": request.negative_prompt, "seed": request.seed})
+        take = Take(
+            id=f"t-{uuid.uuid4().hex[:10]}", shot_id=shot.id, key=key, spec_key=plan.spec_key,
+            backend=plan.backend, model=plan.model, prompt=request.prompt, negative_prompt=request.negative_prompt,
+            seed=request.seed, width=request.width, height=request.height, frames=request.frames, fps=request.fps,
+            attempt=attempt,
+        )
+        timings: dict[str, float] = {}
+        marked = None
+
+        def progress(done: int, total: int) -> None:
+            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "generate",
+                  "done": done, "total": total, "attempt": attempt})
+
+        try:
+            t0 = time.perf_counter()
+            result = get_backend(plan.backend).generate(request, progress=progress)
+            timings["generate"] = time.perf_counter() - t0
+            frames = result.frames
+            if frames.shape[0] != request.frames or frames.shape[1:3] != (request.height, request.width):
+                raise BackendError(
+                    f"backend {plan.backend} returned {frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}; "
+                    f"the shot needs {request.frames} of {request.width}x{request.height}"
+                )
+            take.params = {**result.params, "notes": result.notes}
+            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "critique", "done": 0, "total": 1, "attempt": attempt})
+            t0 = time.perf_counter()
+            take.critique = critique_frames(frames, request.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
+            timings["critique"] = time.perf_counter() - t0
+            take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
+            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "encode", "done": 0, "total": 1, "attempt": attempt})
+            t0 = time.perf_counter()
+            watermark_id = self.store.new_watermark_id()
+            take.params["watermark_id"] = watermark_id
+            marked = finish_frames(frames, watermark_id)
+            timings["mark"] = time.perf_counter() - t0
+            t0 = time.perf_counter()
+            path = self.workspace.take_path(key)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            write_video(marked, request.fps, path, crf=18, preset="veryfast")
+            rel = self.workspace.relative(path)
+            timings["encode"] = time.perf_counter() - t0
+            take.file = rel
+            take.content_hash = file_sha256(path)
+            self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
+            take.timings = timings
+        except BackendError as err:
+            take.status, take.error, take.timings, marked = TakeStatus.error, str(err), timings, None
+        self.store.add_take(project_id, take.model_copy())
+        return take, marked
+
+    def _write_thumbnail(self, project_id: str, take_id: str, frame: np.ndarray) -> None:
+        import cv2
+
+        h, w = frame.shape[:2]
+        scale = 320 / max(w, h)
+        small = cv2.resize(frame, (max(2, int(w * scale)), max(2, int(h * scale))), interpolation=cv2.INTER_AREA)
+        ok, jpg = cv2.imencode(".jpg", cv2.cvtColor(small, cv2.COLOR_RGB2BGR), [cv2.IMWRITE_JPEG_QUALITY, 85])
+        if ok:
+            path = self.workspace.project_dir(project_id) / "thumbs" / f"{take_id}.jpg"
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with atomic_path(path) as tmp:
+                Path(tmp).write_bytes(jpg.tobytes())
+
+
+def take_public(take: Take, project_id: str) -> dict:
+    data = take.model_dump(mode="json")
+    data.pop("file", None)  # workspace-internal path
+    return data

@@ -1,0 +1,232 @@
+"""The director session: one transport-agnostic API behind the CLI, the websocket and the bots.
+
+Every method is synchronous (front doors run long ones in a thread) and reports what happens as
+protocol events through `emit`. The store is the record of truth, so a session resumes after a
+restart: nothing lives only in this object.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+from typing import Callable
+
+from agent.film import finish_film
+from agent.prompts import with_prompts
+from agent.production import Cancelled, Emit, Producer, noop
+from agent.safety_gate import SafetyRefusal, check_storyboard
+from agent.settings import AgentSettings
+from storyboards.diff import diff_storyboards
+from storyboards.schema import Storyboard
+from storyboards.store import Store
+from storyboards.workspace import Workspace
+
+__all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "noop"]
+
+
+class Director:
+    def __init__(self, store: Store | None = None, workspace: Workspace | None = None, settings: AgentSettings | None = None):
+        self.workspace = workspace or Workspace()
+        self.store = store or Store(workspace=self.workspace)
+        self.settings = settings or AgentSettings()
+        self.producer = Producer(self.store, self.workspace, self.settings)
+        self._project_locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    # ------------------------------------------------------------------ helpers
+    def _lock(self, project_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._project_locks.setdefault(project_id, threading.Lock())
+
+    def _owned(self, owner: str, project_id: str):
+        project = self.store.get_project(project_id)  # KeyError when absent
+        if project.owner != owner:
+            raise KeyError(f"no project '{project_id}'")
+        return project
+
+    def _brain(self):
+        from agent.brains import make_brain
+
+        return make_brain(self.settings)
+
+    def _emit_storyboard(self, emit: Emit, project_id: str, version, changed: list[str] | None = None) -> None:
+        sb = with_prompts(version.storyboard)
+        emit({"type": "storyboard", "project_id": project_id, "version": version.number, "parent": version.parent,
+              "reason": version.reason, "storyboard": sb.model_dump(mode="json", exclude_none=True),
+              "changed_shots": changed or [], "duration": sb.duration, "size": list(sb.size)})
+
+    # ------------------------------------------------------------------ conversation
+    def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
+        project = self.store.create_project(owner, storyboard.title, settings={"aspect_ratio": storyboard.aspect_ratio, "fps": storyboard.fps})
+        if brief:
+            self.store.add_message(project.id, "user", brief)
+        number = self.store.add_version(project.id, storyboard, reason)
+        self._emit_storyboard(emit, project.id, self.store.get_version(project.id, number), [s.id for s in storyboard.shots])
+        return project.id
+
+    def plan(self, brief: str, overrides: dict | None = None):
+        """A storyboard from a brief, without creating a project (for `director plan`)."""
+        return self._brain().plan(brief, overrides or {})
+
+    def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop) -> str:
+        if project_id is None:
+            plan = self.plan(text)
+            if plan.question:
+                emit({"type": "director_message", "project_id": None, "text": plan.question})
+                return ""
+            project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
+            message = self._describe_plan(plan)
+            self.store.add_message(project_id, "director", message)
+            emit({"type": "director_message", "project_id": project_id, "text": message})
+            return project_id
+        self._owned(owner, project_id)
+        has_cut = bool(self.store.list_cuts(project_id))
+        self.feedback(owner, project_id, text, emit=emit, render=has_cut)
+        return project_id
+
+    def _describe_plan(self, plan) -> str:
+        sb = plan.storyboard
+        lines = [f"Here is “{sb.title}”: {len(sb.shots)} shots, {sb.duration:g} s at {sb.aspect_ratio}, {sb.fps} fps."]
+        lines += [f"- {n}" for n in plan.notes]
+        lines.append("Say what to change (\"shot 2 darker\", \"make it vertical\"), or render it.")
+        return "\n".join(lines)
+
+    def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
+                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> dict:
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            self.store.add_message(project_id, "user", text)
+            for sid in shots or []:
+                current.storyboard.shot(sid)  # KeyError naming the valid shots
+            result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id), shots=shots)
+            if result.question:
+                self.store.add_message(project_id, "director", result.question)
+                emit({"type": "director_message", "project_id": project_id, "text": result.question})
+                return {"project_id": project_id, "version": current.number, "question": result.question,
+                        "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+            if result.undo:
+                if current.parent is None:
+                    msg = "There is nothing to undo: this is the first version."
+                    emit({"type": "director_message", "project_id": project_id, "text": msg})
+                    return {"project_id": project_id, "version": current.number, "question": msg,
+                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                parent = self.store.get_version(project_id, current.parent)
+                new_sb, reason = parent.storyboard, f"undo: back to version {parent.number}"
+            else:
+                new_sb, reason = result.storyboard, result.reason
+            if result.select_take:
+                shot_id, index = result.select_take
+                takes = [t for t in reversed(self.store.takes_for_shot(project_id, shot_id)) if t.file]
+                if not (0 <= index < len(takes)):
+                    msg = f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}."
+                    emit({"type": "director_message", "project_id": project_id, "text": msg})
+                    return {"project_id": project_id, "version": current.number, "question": msg,
+                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                self.store.select_take(project_id, takes[index].id)
+            diff = diff_storyboards(current.storyboard, new_sb)
+            number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
+            version = self.store.get_version(project_id, number)
+            changed = sorted(set(diff.shots_to_regenerate) | ({result.select_take[0]} if result.select_take else set()))
+            self._emit_storyboard(emit, project_id, version, changed)
+            message = f"Version {number}: {reason}." + (f" Notes: {' '.join(result.notes)}" if result.notes else "")
+            self.store.add_message(project_id, "director", message)
+            emit({"type": "director_message", "project_id": project_id, "text": message})
+        if not render:
+            return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
+                    "reused_takes": 0, "cut": None}
+        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir)
+        out["changed_shots"] = changed
+        return out
+
+    def _takes_by_shot(self, project_id: str) -> dict[str, int]:
+        version = self.store.get_version(project_id)
+        return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in version.storyboard.shots}
+
+    def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
+        self._owned(owner, project_id)
+        self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
+        emit({"type": "director_message", "project_id": project_id, "text": "Storyboard approved. Rendering when you say so."})
+
+    # ------------------------------------------------------------------ production
+    def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
+               out_dir: Path | None = None, backend: str | None = None) -> dict:
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            return self._render_locked(owner, project_id, emit, cancel, out_dir, backend)
+
+    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend) -> dict:
+        version = self.store.get_version(project_id)
+        storyboard = version.storyboard
+        report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
+        if report.verdict in ("block", "needs_consent"):
+            emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
+            raise SafetyRefusal(report)
+        if report.reasons:
+            emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
+
+        plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
+        # Retries left for the whole film, beyond each shot's first take.
+        film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
+        from tools.farm import farm_map
+        from agent.film import mark_frames
+
+        def one(plan):
+            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_frames)
+
+        outcomes = {o.shot_id: o for o in farm_map(one, plans)}
+        if cancel is not None and cancel.is_set():
+            raise Cancelled()
+        target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
+        film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
+                           safety_warnings=report.reasons, backend=backend)
+        new_takes = sum(o.new_takes for o in outcomes.values())
+        reused = sum(1 for o in outcomes.values() if o.reused)
+        summary = (f"Cut ready: {film['cut']} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
+                   f"Critic: {film['verdict']}.")
+        self.store.add_message(project_id, "director", summary)
+        emit({"type": "director_message", "project_id": project_id, "text": summary})
+        return {"project_id": project_id, "version": version.number, "cut": film["cut"], "cut_id": film["cut_id"],
+                "changed_shots": [sid for sid, o in outcomes.items() if not o.reused], "new_takes": new_takes,
+                "reused_takes": reused, "verdict": film["verdict"], "duration": film["duration"],
+                "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
+
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
+        self._owned(owner, project_id)
+        take = self.store.get_take(take_id)
+        if take is None or take.shot_id != shot_id or not take.file:
+            raise KeyError(f"shot '{shot_id}' has no take '{take_id}'")
+        self.store.select_take(project_id, take_id)
+        emit({"type": "director_message", "project_id": project_id, "text": f"Shot {shot_id} now uses take {take.attempt}."})
+        if not render:
+            return {"project_id": project_id, "changed_shots": [shot_id]}
+        return self.render(owner, project_id, emit=emit)
+
+    # ------------------------------------------------------------------ reading
+    def list_projects(self, owner: str) -> list[dict]:
+        return [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in self.store.list_projects(owner=owner)]
+
+    def project_state(self, owner: str, project_id: str) -> dict:
+        project = self._owned(owner, project_id)
+        versions = self.store.list_versions(project_id)
+        latest = versions[-1]
+        takes = {}
+        for shot in latest.storyboard.shots:
+            takes[shot.id] = [t.model_dump(mode="json", exclude={"file"}) for t in self.store.takes_for_shot(project_id, shot.id)]
+        return {
+            "project": project.model_dump(mode="json") if hasattr(project, "model_dump") else dict(project),
+            "versions": [{"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at)} for v in versions],
+            "storyboard": with_prompts(latest.storyboard).model_dump(mode="json", exclude_none=True),
+            "version": latest.number,
+            "takes": takes,
+            "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
+            "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],
+        }
+
+    def media_path(self, owner: str, project_id: str, filename: str) -> Path:
+        self._owned(owner, project_id)
+        root = self.workspace.project_dir(project_id).resolve()
+        path = (root / filename).resolve()
+        if root not in path.parents or not path.is_file():
+            raise KeyError(f"no file '{filename}' in project '{project_id}'")
+        return path
