@@ -153,6 +153,8 @@ def finish_film(
             "size": [width, height],
             "fps": storyboard.fps,
             "duration": cut.duration,
+            "frames": cut.frames,
+            "timeline": cut.timeline,
             "edit_path": getattr(cut, "path_used", None),
             "takes": [
                 {"shot_id": t.shot_id, "take_id": t.id, "prompt": t.prompt, "negative_prompt": t.negative_prompt,

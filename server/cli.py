@@ -1,0 +1,471 @@
+"""`director`: the command line. The contract (commands, options, --json keys, output file names) is
+public: add, never rename. With --json, stdout carries one JSON object and nothing else; errors go to
+stderr with a non-zero exit.
+
+Heavy libraries (torch, diffusers, transformers, langchain) are imported inside the commands that
+need them, so `director --help` answers at once.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+app = typer.Typer(
+    name="director",
+    help="Reel Director: describe a film, get a storyboard, a rendered and critiqued cut, signed and watermarked.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True)
+consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_args_is_help=True)
+app.add_typer(users_app, name="users")
+app.add_typer(consent_app, name="consent")
+
+err = Console(stderr=True)
+out = Console()
+
+LOCAL_OWNER = "local"
+
+
+class CLIError(Exception):
+    """A problem the person can fix; printed without a traceback."""
+
+
+def owner() -> str:
+    return os.environ.get("DIRECTOR_USER", LOCAL_OWNER)
+
+
+def emit_json(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, indent=2, default=str) + "\n")
+    sys.stdout.flush()
+
+
+def fail(message: str, code: int = 1) -> None:
+    err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _director():
+    from agent.session import Director
+
+    return Director()
+
+
+def storyboard_table(storyboard, title: str | None = None) -> Table:
+    table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
+                  show_lines=False, expand=False)
+    for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
+        table.add_column(col, overflow="fold")
+    for i, s in enumerate(storyboard.shots, 1):
+        table.add_row(str(i), s.id, f"{s.duration:g}", s.mode, s.camera, s.framing,
+                      ", ".join(x for x in (s.subject, s.action) if x), s.transition, s.narration or "")
+    return table
+
+
+class Progress:
+    """Rich progress bars fed by protocol events; silent when --json asks for a clean stdout."""
+
+    def __init__(self, enabled: bool):
+        self.enabled = enabled
+        self.bars = None
+        self.tasks: dict[str, int] = {}
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+
+            self.bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
+                                     TimeElapsedColumn(), console=err, transient=False)
+            self.bars.__enter__()
+        return self
+
+    def __exit__(self, *exc):
+        if self.bars:
+            self.bars.__exit__(*exc)
+
+    def __call__(self, event: dict) -> None:
+        if not self.bars:
+            return
+        kind = event.get("type")
+        if kind == "shot_progress":
+            sid = event.get("shot_id", "?")
+            name = "cut" if sid == "*" else f"shot {sid}"
+            if name not in self.tasks:
+                self.tasks[name] = self.bars.add_task(name, total=1, stage="")
+            total = max(1, int(event.get("total") or 1))
+            attempt = event.get("attempt") or 0
+            stage = event.get("stage", "") + (f" (take {attempt})" if attempt and attempt > 1 else "")
+            done = event.get("done", 0) if event.get("stage") in ("generate", "assemble", "reused") else 0
+            self.bars.update(self.tasks[name], total=total, completed=done, stage=stage)
+        elif kind == "take_ready":
+            name = f"shot {event['shot_id']}"
+            c = event.get("critique") or {}
+            if name in self.tasks:
+                self.bars.update(self.tasks[name], completed=self.bars.tasks[self.tasks[name]].total,
+                                 stage=f"{c.get('verdict', '?')} {c.get('score', 0):.2f}")
+        elif kind in ("director_message", "safety_notice"):
+            text = event.get("text") or "; ".join(event.get("reasons", []))
+            self.bars.console.print(f"[cyan]director:[/] {text}", highlight=False)
+
+
+def _result_paths(result: dict) -> dict:
+    d = Path(result["out_dir"])
+    from agent.film import OUTPUT_FILES
+
+    return {name: str(d / name) for name in OUTPUT_FILES if (d / name).exists()}
+
+
+def _print_result(result: dict, as_json: bool) -> None:
+    if as_json:
+        result = {**result, "files": _result_paths(result)}
+        emit_json(result)
+        return
+    out.print(f"[bold green]Film:[/] {result['cut']}  ({result['duration']:.1f} s, critic: {result['verdict']})")
+    out.print(f"project {result['project_id']} · version {result['version']} · "
+              f"{result['new_takes']} new takes, {result['reused_takes']} reused · changed: {', '.join(result['changed_shots']) or 'none'}")
+    out.print(f"Beside it: {', '.join(Path(p).name for p in _result_paths(result).values())}")
+    for w in result.get("warnings", []):
+        out.print(f"[yellow]note:[/] {w}", highlight=False)
+
+
+def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> dict:
+    from agent.session import SafetyRefusal
+    from tools.generate import BackendError
+
+    try:
+        with Progress(enabled=not as_json) as progress:
+            return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
+    except SafetyRefusal as refusal:
+        fail(f"refused by the safety check ({refusal.report.verdict}):\n  " + "\n  ".join(refusal.report.reasons)
+             + "\nRecord consent with `director consent add NAME ...` or change the storyboard.", code=3)
+    except BackendError as e:
+        fail(str(e))
+
+
+# ---------------------------------------------------------------------------------------- commands
+
+
+@app.command()
+def plan(brief: str = typer.Argument(..., help="What the film is about, in your words."),
+         as_json: bool = typer.Option(False, "--json", help="Print the storyboard as JSON."),
+         aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
+         seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
+         resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9).")):
+    """Write a storyboard from a brief, without rendering."""
+    from agent.prompts import with_prompts
+
+    result = _director().plan(brief, _overrides(aspect, seconds, resolution))
+    if result.question and as_json:
+        emit_json({"question": result.question, "storyboard": None})
+        raise typer.Exit(4)
+    if result.question:
+        fail(f"the brief needs one answer first: {result.question}", code=4)
+    sb = with_prompts(result.storyboard)
+    if as_json:
+        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
+                   "size": list(sb.size)})
+        return
+    out.print(storyboard_table(sb))
+    for note in result.notes:
+        out.print(f"[dim]- {note}[/]", highlight=False)
+
+
+def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Optional[int] = None) -> dict:
+    from storyboards.schema import ASPECT_RATIOS
+
+    o = {}
+    if resolution is not None:
+        if not (64 <= resolution <= 2160) or resolution % 2:
+            fail(f"--resolution {resolution} must be an even number of pixels between 64 and 2160 (the short side)", code=2)
+        o["resolution"] = resolution
+    if aspect:
+        if aspect not in ASPECT_RATIOS:
+            fail(f"--aspect '{aspect}' is not one of: {', '.join(ASPECT_RATIOS)}", code=2)
+        o["aspect_ratio"] = aspect
+    if seconds is not None:
+        if not (1 <= seconds <= 600):
+            fail(f"--seconds {seconds:g} must be between 1 and 600", code=2)
+        o["seconds"] = seconds
+    return o
+
+
+@app.command()
+def make(brief: str = typer.Argument(..., help="What the film is about, in your words."),
+         out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files (default: the project's folder in DIRECTOR_HOME)."),
+         backend: Optional[str] = typer.Option(None, "--backend", help="Generation backend for every shot (default: animatic)."),
+         aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
+         seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
+         resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
+         as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
+    """Plan, render, critique, cut and sign a film from a brief."""
+    director = _director()
+    _check_backend(backend)
+    result = director.plan(brief, _overrides(aspect, seconds, resolution))
+    if result.question:
+        fail(f"the brief needs one answer first: {result.question}", code=4)
+    project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
+    if not as_json:
+        out.print(storyboard_table(result.storyboard))
+    _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
+
+
+def _check_backend(backend: Optional[str]) -> None:
+    if backend:
+        from tools.generate import list_backends
+
+        if backend not in list_backends():
+            fail(f"unknown backend '{backend}'; installed: {', '.join(list_backends())}", code=2)
+
+
+@app.command()
+def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML file (see storyboards/examples/)."),
+           out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
+           backend: Optional[str] = typer.Option(None, "--backend", help="Override every shot's backend."),
+           as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
+    """Render a storyboard file into a film."""
+    from storyboards.schema import StoryboardError
+    from storyboards.yamlio import load_storyboard
+
+    _check_backend(backend)
+    try:
+        storyboard = load_storyboard(storyboard_file)
+    except StoryboardError as e:
+        fail(str(e), code=2)
+    director = _director()
+    project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
+    _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
+
+
+@app.command()
+def feedback(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
+             text: str = typer.Argument(..., help='What to change, e.g. "shot 2 darker", "make it vertical".'),
+             as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
+    """Change a film in plain language; re-renders only what changed."""
+    from agent.session import SafetyRefusal
+    from tools.generate import BackendError
+
+    director = _director()
+    try:
+        with Progress(enabled=not as_json) as progress:
+            result = director.feedback(owner(), project_id, text, emit=progress)
+    except KeyError as e:
+        fail(str(e).strip("'\""), code=2)
+    except SafetyRefusal as refusal:
+        fail("refused by the safety check:\n  " + "\n  ".join(refusal.report.reasons), code=3)
+    except BackendError as e:
+        fail(str(e))
+    if result.get("question"):
+        if as_json:
+            emit_json(result)
+        fail(result["question"], code=4)
+    _print_result(result, as_json)
+
+
+@app.command()
+def chat(project_id: Optional[str] = typer.Argument(None, help="Continue this project (default: a new one).")):
+    """Talk with the director in the terminal (/render, /undo, /versions, /quit)."""
+    from server.chat import run_chat
+
+    run_chat(_director(), owner(), project_id)
+
+
+@users_app.command("add")
+def users_add(name: str = typer.Argument(..., help="The user's name."),
+              as_json: bool = typer.Option(False, "--json", help="Print {name, token} as JSON.")):
+    """Create a user and print their API token (shown once; stored hashed)."""
+    from storyboards.store import Store
+
+    try:
+        user, token = Store().create_user(name)
+    except ValueError as e:
+        fail(str(e), code=2)
+    if as_json:
+        emit_json({"name": name, "token": token})
+    else:
+        out.print(f"user [bold]{name}[/] created. API token (shown once): {token}")
+
+
+@app.command()
+def critique(video: Path = typer.Argument(..., help="A video file to judge."),
+             prompt: Optional[str] = typer.Option(None, "--prompt", help="What the video should show (for CLIP alignment)."),
+             camera: Optional[str] = typer.Option(None, "--camera", help="The intended camera move (e.g. handheld allows shake)."),
+             as_json: bool = typer.Option(False, "--json", help="Print verdict, metrics and reasons as JSON.")):
+    """Judge a video: flicker, smoothness, frozen/black frames, sharpness, CLIP alignment…; writes a critique plot."""
+    from tools.critique import critique_video, write_critique_plot
+
+    if not video.is_file():
+        fail(f"no such video: {video}", code=2)
+    try:
+        result = critique_video(video, prompt=prompt, shot={"camera": camera} if camera else None)
+    except (ValueError, OSError, RuntimeError) as e:
+        fail(f"could not read {video}: {e}", code=2)
+    plot = video.with_name(video.stem + ".critique.png")
+    write_critique_plot(result, plot)
+    data = result.model_dump(mode="json")
+    data["plot"] = str(plot)
+    if as_json:
+        emit_json(data)
+    else:
+        colour = "green" if result.verdict == "pass" else "red"
+        out.print(f"[bold {colour}]{result.verdict}[/] (score {result.score:.2f})")
+        table = Table("metric", "value", "limit", "ok", "reason")
+        for name, m in result.metrics.items():
+            table.add_row(name, "—" if m.value is None else f"{m.value:.3f}", "" if m.threshold is None else f"{m.threshold:g}",
+                          {True: "[green]✓[/]", False: "[red]✗[/]", None: "·"}[m.passed], m.reason)
+        out.print(table)
+        out.print(f"plot: {plot}")
+    raise typer.Exit(0 if result.verdict == "pass" else 1)
+
+
+@app.command()
+def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA manifest, watermark and label."),
+           as_json: bool = typer.Option(False, "--json", help="Print the findings as JSON.")):
+    """Read back a film's C2PA manifest, invisible watermark and disclosure label."""
+    from storyboards.store import Store
+    from storyboards.workspace import Workspace
+    from tools.safety.verify import verify_video
+
+    if not video.is_file():
+        fail(f"no such video: {video}", code=2)
+    workspace = Workspace()
+    store = Store(workspace=workspace)
+    report = verify_video(video, keys_dir=workspace.keys_dir, resolve_watermark=store.resolve_watermark)
+    if as_json:
+        emit_json(report)
+        return
+    c, w, lab = report["c2pa"], report["watermark"], report["label"]
+    out.print(f"C2PA manifest: {'present' if c['present'] else 'absent'}"
+              + (f", {'valid' if c.get('valid') else 'INVALID'}, AI-generated: {c.get('ai_generated')}, issuer: {c.get('issuer')}, {c.get('trust')}" if c["present"] else ""))
+    out.print(f"Watermark: {'present, payload ' + str(w.get('payload')) if w['present'] else 'not found'}"
+              + (f" → project {w.get('project_id')}, cut {w.get('cut_id')}" if w.get("project_id") else ""))
+    out.print(f"Disclosure label: {'present' if lab['present'] else 'not found'}")
+
+
+@app.command()
+def safety(text: str = typer.Argument(..., help="A brief, shot description or feedback to check."),
+           image: Optional[Path] = typer.Option(None, "--image", help="A reference image to check for faces."),
+           as_json: bool = typer.Option(False, "--json", help="Print verdict, reasons and spans as JSON.")):
+    """Check text (and an image) against the likeness and content policy."""
+    from storyboards.store import Store
+    from tools.safety.faces import check_image
+    from tools.safety.policy import check_text
+
+    consents = [c.name for c in Store().active_consents()]
+    report = check_text(text, consents=consents)
+    data = report.to_dict() if hasattr(report, "to_dict") else report.model_dump(mode="json")
+    if image is not None:
+        if not image.is_file():
+            fail(f"no such image: {image}", code=2)
+        img = check_image(image, consents=consents)
+        img_data = img.to_dict() if hasattr(img, "to_dict") else img.model_dump(mode="json")
+        order = ["allow", "warn", "needs_consent", "block"]
+        if order.index(img_data["verdict"]) > order.index(data["verdict"]):
+            data["verdict"] = img_data["verdict"]
+        data["reasons"] = data["reasons"] + img_data["reasons"]
+        data["faces"] = img_data.get("faces", [])
+    if as_json:
+        emit_json(data)
+    else:
+        colour = {"allow": "green", "warn": "yellow", "needs_consent": "magenta", "block": "red"}[data["verdict"]]
+        out.print(f"[bold {colour}]{data['verdict']}[/]")
+        for r in data["reasons"]:
+            out.print(f"- {r}", highlight=False)
+
+
+@consent_app.command("add")
+def consent_add(name: str = typer.Argument(..., help="The person who consented."),
+                reference: Optional[Path] = typer.Option(None, "--reference", help="A reference image of the person."),
+                scope: str = typer.Option("any film by this workspace", "--scope", help="What the consent covers."),
+                expires: Optional[str] = typer.Option(None, "--expires", help="YYYY-MM-DD; none for no expiry."),
+                as_json: bool = typer.Option(False, "--json")):
+    """Record that NAME consented to their likeness being used."""
+    from datetime import date
+
+    from storyboards.store import Store
+
+    until = None
+    if expires:
+        try:
+            until = date.fromisoformat(expires)
+        except ValueError:
+            fail(f"--expires '{expires}' is not a date like 2027-01-31", code=2)
+    if reference is not None and not reference.is_file():
+        fail(f"no such reference image: {reference}", code=2)
+    store = Store()
+    record = store.add_consent(name, str(reference) if reference else None, scope, until)
+    store.audit(owner(), "consent.added", {"name": name, "scope": scope, "expires": expires})
+    if as_json:
+        emit_json({"name": name, "scope": scope, "expires": expires, "id": getattr(record, "id", None)})
+    else:
+        out.print(f"consent recorded for {name} ({scope}{', until ' + expires if expires else ''})")
+
+
+@consent_app.command("list")
+def consent_list(as_json: bool = typer.Option(False, "--json")):
+    """List active consent records."""
+    from storyboards.store import Store
+
+    records = Store().active_consents()
+    rows = [{"name": r.name, "scope": r.scope, "expires": str(r.expires) if r.expires else None} for r in records]
+    if as_json:
+        emit_json({"consents": rows})
+    else:
+        for r in rows:
+            out.print(f"{r['name']}: {r['scope']} (until {r['expires'] or 'revoked'})")
+
+
+@consent_app.command("revoke")
+def consent_revoke(name: str = typer.Argument(..., help="The person whose consent ends now.")):
+    """Revoke consent: future renders of that likeness are refused."""
+    from storyboards.store import Store
+
+    store = Store()
+    if not store.revoke_consent(name):
+        fail(f"no active consent for '{name}'", code=2)
+    store.audit(owner(), "consent.revoked", {"name": name})
+    out.print(f"consent for {name} revoked")
+
+
+@app.command()
+def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")):
+    """Start the web app (chat, storyboard cards, player) and its websocket."""
+    import uvicorn
+
+    from server.app import create_app
+    from storyboards.store import Store
+
+    store = Store()
+    token = store.login_token_for_first_user(LOCAL_OWNER)
+    err.print(f"Reel Director is at http://{host}:{port}/?token={token}")
+    uvicorn.run(create_app(store=store), host=host, port=port, log_level="warning")
+
+
+@app.command()
+def bot(platform: str = typer.Argument(..., help="discord | slack")):
+    """Run the director as a Discord or Slack bot (tokens from the environment)."""
+    if platform not in ("discord", "slack"):
+        fail(f"bot '{platform}' is not one of: discord, slack", code=2)
+    from server.bots import run_bot
+
+    run_bot(platform)
+
+
+def main() -> None:
+    try:
+        app()
+    except CLIError as e:
+        err.print(f"[bold red]error:[/] {e}")
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()
