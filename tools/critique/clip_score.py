@@ -79,12 +79,33 @@ def _dtype_name(settings: CriticSettings) -> str:
     return "bfloat16" if cpu_has_bf16() else "float32"
 
 
+def weights_present(model: str) -> bool:
+    """Whether CLIP weights are on disk, decided without importing torch or transformers (~5 s)."""
+    from pathlib import Path
+
+    local = Path(model).expanduser()
+    if local.is_dir():
+        return (local / "config.json").is_file()
+    if local.suffix or model.startswith((".", "/", "~")):
+        return False
+    from huggingface_hub import try_to_load_from_cache
+
+    found = try_to_load_from_cache(model, "config.json")
+    return isinstance(found, str)
+
+
+_MISSING: set[str] = set()
+
+
 def load_clip(settings: CriticSettings) -> LoadedClip:
     """The CLIP model and tokenizer named by settings, loaded once per process and dtype."""
     key = (settings.clip_model, _dtype_name(settings))
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
+        if settings.clip_model in _MISSING or not weights_present(settings.clip_model):
+            _MISSING.add(settings.clip_model)
+            raise ClipWeightsMissing(f"no CLIP weights at '{settings.clip_model}'")
         import torch
         from transformers import CLIPModel, CLIPTokenizer
 
