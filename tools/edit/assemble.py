@@ -1,0 +1,449 @@
+"""Assemble the cut: selected takes in order, transitions, title and end cards, narration, music, subtitles.
+
+Two paths, chosen automatically (`CutResult.path_used` says which ran):
+
+* ``stream_copy``: every transition is a cut, there are no cards, no burned subtitles, and every take
+  is already H.264/yuv420p at the cut's size, fps and exact frame count. The takes are joined with
+  ffmpeg's concat demuxer and `-c copy` (no pixel touched, ~50x faster); only the soundtrack is encoded.
+* ``reencode``: one ffmpeg process decodes and normalises every take (scale, fps, exact frame
+  count) into a raw yuv420p stream; Python passes untouched frames straight through and builds the
+  frames the editor creates itself (cards, transition frames, a held last frame, frames with burned
+  subtitles); a second ffmpeg process encodes H.264 and muxes the soundtrack. Every frame the
+  editor creates goes through `finish_frames` (the disclosure label and watermark) first; takes
+  arrive already marked.
+
+The output lands atomically: a half-written film never appears at `out_path`.
+"""
+
+from __future__ import annotations
+
+import os
+import queue
+import re
+import subprocess
+import tempfile
+import threading
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from . import cards
+from .narration import mix_soundtrack, place_lines, speak_shots
+from .presets import reframe_or_refuse
+from .subtitles import SubtitleBurner, cues_from_timeline, write_subtitles
+from .timeline import CutClip, Segment, build_timeline, total_frames
+from .video_io import EditError, VideoWriter, _fps_arg, atomic_output, ffmpeg_exe, i420_to_rgb, probe
+
+__all__ = ["CutClip", "CutResult", "assemble_cut", "EditError"]
+
+FinishFrames = Callable[[np.ndarray], np.ndarray]
+Progress = Callable[[int, int], None]
+CHUNK = 12     # frames per batch handed to finish_frames / the encoder
+
+
+@dataclass
+class CutResult:
+    path: Path
+    duration: float                 # seconds
+    frames: int
+    fps: float
+    width: int
+    height: int
+    timeline: list[dict]            # per segment: kind, shot_id, start, end (seconds), frames, ...
+    timeline_clips: list[Segment]   # the same, as objects (write_otio takes these)
+    warnings: list[str] = field(default_factory=list)
+    srt_path: Path | None = None
+    vtt_path: Path | None = None
+    audio: bool = False
+    path_used: str = "reencode"     # "stream_copy" | "reencode"
+
+    @property
+    def shot_starts(self) -> dict[str, float]:
+        return {s.shot_id: s.start_seconds for s in self.timeline_clips if s.kind == "shot"}
+
+
+def _probe_takes(clips: list[CutClip]) -> list[dict]:
+    def one(clip: CutClip) -> dict:
+        if not clip.path.is_file():
+            raise EditError(f"shot '{clip.shot_id}': its take file {clip.path} does not exist; "
+                            f"generate the shot again or select another take")
+        try:
+            return probe(clip.path, count_frames=False)
+        except EditError as err:
+            raise EditError(f"shot '{clip.shot_id}': its take file {clip.path} cannot be read ({err}); "
+                            f"generate the shot again or select another take") from None
+
+    # sequential: an MP4 is probed from its boxes in about a millisecond, less than a thread costs
+    return [one(clip) for clip in clips]
+
+
+def assemble_cut(
+    clips: list[CutClip],
+    out_path: str | os.PathLike,
+    *,
+    width: int,
+    height: int,
+    fps: float,
+    title: str | None = None,
+    credits: str | list[str] | None = None,
+    title_seconds: float = 2.0,
+    end_seconds: float = 2.0,
+    finish_frames: FinishFrames | None = None,
+    narration: bool = True,
+    music_path: str | os.PathLike | None = None,
+    burn_subtitles: bool = False,
+    progress: Progress | None = None,
+    crf: int = 20,
+    x264_preset: str = "veryfast",
+) -> CutResult:
+    """Assemble `clips` into an H.264/AAC MP4 at `out_path`, with `final.srt`/`.vtt` sidecars beside it
+    (same stem as `out_path`).
+
+    The title card shows when `title` is given and `title_seconds` > 0; the end card (credits and the
+    AI disclosure line) whenever `end_seconds` > 0. `finish_frames` gets every frame the editor makes
+    as an (N, H, W, 3) uint8 batch and returns the marked batch.
+    """
+    out_path = Path(out_path)
+    if not clips:
+        raise EditError("a cut needs at least one clip")
+    if width % 2 or height % 2 or width <= 0 or height <= 0:
+        raise EditError(f"the cut's size {width}x{height} must be positive and even (H.264 yuv420p)")
+    warnings: list[str] = []
+    infos = _probe_takes(clips)
+    for clip, info in zip(clips, infos):
+        try:
+            reframe_or_refuse((info["width"], info["height"]), (width, height))
+        except EditError as err:
+            raise EditError(f"shot '{clip.shot_id}' ({clip.path.name}): {err}") from None
+
+    show_title = bool(title) and title_seconds > 0
+    segments = build_timeline(clips, fps, title_seconds=title_seconds if show_title else 0.0, end_seconds=end_seconds)
+
+    out_path.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".assemble-") as tmp:
+        tmp = Path(tmp)
+        lines = speak_shots(segments, warnings) if narration else []
+        place_lines(lines, warnings)
+        film_end = total_frames(segments) / fps
+        voice_end = max((line.end for line in lines), default=0.0)
+        if voice_end > film_end:
+            hold = voice_end - film_end + 0.25
+            where = "the end card is held" if end_seconds > 0 else "the last frame is held"
+            warnings.append(f"narration runs {voice_end - film_end:.1f} s past the end of the film: {where} {hold:.1f} s longer")
+            segments = build_timeline(clips, fps, title_seconds=title_seconds if show_title else 0.0,
+                                      end_seconds=end_seconds, hold_seconds=hold)
+        n_total = total_frames(segments)
+        cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in lines})
+        # scipy (under pyloudnorm) costs ~1-2 s to import once per process; on 2 cores, mixing in a thread
+        # beside the render was measured no faster than mixing first, so keep it simple
+        audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav",
+                               music_path=Path(music_path) if music_path else None, warnings=warnings)
+        if _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
+            _stream_copy(segments, out_path, audio, tmp, n_total)
+            path_used = "stream_copy"
+            if progress:
+                progress(n_total, n_total)
+        else:
+            burner = SubtitleBurner(cues, width, height) if burn_subtitles and cues else None
+            _reencode(segments, infos, out_path, width=width, height=height, fps=fps, audio=audio, title=title,
+                      credits=credits, finish=finish_frames, burner=burner, progress=progress, crf=crf,
+                      x264_preset=x264_preset, warnings=warnings)
+            path_used = "reencode"
+        # sidecars only once the film is there: a failed cut leaves nothing behind
+        srt, vtt = write_subtitles(cues, out_path.with_suffix(".srt"), out_path.with_suffix(".vtt"))
+
+    return CutResult(
+        path=out_path, duration=n_total / fps, frames=n_total, fps=fps, width=width, height=height,
+        timeline=[s.as_dict() for s in segments], timeline_clips=segments, warnings=warnings,
+        srt_path=srt, vtt_path=vtt, audio=audio is not None, path_used=path_used,
+    )
+
+
+# ----------------------------------------------------------------------------- stream copy
+
+
+def _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles) -> bool:
+    if burn_subtitles or any(s.kind != "shot" or s.overlap_out for s in segments):
+        return False
+    for info in infos:
+        if (info["codec"] != "h264" or info["pix_fmt"] != "yuv420p" or (info["width"], info["height"]) != (width, height)
+                or abs(info["fps"] - fps) > 1e-3):
+            return False
+    # one MP4 holds one set of decoder parameters (avcC): takes encoded differently cannot share it
+    if infos[0].get("extradata") is None or any(i.get("extradata") != infos[0]["extradata"] for i in infos):
+        return False
+    shots = [s for s in segments if s.kind == "shot"]
+    return all(info["frames"] == s.frames for info, s in zip(infos, shots))
+
+
+def _stream_copy(segments: list[Segment], out_path: Path, audio: Path | None, tmp: Path, n_total: int) -> None:
+    listing = tmp / "concat.txt"
+    # the concat demuxer's quoting: single quotes, with ' written as '\''
+    listing.write_text("".join("file '" + str(s.path.resolve()).replace("'", "'\\''") + "'\n" for s in segments))
+    with atomic_output(out_path) as part:
+        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
+        if audio is not None:
+            cmd += ["-i", str(audio)]
+        cmd += ["-map", "0:v:0", "-c:v", "copy"]
+        if audio is not None:
+            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
+        cmd += ["-movflags", "+faststart", "-f", "mp4", str(part)]
+        out = subprocess.run(cmd, capture_output=True)
+        if out.returncode != 0:
+            raise EditError(f"ffmpeg could not join the takes: {out.stderr.decode(errors='replace').strip()[-500:]}")
+        got = probe(part)["frames"]
+        if got != n_total:
+            raise EditError(f"the joined film has {got} frames where {n_total} were due")
+
+
+# ----------------------------------------------------------------------------- re-encode
+
+
+class _RawFrames:
+    """Reads the decoder's raw yuv420p stream on a thread, so decoding runs while Python and x264 work."""
+
+    def __init__(self, cmd: list[str], frame_bytes: int, expected: int, shots: list[Segment]):
+        self.frame_bytes = frame_bytes
+        self.shots = shots
+        self._log = tempfile.TemporaryFile()
+        self._proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=self._log, bufsize=0)
+        self._queue: queue.Queue[bytes | None] = queue.Queue(maxsize=8)
+        self._pending: list[bytes] = []      # chunks from the pump not yet handed out
+        self._have = 0
+        self._thread = threading.Thread(target=self._pump, args=(expected,), daemon=True)
+        self._thread.start()
+
+    def _pump(self, expected: int) -> None:
+        remaining = expected * self.frame_bytes
+        step = self.frame_bytes * CHUNK
+        try:
+            while remaining > 0:
+                data = self._proc.stdout.read(min(step, remaining))
+                if not data:
+                    break
+                remaining -= len(data)
+                self._queue.put(data)
+        finally:
+            self._queue.put(None)
+
+    def read(self, n: int, segment: Segment) -> bytes:
+        want = n * self.frame_bytes
+        while self._have < want:
+            data = self._queue.get()
+            if data is None:
+                self._queue.put(None)
+                said = self.error()
+                # the decoder runs ahead of us, so ffmpeg's input index says which take broke, not our position
+                bad = self.shots_named_in(said) or [segment]
+                names = ", ".join(f"shot '{s.shot_id}' ({s.path})" for s in bad)
+                raise EditError(f"{names}: the take could not be decoded to the end ({_first_problem(said)}); "
+                                f"generate the shot again or select another take")
+            self._pending.append(data)
+            self._have += len(data)
+        joined = self._pending[0] if len(self._pending) == 1 else b"".join(self._pending)
+        out, rest = joined[:want], joined[want:]
+        self._pending = [rest] if rest else []
+        self._have = len(rest)
+        return out
+
+    def error(self) -> str:
+        self._proc.wait()
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace").strip() or f"exit code {self._proc.returncode}"
+
+    def shots_named_in(self, said: str) -> list[Segment]:
+        """ffmpeg names inputs by index ("in#1", "vist#1:0", "input 1:0"): turn those back into shots."""
+        found = sorted({int(i) for i in re.findall(r"(?:\bin#|\bvist#|\bist#|\binput )(\d+)", said)
+                        if int(i) < len(self.shots)})
+        return [self.shots[i] for i in found]
+
+    def messages(self) -> str:
+        """What ffmpeg said while decoding (at -loglevel error: only problems, e.g. a truncated take)."""
+        self._log.seek(0)
+        return self._log.read().decode(errors="replace").strip()
+
+    def close(self) -> None:
+        if self._proc.poll() is None:
+            self._proc.kill()
+        self._proc.wait()
+        # the pump may be blocked on a full queue after an error: drain it so the thread can finish
+        while self._thread.is_alive():
+            try:
+                self._queue.get(timeout=0.05)
+            except queue.Empty:
+                pass
+        self._proc.stdout.close()
+        self._log.close()
+
+
+def _first_problem(said: str) -> str:
+    """The most telling line of ffmpeg's complaint: the first that names a problem, without the noise."""
+    lines = [ln for ln in said.splitlines() if ln.strip()]
+    for ln in lines:
+        if re.search(r"partial file|Invalid|corrupt|error", ln, re.I):
+            return re.sub(r"\[[^\]]*@ 0x[0-9a-f]+\] ?", "", ln).strip()[:200]
+    return (lines[-1] if lines else "no message")[:200]
+
+
+def _decoder_cmd(shots: list[Segment], infos: list[dict], width: int, height: int, fps: float) -> list[str]:
+    cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-nostdin"]
+    for s in shots:
+        cmd += ["-i", str(s.path)]
+    parts = []
+    for i, (s, info) in enumerate(zip(shots, infos)):
+        chain = []
+        if (info["width"], info["height"]) != (width, height):
+            chain.append(f"scale={width}:{height}:flags=lanczos")
+        chain.append("setsar=1")
+        if abs(info["fps"] - fps) > 1e-3:
+            chain.append(f"fps={_fps_arg(fps)}")
+        # exactly `frames` frames: a short take holds its last frame, a long one is trimmed
+        chain += [f"tpad=stop_mode=clone:stop={s.frames}", f"trim=end_frame={s.frames}", "setpts=PTS-STARTPTS"]
+        parts.append(f"[{i}:v:0]{','.join(chain)}[v{i}]")
+    joined = "".join(f"[v{i}]" for i in range(len(shots)))
+    parts.append(f"{joined}concat=n={len(shots)}:v=1:a=0,format=yuv420p[out]")
+    return cmd + ["-filter_complex", ";".join(parts), "-map", "[out]", "-f", "rawvideo", "-pix_fmt", "yuv420p", "pipe:1"]
+
+
+def _blend(transition: str, outgoing: np.ndarray, incoming: np.ndarray) -> np.ndarray:
+    """Transition frames from the outgoing shot's tail and the incoming shot's head (same length)."""
+    import cv2
+
+    n, h, w, _ = outgoing.shape
+    out = np.empty_like(outgoing)
+    for k in range(n):
+        p = (k + 1) / (n + 1)                     # the incoming shot's share, 0 < p < 1
+        a, b = outgoing[k], incoming[k]
+        if transition == "crossfade":
+            out[k] = cv2.addWeighted(a, 1 - p, b, p, 0)
+        elif transition == "fade":
+            # dip to black: the outgoing shot fades out over the first half, the incoming fades in over the second
+            out[k] = cv2.convertScaleAbs(a, alpha=1 - 2 * p) if p < 0.5 else cv2.convertScaleAbs(b, alpha=2 * p - 1)
+        elif transition == "wipe":
+            edge = int(p * w)                     # the incoming shot sweeps in from the left
+            out[k, :, :edge], out[k, :, edge:] = b[:, :edge], a[:, edge:]
+        else:
+            raise EditError(f"unknown transition '{transition}'")
+    return out
+
+
+def _finish(frames: np.ndarray, finish: FinishFrames | None) -> np.ndarray:
+    if finish is None:
+        return frames
+    out = np.asarray(finish(frames))
+    if out.shape != frames.shape:
+        raise EditError(f"finish_frames returned shape {out.shape} for frames of shape {frames.shape}")
+    return out.astype(np.uint8, copy=False)
+
+
+def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, width: int, height: int, fps: float,
+              audio: Path | None, title: str | None, credits, finish: FinishFrames | None,
+              burner: SubtitleBurner | None, progress: Progress | None, crf: int, x264_preset: str,
+              warnings: list[str]) -> None:
+    shots = [s for s in segments if s.kind == "shot"]
+    for s, info in zip(shots, infos):
+        # estimated from the header; the decoder pads or trims to the exact count either way
+        if info["frames"] < s.frames - 1:
+            warnings.append(f"shot '{s.shot_id}': the take is {info['duration']:.2f} s, the shot {s.duration_seconds:.2f} s: "
+                            f"its last frame is held")
+    # frames travel as yuv420p: half the bytes of RGB, and a take's pixels are never colour-converted;
+    # only the frames the editor makes or changes are turned into RGB and back
+    frame_bytes = width * height * 3 // 2
+    n_total = total_frames(segments)
+    source = _RawFrames(_decoder_cmd(shots, infos, width, height, fps), frame_bytes, sum(s.frames for s in shots), shots)
+    writer = VideoWriter(out_path, width, height, fps, crf=crf, preset=x264_preset, audio_path=audio,
+                         input_pix_fmt="yuv420p")
+    done = 0
+
+    def emit(frames: np.ndarray | bytes, first: int) -> None:
+        nonlocal done
+        writer.write(frames)
+        n = len(frames) // frame_bytes if isinstance(frames, bytes) else len(frames)
+        done = first + n
+        if progress:
+            progress(done, n_total)
+
+    def as_frames(data: bytes) -> np.ndarray:
+        return i420_to_rgb(data, width, height)
+
+    def cues_in(first: int, n: int) -> list[tuple[int, int]]:
+        if burner is None:
+            return []
+        hits = [(k, burner.cue_at((first + k) / fps)) for k in range(n)]
+        return [(k, c) for k, c in hits if c is not None]
+
+    def burned(frames: np.ndarray, first: int) -> np.ndarray:
+        """Burn subtitles into the frames showing a cue."""
+        hits = cues_in(first, len(frames))
+        if not hits:
+            return frames
+        frames = frames.copy()
+        for k, c in hits:
+            burner.burn(frames[k], c)
+        return frames
+
+    def emit_made(frames: np.ndarray, first: int) -> None:
+        """Frames the editor made: burn subtitles, then the label and watermark, in CHUNK batches."""
+        for k in range(0, len(frames), CHUNK):
+            part = burned(frames[k:k + CHUNK], first + k)
+            emit(_finish(np.ascontiguousarray(part), finish), first + k)
+
+    def emit_card(frame: np.ndarray, seg: Segment) -> None:
+        for k in range(0, seg.frames, CHUNK):
+            n = min(CHUNK, seg.frames - k)
+            emit_made(np.repeat(frame[None], n, axis=0), seg.start + k)
+
+    try:
+        tail: np.ndarray | None = None     # the outgoing shot's frames that overlap the next shot
+        last: np.ndarray | None = None
+        for seg in segments:
+            if seg.kind == "title":
+                emit_card(cards.title_card(width, height, title or ""), seg)
+            elif seg.kind == "end":
+                emit_card(cards.end_card(width, height, credits, title=title), seg)
+            elif seg.kind == "hold":
+                emit_card(last, seg)
+            else:
+                t = seg.start
+                if seg.overlap_in:
+                    head = as_frames(source.read(seg.overlap_in, seg))
+                    emit_made(_blend(previous.transition_out, tail, head), t)
+                    t += seg.overlap_in
+                body = seg.frames - seg.overlap_in - seg.overlap_out
+                k = 0
+                while k < body:
+                    n = min(CHUNK * 2, body - k)
+                    data = source.read(n, seg)
+                    hits = cues_in(t + k, n)
+                    if hits:
+                        # frames with a burned subtitle are the editor's now: mark those again
+                        frames = burned(as_frames(data), t + k)
+                        changed = [j for j, _ in hits]
+                        frames[changed] = _finish(np.ascontiguousarray(frames[changed]), finish)
+                        emit(frames, t + k)
+                    else:
+                        emit(data, t + k)
+                    if k + n == body:
+                        last = as_frames(data[-frame_bytes:])[0]
+                    k += n
+                if seg.overlap_out:
+                    tail = as_frames(source.read(seg.overlap_out, seg))
+                    last = tail[-1].copy()
+                previous = seg
+        if done != n_total:
+            raise EditError(f"internal: wrote {done} frames where the timeline has {n_total}")
+        writer.close()
+        source._proc.wait()
+        said = source.messages()
+        if said:
+            named = [s.shot_id for s in source.shots_named_in(said)]
+            which = f"shot(s) {', '.join(repr(x) for x in named)}" if named else "the takes"
+            warnings.append(f"ffmpeg reported problems decoding {which}; damaged frames may show as held or broken "
+                            f"(generate again if so): {_first_problem(said)}")
+    except BaseException:
+        writer.abort()
+        raise
+    finally:
+        source.close()
