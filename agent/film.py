@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from agent.production import take_samples
 from agent.prompts import with_prompts
 from storyboards.artifacts import atomic_write_text
 from storyboards.schema import Cut, Storyboard
@@ -49,7 +50,7 @@ def disclosure_marker(payload: int) -> Callable[[np.ndarray], np.ndarray]:
 
     def mark(frames: np.ndarray) -> np.ndarray:
         labelled = burn_label(frames, text=settings.label_text, position=settings.label_position, scale=settings.label_scale)
-        return embed_frames(labelled, payload)
+        return embed_frames(labelled, payload, inplace=True)  # labelled is already our own copy
 
     return mark
 
@@ -117,29 +118,14 @@ def finish_film(
                 (tmp / f"staged-{name}").replace(out_dir / name)
         write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
 
-        shot_frames = {}
+        samples = {s.id: take_samples(workspace, outcomes[s.id].take) for s in storyboard.shots}
         sheet_rows = []
         for shot in storyboard.shots:
-            o = outcomes[shot.id]
-            c = o.take.critique
-            scores = ""
-            if c:
-                scores = f"{c.verdict} score {c.score:.2f}"
-            lines = [f"{shot.camera} · {shot.framing} · {shot.duration:g}s", scores]
-            source = o.frames if o.frames is not None else workspace.resolve(o.take.file)
-            sheet_rows.append((shot.id, source, lines, (c.verdict == "pass") if c else True))
-            if o.frames is not None:
-                shot_frames[shot.id] = o.frames
-        contact_sheet(sheet_rows, out_dir / "contact_sheet.png")
-
-        clips_for_style = []
-        for shot in storyboard.shots:
-            frames = shot_frames.get(shot.id)
-            if frames is None:
-                from tools.edit.video_io import read_video
-                frames, _ = read_video(workspace.resolve(outcomes[shot.id].take.file), max_frames=24)
-            clips_for_style.append(frames[:: max(1, len(frames) // 8)])
-        style = style_consistency(clips_for_style)
+            c = outcomes[shot.id].take.critique
+            lines = [f"{shot.camera} · {shot.framing} · {shot.duration:g}s", f"{c.verdict} score {c.score:.2f}" if c else ""]
+            sheet_rows.append((shot.id, samples[shot.id], lines, (c.verdict == "pass") if c else True))
+        contact_sheet(sheet_rows, out_dir / "contact_sheet.png", fps=storyboard.fps)
+        style = style_consistency([samples[s.id].frames for s in storyboard.shots])
 
         critique_doc = film_critique(storyboard, outcomes, style)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))

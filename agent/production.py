@@ -58,7 +58,6 @@ class ShotOutcome:
     take: Take
     reused: bool
     new_takes: int = 0
-    frames: np.ndarray | None = None   # kept in memory for the cut when generated in this run
 
 
 @dataclass
@@ -192,7 +191,6 @@ class Producer:
 
         attempts_allowed = max(1, self.settings.attempts_per_shot)
         best: Take | None = None
-        best_frames: np.ndarray | None = None
         prompt, negative = plan.request.prompt, plan.request.negative_prompt
         made = 0
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
@@ -210,10 +208,10 @@ class Producer:
             else:
                 seed = derive_seed(project_id, shot.id, plan.spec_key, base_attempt + attempt)
             request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative})
-            take, frames = self._generate_take(project_id, plan, request, base_attempt + attempt, emit, finish_frames)
+            take = self._generate_take(project_id, plan, request, base_attempt + attempt, emit, finish_frames)
             made += 1
             if take.status != TakeStatus.error and (best is None or (take.critique and best.critique and take.critique.score > best.critique.score)):
-                best, best_frames = take, frames
+                best = take
             if take.status == TakeStatus.ok:
                 break
             # Repair the prompt where the critique says why, then try again with a new seed.
@@ -228,12 +226,13 @@ class Producer:
         emit({"type": "take_ready", "project_id": project_id, "shot_id": shot.id, "take": take_public(best, project_id),
               "critique": best.critique.model_dump() if best.critique else None, "selected": True,
               "thumbnail": f"/media/{project_id}/thumbs/{best.id}.jpg"})
-        return ShotOutcome(shot.id, best, reused=False, new_takes=made, frames=best_frames)
+        return ShotOutcome(shot.id, best, reused=False, new_takes=made)
 
     def _generate_take(self, project_id, plan: ShotPlan, request: GenerationRequest, attempt: int, emit: Emit,
-                       finish_frames) -> tuple[Take, np.ndarray | None]:
+                       finish_frames) -> Take:
         """Generate, critique, mark and encode one take; record it whatever happens."""
         from tools.critique import critique_frames
+        from tools.edit.contact_sheet import sample_take
         from tools.edit.video_io import write_video
 
         shot = plan.shot
@@ -245,7 +244,6 @@ class Producer:
             attempt=attempt,
         )
         timings: dict[str, float] = {}
-        marked = None
 
         def progress(done: int, total: int) -> None:
             emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "generate",
@@ -278,15 +276,16 @@ class Producer:
             path.parent.mkdir(parents=True, exist_ok=True)
             write_video(marked, request.fps, path, crf=18, preset="veryfast")
             rel = self.workspace.relative(path)
+            sample_take(marked).save(samples_path(self.workspace, key))
             timings["encode"] = time.perf_counter() - t0
             take.file = rel
             take.content_hash = file_sha256(path)
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
         except BackendError as err:
-            take.status, take.error, take.timings, marked = TakeStatus.error, str(err), timings, None
+            take.status, take.error, take.timings = TakeStatus.error, str(err), timings
         self.store.add_take(project_id, take.model_copy())
-        return take, marked
+        return take
 
     def _write_thumbnail(self, project_id: str, take_id: str, frame: np.ndarray) -> None:
         import cv2
@@ -300,6 +299,24 @@ class Producer:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
                 Path(tmp).write_bytes(jpg.tobytes())
+
+
+def samples_path(workspace: Workspace, key: str) -> Path:
+    return workspace.take_path(key, ".samples.npz")
+
+
+def take_samples(workspace: Workspace, take: Take):
+    """The take's saved sample frames; decoded from its file (and saved) when an older take has none."""
+    from tools.edit.contact_sheet import Samples, sample_take
+    from tools.edit.video_io import read_video
+
+    path = samples_path(workspace, take.key)
+    if path.is_file():
+        return Samples.load(path)
+    frames, _ = read_video(workspace.resolve(take.file))
+    samples = sample_take(frames)
+    samples.save(path)
+    return samples
 
 
 def take_public(take: Take, project_id: str) -> dict:

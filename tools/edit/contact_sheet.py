@@ -14,7 +14,38 @@ from PIL import Image, ImageDraw
 from .cards import font
 from .video_io import EditError, atomic_output, ffmpeg_exe, probe
 
-ShotRow = tuple[str, Union[np.ndarray, str, os.PathLike], Sequence[str], bool]
+from dataclasses import dataclass
+
+
+@dataclass
+class Samples:
+    """A few small frames of a take, kept beside it so a contact sheet or a colour check never decodes it again."""
+
+    frames: np.ndarray     # (k, h, THUMB_WIDTH, 3)
+    indices: list[int]     # where in the take they come from
+    total: int             # frames in the take
+
+    def save(self, path: str | os.PathLike) -> Path:
+        from storyboards.artifacts import atomic_path
+
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with atomic_path(path) as tmp, open(tmp, "wb") as fh:
+            np.savez(fh, frames=self.frames, indices=np.asarray(self.indices), total=np.asarray(self.total))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike) -> "Samples":
+        with np.load(path) as data:
+            return cls(data["frames"], [int(i) for i in data["indices"]], int(data["total"]))
+
+
+def sample_take(frames: np.ndarray, k: int = 4, thumb_width: int = None) -> Samples:
+    thumbs, idx, n = _thumbs_from_frames(frames, k, thumb_width or THUMB_WIDTH)
+    return Samples(np.stack(thumbs), idx, n)
+
+
+ShotRow = tuple[str, Union[np.ndarray, Samples, str, os.PathLike], Sequence[str], bool]
 
 THUMB_WIDTH = 240
 LABEL_WIDTH = 300
@@ -63,7 +94,10 @@ def contact_sheet(shots: list[ShotRow], path: str | os.PathLike, *, frames_per_s
         raise EditError("a contact sheet needs at least one shot")
     rows = []
     for shot_id, source, lines, passed in shots:
-        if isinstance(source, np.ndarray):
+        if isinstance(source, Samples):
+            thumbs, idx, n = list(source.frames), source.indices, source.total
+            rate = fps
+        elif isinstance(source, np.ndarray):
             if source.ndim != 4 or len(source) == 0:
                 raise EditError(f"shot '{shot_id}': frames must be (N, H, W, 3) with N > 0, got {source.shape}")
             thumbs, idx, n = _thumbs_from_frames(source, frames_per_shot, thumb_width)
