@@ -61,6 +61,8 @@ class FeedbackResult:
     select_take: tuple[str, int] | None = None     # (shot_id, 0-based index into that shot's takes)
     undo: bool = False
     question: str | None = None
+    regenerate_shots: list[str] = field(default_factory=list)   # generate again with a new seed, though unchanged
+    wants_render: bool | None = None                               # the person asked to render (None: not said)
 
 
 def pixel_key(storyboard: Storyboard, shot: Shot) -> tuple:

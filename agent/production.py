@@ -155,6 +155,9 @@ class Producer:
             "strength": request.strength,
             "reference": str(request.reference_image) if request.reference_image else None,
             "source": str(request.source_video) if request.source_video else None,
+            # The storyboard's seed is the shot's identity ("another take" changes it); the seed of each
+            # retry derives from it, so it lives in the spec while the retry seeds do not.
+            "shot_seed": shot.seed,
         }
         if backend_name == "animatic":
             # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.

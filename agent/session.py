@@ -127,15 +127,18 @@ class Director:
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
             version = self.store.get_version(project_id, number)
-            changed = sorted(set(diff.shots_to_regenerate) | ({result.select_take[0]} if result.select_take else set()))
+            regenerate = [sid for sid in getattr(result, "regenerate_shots", []) or [] if sid in {s.id for s in new_sb.shots}]
+            changed = sorted(set(diff.shots_to_regenerate) | set(regenerate) | ({result.select_take[0]} if result.select_take else set()))
             self._emit_storyboard(emit, project_id, version, changed)
             message = f"Version {number}: {reason}." + (f" Notes: {' '.join(result.notes)}" if result.notes else "")
             self.store.add_message(project_id, "director", message)
             emit({"type": "director_message", "project_id": project_id, "text": message})
+        if getattr(result, "wants_render", None) is not None:
+            render = render or bool(result.wants_render)
         if not render:
             return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
                     "reused_takes": 0, "cut": None}
-        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir)
+        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
         out["changed_shots"] = changed
         return out
 
@@ -150,12 +153,14 @@ class Director:
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
-               out_dir: Path | None = None, backend: str | None = None) -> dict:
+               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
+        """Render the project's latest version. Unchanged shots reuse their takes; shots in
+        `regenerate` get a new take (new seed) even so."""
         self._owned(owner, project_id)
         with self._lock(project_id):
-            return self._render_locked(owner, project_id, emit, cancel, out_dir, backend)
+            return self._render_locked(owner, project_id, emit, cancel, out_dir, backend, set(regenerate or ()))
 
-    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend) -> dict:
+    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
@@ -172,7 +177,8 @@ class Director:
         from agent.film import mark_frames
 
         def one(plan):
-            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_frames)
+            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_frames,
+                                              force_new=plan.shot.id in regenerate)
 
         outcomes = {o.shot_id: o for o in farm_map(one, plans)}
         if cancel is not None and cancel.is_set():

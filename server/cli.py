@@ -468,4 +468,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run through the package module so `python -m server.cli` and the `director` script share one
+    # set of classes (CLIError raised by server.bots must be the one main() catches).
+    from server.cli import main as package_main
+
+    package_main()

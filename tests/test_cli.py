@@ -192,3 +192,19 @@ def test_users_add_prints_a_token_that_is_stored_hashed(tmp_path):
     assert data["token"].encode() not in (tmp_path / "director.db").read_bytes()
     again = run(["users", "add", "ada", "--json"], tmp_path, check=False)
     assert again.returncode == 2 and "ada" in again.stderr
+
+
+def test_another_take_regenerates_that_shot_with_a_new_seed(made):
+    home, out, data = made
+    manifest_path = home / "projects" / data["project_id"] / "manifest.json"
+    run(["feedback", data["project_id"], "make shot 2 brighter", "--json"], home)  # the project folder holds a cut
+    before = {t["shot_id"]: t for t in json.loads(manifest_path.read_text())["takes"]}
+    result = as_json(run(["feedback", data["project_id"], "give me another take of shot 2", "--json"], home))
+    after = {t["shot_id"]: t for t in json.loads(manifest_path.read_text())["takes"]}
+    (changed,) = result["changed_shots"]
+    assert result["new_takes"] >= 1
+    assert after[changed]["take_id"] != before[changed]["take_id"]
+    assert after[changed]["seed"] != before[changed]["seed"]
+    for shot_id in after:
+        if shot_id != changed:
+            assert after[shot_id]["take_id"] == before[shot_id]["take_id"]

@@ -1,0 +1,241 @@
+"""The Slack bot: `/director` slash command, @mentions, and plain replies in a film's thread.
+
+    SLACK_BOT_TOKEN=xoxb-… SLACK_APP_TOKEN=xapp-… director bot slack          # Socket Mode: no public URL needed
+    SLACK_BOT_TOKEN=xoxb-… SLACK_SIGNING_SECRET=… director bot slack          # HTTP on DIRECTOR_BOT_HOST:PORT
+
+In the Slack app's settings: a slash command `/director` (request URL `https://<host>/slack/events`
+in HTTP mode), bot events `app_mention` and `message.channels` (+ `message.groups` for private
+channels), and the scopes `commands`, `chat:write`, `files:write`, `app_mentions:read`,
+`channels:history` (`groups:history`). Every HTTP request is checked against the signing secret by
+slack-bolt's own request verification (a wrong signature or a stale timestamp gets 401).
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import Any
+
+from server.bots.common import MB, BotDispatcher, CommandError, Conversation, slack_user_key
+from server.bots.settings import BotConfigError, BotSettings
+
+log = logging.getLogger("reel_director.bots.slack")
+
+SLACK_API = "https://slack.com/api/"
+# Posting where the bot is not a member fails with these; the person can fix it by inviting the bot.
+NOT_THERE = {"not_in_channel", "channel_not_found", "is_archived"}
+
+
+class SlackConversation(Conversation):
+    platform = "slack"
+
+    def __init__(self, client, team_id: str | None, channel: str, *, thread_ts: str | None = None,
+                 reply_ts: str | None = None, respond=None, max_upload_bytes: int = 100 * MB):
+        self.client = client
+        self.team_id = team_id
+        self.channel = channel
+        self.thread_ts = thread_ts        # a real thread this came from
+        self.reply_ts = reply_ts          # a top-level mention: answer under it
+        self.respond = respond            # slash commands: ephemeral answers through response_url
+        self.max_upload_bytes = max_upload_bytes
+
+    def _key(self, ts: str) -> str:
+        return f"slack:{self.team_id or '-'}:{self.channel}:{ts}"
+
+    @property
+    def thread_key(self) -> str | None:
+        return self._key(self.thread_ts) if self.thread_ts else None
+
+    def _call(self, method: str, **kwargs) -> Any:
+        from slack_sdk.errors import SlackApiError
+
+        try:
+            return getattr(self.client, method)(**kwargs)
+        except SlackApiError as e:
+            error = e.response.get("error", "") if e.response is not None else ""
+            if error in NOT_THERE:
+                raise CommandError(f"I can't post in this channel ({error}). Invite me with `/invite @Reel Director`, "
+                                   "or talk to me in a channel I'm in.") from None
+            raise
+
+    def post(self, text: str, *, live: bool = False) -> str:
+        r = self._call("chat_postMessage", channel=self.channel, text=text, thread_ts=self.thread_ts or self.reply_ts,
+                       unfurl_links=False, unfurl_media=False)
+        return r["ts"]
+
+    def edit(self, handle: str, text: str) -> None:
+        self._call("chat_update", channel=self.channel, ts=handle, text=text)
+
+    def upload(self, path: Path, text: str) -> None:
+        self._call("files_upload_v2", channel=self.channel, file=str(path), filename=path.name, title=path.name,
+                   initial_comment=text, thread_ts=self.thread_ts or self.reply_ts)
+
+    def private(self, text: str) -> None:
+        if self.respond is not None:
+            self.respond(text=text, response_type="ephemeral", replace_original=False)
+        else:
+            self.post(text)
+
+    def open_thread(self, handle: str, title: str) -> str | None:
+        if not self.thread_ts:
+            self.thread_ts = self.reply_ts or handle
+        return self.thread_key
+
+    def adopt_thread(self, key: str) -> bool:
+        prefix = self._key("")
+        if self.thread_ts or self.reply_ts or not key.startswith(prefix):
+            return False
+        self.thread_ts = key[len(prefix):]
+        return True
+
+    def mention(self, user_key: str) -> str:
+        return f"<@{user_key.rsplit(':', 1)[-1]}>"
+
+
+class _Seen:
+    """Slack may deliver an event twice (retries); remember recent ones."""
+
+    def __init__(self, size: int = 2000):
+        self._keys: OrderedDict[str, None] = OrderedDict()
+        self._size = size
+        self._lock = threading.Lock()
+
+    def first_time(self, key: str) -> bool:
+        with self._lock:
+            if key in self._keys:
+                return False
+            self._keys[key] = None
+            if len(self._keys) > self._size:
+                self._keys.popitem(last=False)
+            return True
+
+
+class _DropMessage(logging.Filter):
+    def __init__(self, fragment: str):
+        super().__init__()
+        self.fragment = fragment
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return self.fragment not in record.getMessage()
+
+
+def make_client(settings: BotSettings):
+    from slack_sdk import WebClient
+
+    base = settings.slack_api_url or SLACK_API
+    return WebClient(token=settings.require("slack_bot_token"), base_url=base if base.endswith("/") else base + "/")
+
+
+def build_app(dispatcher: BotDispatcher, settings: BotSettings, client=None, socket_mode: bool = False):
+    """The Bolt app with the /director command, mentions and thread replies wired to `dispatcher`.
+
+    HTTP mode needs SLACK_SIGNING_SECRET: Bolt verifies every request's signature and timestamp with it.
+    """
+    from slack_bolt import App
+    from slack_bolt.error import BoltError
+
+    client = client or make_client(settings)
+    secret = "" if socket_mode else settings.require("slack_signing_secret")
+    try:
+        # Bolt calls auth.test here, so a wrong token fails now rather than on the first command.
+        # Bolt also reads SLACK_BOT_TOKEN itself and warns that our client's token wins: it is the same token.
+        quiet = _DropMessage("`token` will be unused")
+        logging.getLogger("slack_bolt.App").addFilter(quiet)
+        try:
+            app = App(client=client, signing_secret=secret, process_before_response=False)
+        finally:
+            logging.getLogger("slack_bolt.App").removeFilter(quiet)
+    except BoltError as e:
+        raise BotConfigError(f"Slack refused SLACK_BOT_TOKEN ({e}). Copy the Bot User OAuth Token (xoxb-…) from the app's "
+                             "OAuth & Permissions page.") from None
+    max_upload = int(settings.slack_max_upload_mb * MB)
+    seen = _Seen()
+
+    @app.command(settings.command)
+    def on_command(ack, command, client, respond):
+        ack()
+        conv = SlackConversation(client, command.get("team_id"), command["channel_id"], respond=respond,
+                                 max_upload_bytes=max_upload)
+        dispatcher.handle(conv, slack_user_key(command.get("team_id"), command["user_id"]), command.get("text") or "")
+
+    @app.event("app_mention")
+    def on_mention(event, body, client):
+        if event.get("bot_id") or not seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
+            return
+        team = body.get("team_id") or event.get("team")
+        conv = SlackConversation(client, team, event["channel"], thread_ts=event.get("thread_ts"),
+                                 reply_ts=None if event.get("thread_ts") else event.get("ts"), max_upload_bytes=max_upload)
+        dispatcher.handle(conv, slack_user_key(team, event["user"]), event.get("text") or "")
+
+    @app.event("message")
+    def on_message(event, body, client, context):
+        # Only people's replies inside a thread; the film's thread makes them feedback (the dispatcher
+        # ignores threads that belong to no film). Mentions arrive as app_mention too: handled there.
+        if event.get("subtype") or event.get("bot_id") or not event.get("user"):
+            return
+        thread_ts = event.get("thread_ts")
+        if not thread_ts or thread_ts == event.get("ts"):
+            return
+        text = event.get("text") or ""
+        if context.bot_user_id and f"<@{context.bot_user_id}" in text:
+            return
+        if not seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
+            return
+        team = body.get("team_id") or event.get("team")
+        conv = SlackConversation(client, team, event["channel"], thread_ts=thread_ts, max_upload_bytes=max_upload)
+        dispatcher.handle(conv, slack_user_key(team, event["user"]), text, explicit=False)
+
+    return app
+
+
+def create_http_app(bolt_app, settings: BotSettings):
+    """FastAPI app serving the Bolt app at DIRECTOR_BOT_SLACK_PATH, plus /healthz."""
+    from fastapi import FastAPI
+    from slack_bolt.adapter.starlette.handler import to_bolt_request, to_starlette_response
+    from starlette.concurrency import run_in_threadpool
+
+    api = FastAPI(title="Reel Director Slack bot", docs_url=None, redoc_url=None, openapi_url=None)
+
+    async def slack_events(request):
+        body = await request.body()
+        # Bolt's dispatch is blocking (signature check, then the listener until it acks): off the event loop.
+        response = await run_in_threadpool(bolt_app.dispatch, to_bolt_request(request, body))
+        return to_starlette_response(response)
+
+    # A plain Starlette route: the raw body must reach Bolt untouched for its signature check.
+    api.router.add_route(settings.slack_path, slack_events, methods=["POST"])
+
+    @api.get("/healthz")
+    def healthz() -> dict:
+        return {"ok": True}
+
+    return api
+
+
+def run(settings: BotSettings | None = None, director=None) -> None:
+    settings = settings or BotSettings()
+    settings.require("slack_bot_token")
+    socket_mode = settings.slack_app_token is not None and bool(settings.slack_app_token.get_secret_value().strip())
+    if not socket_mode:
+        settings.require("slack_signing_secret")
+    if director is None:
+        from agent.session import Director
+
+        director = Director()
+    dispatcher = BotDispatcher(director, settings)
+    app = build_app(dispatcher, settings, socket_mode=socket_mode)
+    try:
+        if socket_mode:
+            from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+            log.info("Reel Director Slack bot connecting through Socket Mode")
+            SocketModeHandler(app, settings.require("slack_app_token")).start()
+        else:
+            import uvicorn
+
+            log.info("Reel Director Slack bot listening on http://%s:%d%s", settings.host, settings.port, settings.slack_path)
+            uvicorn.run(create_http_app(app, settings), host=settings.host, port=settings.port, log_level="warning")
+    finally:
+        dispatcher.close()

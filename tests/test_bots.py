@@ -1,0 +1,531 @@
+"""The chat bots: the /director command language on a real Director, Slack through a real Bolt HTTP app
+with real request signatures, Discord's command group and start-up.
+
+A real Director, Store and workspace in tmp_path; briefs are planned at 128 px, 8 fps, 4 s, so a render
+takes seconds. Slack's Web API is a local fake on 127.0.0.1 (WebClient base_url) that records every call.
+Discord's gateway is not reachable offline: its app commands are checked for their shape and for the
+text they hand the same dispatcher the tests drive directly; DiscordConversation's API calls are untested.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.parse
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+from agent.session import Director
+from server.bots import BotConfigError, BotSettings, run_bot
+from server.bots.common import (DISCLOSURE, BotDispatcher, CommandError, Conversation, discord_user_key,
+                                parse_command, slack_user_key)
+from storyboards.store import Store
+from storyboards.workspace import Workspace
+
+REPO = Path(__file__).resolve().parents[1]
+BRIEF = "a small fishing boat leaves a misty harbour at dawn, then gulls circle the lighthouse"
+SMALL = dict(resolution=128, seconds=4, fps=8)
+INTERVAL = 0.5
+SECRET = "8f742231b10e8888abcd99yyyzzz85a5"
+
+
+@pytest.fixture
+def director(tmp_path, monkeypatch):
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    workspace = Workspace(tmp_path / "home").ensure()
+    return Director(store=Store(workspace=workspace), workspace=workspace)
+
+
+@pytest.fixture
+def dispatcher(director):
+    d = BotDispatcher(director, BotSettings(**SMALL, progress_interval=INTERVAL))
+    yield d
+    d.close()
+
+
+class Chat(Conversation):
+    """A chat channel that keeps what the bot said (the platform side, as a test stand-in)."""
+
+    platform = "test"
+
+    def __init__(self, thread: str | None = None, max_upload_bytes: int = 100 << 20):
+        self.thread = thread
+        self.max_upload_bytes = max_upload_bytes
+        self.posts: list[str] = []
+        self.edits: list[tuple[float, str]] = []
+        self.uploads: list[tuple[Path, str]] = []
+        self.private_notes: list[str] = []
+        self.live_posted_at: float | None = None
+
+    @property
+    def thread_key(self):
+        return self.thread
+
+    def post(self, text, *, live=False):
+        self.posts.append(text)
+        if live:
+            self.live_posted_at = time.monotonic()
+        return len(self.posts) - 1
+
+    def edit(self, handle, text):
+        self.edits.append((time.monotonic(), text))
+        self.posts[handle] = text
+
+    def upload(self, path, text):
+        assert path.is_file()
+        self.uploads.append((path, text))
+
+    def private(self, text):
+        self.private_notes.append(text)
+
+    def open_thread(self, handle, title):
+        self.thread = self.thread or f"test:thread:{handle}"
+        return self.thread
+
+    def everything(self) -> str:
+        return "\n".join(self.posts + self.private_notes + [t for _, t in self.uploads])
+
+
+# ------------------------------------------------------------------------------------------ parser
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("new a boat at dawn", ("new", None, "a boat at dawn")),
+    ("<@U0BOT> new a boat at dawn", ("new", None, "a boat at dawn")),
+    ("/director render", ("render", None, "")),
+    ("render P-1A2B3C4D", ("render", "p-1a2b3c4d", "")),
+    ("feedback p-1a2b3c4d shot 2 darker", ("feedback", "p-1a2b3c4d", "shot 2 darker")),
+    ("status", ("status", None, "")),
+    ("", ("help", None, "")),
+    ("help", ("help", None, "")),
+])
+def test_parse_commands(text, expected):
+    c = parse_command(text)
+    assert (c.name, c.project, c.text) == expected
+
+
+def test_parse_rejects_what_it_cannot_do_with_a_hint():
+    with pytest.raises(CommandError, match="what the film is about"):
+        parse_command("new")
+    with pytest.raises(CommandError, match="project id like"):
+        parse_command("render my boat film")
+    with pytest.raises(CommandError, match="Say what to change"):
+        parse_command("feedback p-1a2b3c4d")
+    with pytest.raises(CommandError, match="don't know the command “dance”"):
+        parse_command("dance please")
+    # In a film's thread, plain words are feedback on that film.
+    c = parse_command("make shot 2 darker", in_project_thread=True)
+    assert (c.name, c.project, c.text) == ("feedback", None, "make shot 2 darker")
+    c = parse_command("render it in black and white", in_project_thread=True)
+    assert (c.name, c.text) == ("feedback", "render it in black and white")
+
+
+# ------------------------------------------------------------------------------------------ dispatcher
+
+
+def test_new_plans_a_storyboard_for_a_platform_user_created_on_first_use(dispatcher, director):
+    user = slack_user_key("T123", "U456")
+    assert director.store.get_user(user) is None
+    chat = Chat()
+    assert dispatcher.handle(chat, user, f"new {BRIEF}") is None
+    assert director.store.get_user(user) is not None
+
+    [projects] = [director.store.list_projects(owner=user)]
+    assert len(projects) == 1
+    pid = projects[0].id
+    board = chat.posts[0]
+    assert pid in board and "1. `s1`" in board and "2. `s2`" in board
+    assert "4 s" in board and "8 fps" in board
+    # The reply became the film's thread: plain text there is feedback on it.
+    assert dispatcher.threads.project(chat.thread) == pid
+    assert director.store.get_version(pid).storyboard.size[1] == 128
+
+    # A second message from the same person does not create a second user.
+    dispatcher.handle(Chat(), user, "list")
+    assert [u.name for u in director.store.list_users()].count(user) == 1
+
+
+def test_render_posts_rate_limited_progress_then_the_cut_with_the_disclosure(dispatcher, director):
+    owner = discord_user_key(4242)
+    chat = Chat()
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+
+    started = time.monotonic()
+    job = dispatcher.handle(chat, owner, f"render {pid}")
+    assert job is not None and time.monotonic() - started < 2, "render must run in the background"
+    result = job.result(timeout=120)
+
+    assert chat.live_posted_at is not None and chat.edits
+    times = [chat.live_posted_at] + [t for t, _ in chat.edits]
+    gaps = [b - a for a, b in zip(times, times[1:])]
+    assert min(gaps) >= INTERVAL * 0.95, f"edits closer than {INTERVAL} s: {gaps}"
+    assert any("shots ready" in text for _, text in chat.edits[:-1]) or len(chat.edits) == 1
+    assert chat.edits[-1][1].startswith("Rendered “")
+
+    [(path, text)] = chat.uploads
+    assert path == Path(result["cut"]) and path.name == "final.mp4" and path.stat().st_size > 10_000
+    assert "AI-generated" in text and DISCLOSURE in text and pid in text
+
+    # status tells the same person where the film is.
+    dispatcher.handle(chat, owner, f"status {pid}")
+    assert "Last cut: version 1" in chat.private_notes[-1] and str(path) in chat.private_notes[-1]
+
+    # Plain feedback in the film's thread makes version 2 and re-renders only what changed.
+    job = dispatcher.handle(chat, owner, "make shot 2 darker", explicit=False)
+    assert "Version 2" in chat.everything()
+    again = job.result(timeout=120)
+    assert again["version"] == 2 and again["reused_takes"] >= 1 and again["new_takes"] >= 1
+    assert len(chat.uploads) == 2
+
+
+def test_projects_are_visible_to_their_owner_alone(dispatcher, director):
+    ann, bob = slack_user_key("T1", "UANN"), slack_user_key("T1", "UBOB")
+    thread = Chat()
+    dispatcher.handle(thread, ann, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=ann)[0].id
+
+    for text in (f"status {pid}", f"render {pid}", f"feedback {pid} make it vertical"):
+        chat = Chat()
+        assert dispatcher.handle(chat, bob, text) is None
+        assert "no project" in chat.everything() and "Traceback" not in chat.everything()
+    # Bob chatting in Ann's film thread is people talking: no answer, no change.
+    chat = Chat(thread=thread.thread)
+    assert dispatcher.handle(chat, bob, "nice boat!", explicit=False) is None
+    assert chat.everything() == ""
+    # Bob mentioning the bot there gets told whose film it is.
+    dispatcher.handle(chat, bob, "render")
+    assert "belongs to someone else" in chat.everything()
+    assert len(director.store.list_versions(pid)) == 1
+    assert dispatcher.handle(Chat(), bob, "list") is None
+
+
+def test_errors_are_clear_messages_never_tracebacks(dispatcher, director):
+    owner = slack_user_key("T1", "U1")
+    chat = Chat()
+    dispatcher.handle(chat, owner, "render")
+    assert "no films yet" in chat.private_notes[-1]
+    dispatcher.handle(chat, owner, "render p-deadbeef")
+    assert "no project 'p-deadbeef'" in chat.private_notes[-1]
+    dispatcher.handle(chat, owner, "feedback make it darker")
+    assert "Which film?" in chat.private_notes[-1]
+    dispatcher.handle(chat, owner, "new " + "x" * 5000)
+    assert "keep it under" in chat.private_notes[-1]
+
+    # A real person's likeness without consent: the render is refused, in words.
+    dispatcher.handle(chat, owner, "new Tom Hanks walks along a beach at dawn")
+    pid = director.store.list_projects(owner=owner)[0].id
+    assert dispatcher.handle(chat, owner, f"render {pid}").result(timeout=60) is None
+    said = chat.everything()
+    assert "Refused by the safety check" in said and "Tom Hanks" in said and "consent" in said
+    assert "Traceback" not in said
+
+
+def test_a_cut_too_big_for_the_platform_is_given_as_a_path(dispatcher, director):
+    owner = slack_user_key("T1", "U1")
+    chat = Chat(max_upload_bytes=1000)
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+    result = dispatcher.handle(chat, owner, "render").result(timeout=120)
+    assert chat.uploads == []
+    last = chat.posts[-1]
+    assert "upload limit" in last and result["cut"] in last and "AI-generated" in last and pid in last
+
+
+# ------------------------------------------------------------------------------------------ Slack
+
+
+class FakeSlack:
+    """Slack's Web API on loopback: answers like Slack and records every call."""
+
+    def __init__(self):
+        self.calls: list[tuple[str, dict]] = []
+        self.uploaded: dict[str, int] = {}
+        self.lock = threading.Lock()
+        self._ts = 1700000000
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *a):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                path = urllib.parse.urlparse(self.path).path
+                if path.startswith("/upload/"):
+                    fake.uploaded[path.rsplit("/", 1)[1]] = len(body)
+                    return self._send(200, b"OK - %d" % len(body), "text/plain")
+                if "json" in (self.headers.get("Content-Type") or ""):
+                    params = json.loads(body or b"{}")
+                else:
+                    params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+                method = "respond" if path.startswith("/respond/") else path.rsplit("/", 1)[1]
+                with fake.lock:
+                    fake.calls.append((method, params))
+                    fake._ts += 1
+                    ts = f"{fake._ts}.000100"
+                answer = {"ok": True}
+                if method == "auth.test":
+                    answer.update(user_id="UBOT", bot_id="BBOT", team_id="T1", team="Test", user="director", url="http://x/")
+                elif method in ("chat.postMessage", "chat.update"):
+                    answer.update(channel=params.get("channel"), ts=params.get("ts") or ts)
+                elif method == "files.getUploadURLExternal":
+                    answer.update(upload_url=f"http://127.0.0.1:{fake.port}/upload/F{ts[:10]}", file_id=f"F{ts[:10]}")
+                elif method == "files.completeUploadExternal":
+                    answer.update(files=[{"id": f["id"], "title": f.get("title")} for f in json.loads(params["files"])])
+                self._send(200, json.dumps(answer).encode(), "application/json")
+
+            def _send(self, status, data, ctype):
+                self.send_response(status)
+                self.send_header("Content-Type", ctype)
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.port = self.server.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def of(self, method: str) -> list[dict]:
+        with self.lock:
+            return [p for m, p in self.calls if m == method]
+
+    def wait_for(self, predicate, timeout: float = 120.0):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = predicate()
+            if found:
+                return found
+            time.sleep(0.05)
+        raise AssertionError(f"timed out; Slack calls so far: {[m for m, _ in self.calls]}")
+
+    def close(self):
+        self.server.shutdown()
+
+
+class Uvicorn:
+    def __init__(self, app):
+        import uvicorn
+
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        self.server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        self.thread = threading.Thread(target=self.server.run, kwargs={"sockets": [self.sock]}, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 10
+        while not self.server.started and time.monotonic() < deadline:
+            time.sleep(0.02)
+
+    def close(self):
+        self.server.should_exit = True
+        self.thread.join(10)
+
+
+@pytest.fixture
+def slack(director):
+    from slack_sdk import WebClient
+
+    from server.bots.slack import build_app, create_http_app
+
+    fake = FakeSlack()
+    settings = BotSettings(**SMALL, progress_interval=INTERVAL, slack_bot_token="xoxb-test", slack_signing_secret=SECRET)
+    dispatcher = BotDispatcher(director, settings)
+    client = WebClient(token="xoxb-test", base_url=fake.url + "/api/")
+    app = build_app(dispatcher, settings, client=client)
+    server = Uvicorn(create_http_app(app, settings))
+    yield fake, server.port
+    server.close()
+    dispatcher.close()
+    fake.close()
+
+
+def signed_post(port: int, body: str, content_type: str, secret: str = SECRET, age: float = 0):
+    ts = str(int(time.time() - age))
+    signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    conn.request("POST", "/slack/events", body=body.encode(), headers={
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+    response = conn.getresponse()
+    data = response.read()
+    conn.close()
+    return response.status, data
+
+
+def slash(port: int, fake: FakeSlack, text: str, user: str = "U456", **kw):
+    body = urllib.parse.urlencode({
+        "token": "legacy", "team_id": "T1", "team_domain": "test", "channel_id": "C1", "channel_name": "films",
+        "user_id": user, "user_name": "ann", "command": "/director", "text": text, "api_app_id": "A1",
+        "response_url": f"{fake.url}/respond/{user}", "trigger_id": "1.2.3"})
+    return signed_post(port, body, "application/x-www-form-urlencoded", **kw)
+
+
+def test_slack_rejects_bad_signatures_and_stale_timestamps(slack):
+    fake, port = slack
+    before = len(fake.calls)
+    assert slash(port, fake, f"new {BRIEF}", secret="not-the-secret")[0] == 401
+    assert slash(port, fake, f"new {BRIEF}", age=10 * 60)[0] == 401
+    time.sleep(0.3)
+    assert len(fake.calls) == before, "a rejected request must not reach the bot"
+
+    # The same request, signed properly, gets through.
+    status, _ = slash(port, fake, "help")
+    assert status == 200
+    fake.wait_for(lambda: fake.of("respond"))
+    assert "/director new" in fake.of("respond")[0]["text"] and fake.of("respond")[0]["response_type"] == "ephemeral"
+
+
+def test_slack_new_render_and_thread_feedback_through_signed_requests(slack, director):
+    fake, port = slack
+    started = time.monotonic()
+    assert slash(port, fake, f"new {BRIEF}")[0] == 200
+    assert time.monotonic() - started < 3, "Slack wants an answer within 3 s"
+    board = fake.wait_for(lambda: [p for p in fake.of("chat.postMessage") if "1. `s1`" in p["text"]])[0]
+    assert board["channel"] == "C1" and "<@U456>" in board["text"]
+    owner = slack_user_key("T1", "U456")
+    pid = director.store.list_projects(owner=owner)[0].id
+    assert pid in board["text"]
+
+    assert slash(port, fake, f"render {pid}")[0] == 200
+    done = fake.wait_for(lambda: fake.of("files.completeUploadExternal"))[0]
+    assert "AI-generated" in done["initial_comment"] and pid in done["initial_comment"]
+    cut = director.workspace.project_dir(pid) / "final.mp4"
+    assert list(fake.uploaded.values()) == [cut.stat().st_size]
+
+    progress = [p for p in fake.of("chat.postMessage") if p["text"].startswith("Rendering")]
+    assert len(progress) == 1
+    updates = fake.of("chat.update")
+    assert updates and all(u["ts"] == updates[0]["ts"] for u in updates)
+    assert updates[-1]["text"].startswith("Rendered “")
+    # The render was posted into the film's thread (the storyboard message started it).
+    thread_ts = progress[0]["thread_ts"]
+    assert thread_ts and done["thread_ts"] == thread_ts
+
+    # A plain reply in that thread is feedback: a signed Events API callback.
+    event = {"token": "legacy", "team_id": "T1", "api_app_id": "A1", "type": "event_callback", "event_id": "Ev1",
+             "event_time": int(time.time()), "event": {
+                 "type": "message", "user": "U456", "text": "make shot 2 darker", "channel": "C1",
+                 "ts": "1800000000.000200", "thread_ts": thread_ts, "channel_type": "channel"}}
+    assert signed_post(port, json.dumps(event), "application/json")[0] == 200
+    fake.wait_for(lambda: len(fake.of("files.completeUploadExternal")) == 2)
+    said = [p["text"] for p in fake.of("chat.postMessage") if p.get("thread_ts") == thread_ts]
+    assert any(t.startswith("Version 2") for t in said)
+    assert len(director.store.list_versions(pid)) == 2
+
+    # Someone else's reply in the thread is left alone.
+    event["event"].update(user="U999", ts="1800000000.000300", text="lovely")
+    event["event_id"] = "Ev2"
+    n = len(fake.calls)
+    assert signed_post(port, json.dumps(event), "application/json")[0] == 200
+    time.sleep(0.5)
+    assert [m for m, _ in fake.calls[n:]] == []
+
+
+# ------------------------------------------------------------------------------------------ Discord
+
+
+def test_discord_app_commands_feed_the_shared_dispatcher(dispatcher, director):
+    from server.bots.discord_bot import SUBCOMMANDS, build_group, command_text
+
+    group = build_group(dispatcher, dispatcher.settings, client=None)
+    assert group.name == "director"
+    assert {c.name for c in group.commands} == set(SUBCOMMANDS) >= {"new", "render", "feedback", "status"}
+    params = {c.name: {p.name: p.required for p in c.parameters} for c in group.commands}
+    assert params["new"] == {"brief": True}
+    assert params["feedback"] == {"text": True, "project": False}
+    assert params["render"] == params["status"] == {"project": False}
+
+    # What the subcommands hand the dispatcher, run on a real Director.
+    owner = discord_user_key(123456789012345678)
+    chat = Chat()
+    dispatcher.handle(chat, owner, command_text("new", text=BRIEF))
+    pid = director.store.list_projects(owner=owner)[0].id
+    assert director.store.get_project(pid).owner == "discord:123456789012345678"
+    dispatcher.handle(chat, owner, command_text("feedback", pid, "make it vertical"))
+    assert director.store.get_version(pid).storyboard.aspect_ratio == "9:16"
+    dispatcher.handle(chat, owner, command_text("status", None))
+    assert "Latest change" in chat.private_notes[-1] and pid in chat.private_notes[-1]
+
+
+def test_bots_without_tokens_fail_naming_the_variable(monkeypatch, tmp_path):
+    for var in ("DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN", "SLACK_SIGNING_SECRET", "SLACK_APP_TOKEN"):
+        monkeypatch.delenv(var, raising=False)
+    with pytest.raises(BotConfigError, match="DISCORD_BOT_TOKEN is not set"):
+        run_bot("discord")
+    with pytest.raises(BotConfigError, match="SLACK_BOT_TOKEN is not set"):
+        run_bot("slack")
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-x")
+    with pytest.raises(BotConfigError, match="SLACK_SIGNING_SECRET is not set"):
+        run_bot("slack", director=object())
+
+    env = {k: v for k, v in os.environ.items() if k not in ("DISCORD_BOT_TOKEN", "SLACK_BOT_TOKEN")}
+    env["DIRECTOR_HOME"] = str(tmp_path / "home")
+    # As the `director` console script runs it (server.cli:main).
+    proc = subprocess.run([sys.executable, "-c", "from server.cli import main; main()", "bot", "discord"], cwd=REPO, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode != 0
+    assert "DISCORD_BOT_TOKEN" in proc.stderr and "Traceback" not in proc.stderr
+
+
+class _Message:
+    def __init__(self, log, content, file=None):
+        self.log, self.content, self.file = log, content, file
+
+    async def edit(self, content):
+        self.log.append(("edit", content, None))
+        self.content = content
+
+
+class _Channel:
+    """Stands in for a discord.py text channel: the same coroutine methods the bot awaits."""
+
+    id = 555
+
+    def __init__(self):
+        self.log: list[tuple[str, str, object]] = []
+
+    async def send(self, content, file=None):
+        self.log.append(("send", content, file))
+        return _Message(self.log, content, file)
+
+
+def test_discord_conversation_carries_worker_thread_posts_onto_the_event_loop(dispatcher, director):
+    import asyncio
+
+    import discord
+
+    from server.bots.discord_bot import DiscordConversation, build_client
+
+    client = build_client(dispatcher, BotSettings(discord_message_content=True))
+    assert client.intents.message_content and client.tree.get_command("director") is not None
+
+    loop = asyncio.new_event_loop()
+    runner = threading.Thread(target=loop.run_forever, daemon=True)
+    runner.start()
+    try:
+        channel = _Channel()
+        conv = DiscordConversation(loop, channel, None, None, max_upload_bytes=10 << 20)
+        owner = discord_user_key(77)
+        dispatcher.handle(conv, owner, f"<@999> new {BRIEF}")
+        pid = director.store.list_projects(owner=owner)[0].id
+        dispatcher.handle(conv, owner, f"render {pid}").result(timeout=120)
+    finally:
+        loop.call_soon_threadsafe(loop.stop)
+        runner.join(5)
+    kinds = [k for k, _, _ in channel.log]
+    assert kinds[0] == "send" and "1. `s1`" in channel.log[0][1] and "<@77>" in channel.log[0][1]
+    assert "edit" in kinds and kinds[-1] == "send"
+    _, text, file = channel.log[-1]
+    assert isinstance(file, discord.File) and file.filename == "final.mp4"
+    assert "AI-generated" in text and len(text) <= 2000
