@@ -25,7 +25,8 @@ import cv2
 import numpy as np
 
 from storyboards.schema import CAMERA_MOVES, FRAMINGS
-from tools.generate.animatic_camera import Compositor, Particles, Slate, camera_paths, ken_burns_matrices, plan_layers
+from tools.generate.animatic_camera import (Compositor, Particles, Slate, camera_paths, ken_burns_matrices, least_step, min_step,
+                                            perform_action, plan_layers)
 from tools.generate.animatic_scene import Canvas, Painter, _mix, block_shot, read_shot
 from tools.generate.animatic_style import Stylist, cover_resize, find_style, grade_lut
 from tools.generate.base import BackendError, GenerationRequest, GenerationResult, Timer
@@ -99,7 +100,20 @@ def _text_to_video(req: GenerationRequest, progress, timings) -> tuple[np.ndarra
         focus = (W / 2 + math.cos(th) * fx - math.sin(th) * fy, H / 2 + math.sin(th) * fx + math.cos(th) * fy)
         focus = (focus[0], float(np.clip(focus[1], 0.15 * H, 0.85 * H)))
         direction = 1 if (seed >> 3) % 2 == 0 else -1
-        paths = camera_paths(look.camera, N, float(req.fps), W, H, focus, np.random.default_rng([seed, 2]), direction)
+        step = min_step(W, H)
+        # Blend the ease with constant speed until the slowest frame of the move still moves: shots
+        # are cut into a move already under way, and a held first or last second reads as a freeze.
+        for linear in (0.3, 0.45, 0.6, 0.8, 1.0):
+            paths = camera_paths(look.camera, N, float(req.fps), W, H, focus, np.random.default_rng([seed, 2]), direction,
+                                 linear=linear, min_step=step, overhead=block.overhead)
+            camera_moves_enough = look.camera in ("handheld", "tracking") or (look.camera != "static" and least_step(paths, W, H) >= step)
+            if camera_moves_enough:
+                break
+        # where the camera alone does not change every frame (a still camera, a slow drift) the subject's action must
+        performance = perform_action(look.action, look.subject_kind, N, float(req.fps), W, H, block, np.random.default_rng([seed, 4]),
+                                     0.0 if camera_moves_enough else step)
+        if performance is not None:
+            paths["near"] = performance.apply(paths["near"], focus, W, H)
         planned = plan_layers(paths, W, H)
         behind = painter.c["sky_horizon"]
         for L in planned:
@@ -111,7 +125,7 @@ def _text_to_video(req: GenerationRequest, progress, timings) -> tuple[np.ndarra
                     painter.paint_mid(L.canvas)
                 else:
                     painter.paint_subject(L.canvas)
-        comp = Compositor(planned, W, H)
+        comp = Compositor(planned, W, H, step)
         weather = look.palette.weather
         particles = None
         if weather:
@@ -133,6 +147,7 @@ def _text_to_video(req: GenerationRequest, progress, timings) -> tuple[np.ndarra
         "camera": look.camera, "framing": look.framing, "palette": look.palette_name, "setting": look.env,
         "subject_kind": look.subject_kind, "seed": seed, "roll_degrees": round(block.roll, 2), "weather": weather,
         "layers": [list(L.names) for L in planned], "modifiers": look.modifiers,
+        "action_motion": performance.kind if performance is not None else None,
     }
     return out, params, []
 
