@@ -383,3 +383,16 @@ def test_v2v_without_or_with_an_unreadable_clip_says_which(backend, tmp_path):
     bad.write_bytes(b"\x00" * 1000)
     with pytest.raises(BackendError, match="broken.mp4"):
         v2v(backend, bad)
+
+
+def test_a_storm_in_the_atmosphere_darkens_a_sunset_shot():
+    from tools.generate import GenerationRequest
+    from tools.generate.animatic import AnimaticBackend
+
+    def mean_brightness(atmosphere):
+        shot = {"id": "s1", "subject": "a lighthouse keeper", "action": "watches the sea", "setting": "at dusk",
+                "atmosphere": atmosphere, "lighting": "warm low sunset light", "camera": "static", "framing": "wide"}
+        req = GenerationRequest(prompt="a lighthouse keeper at dusk", frames=4, fps=24, width=256, height=144, seed=1, shot=shot)
+        return AnimaticBackend().generate(req).frames.mean()
+
+    assert mean_brightness("stormy") < mean_brightness("calm") * 0.8

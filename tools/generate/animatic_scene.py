@@ -111,6 +111,8 @@ PALETTE_KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
     ("day", ("noon", "midday", "sunny", "bright day", "daylight", "daytime", "harsh sun", "clear sky", "blue sky", "morning", "afternoon")),
 ]
 
+WEATHER_PALETTES = ("storm", "fog", "snow")
+
 # When no light words are given the setting decides.
 ENV_DEFAULT_PALETTE = {
     "underwater": "underwater", "interior": "interior_warm", "studio": "studio_white", "desert": "desert",
@@ -300,7 +302,10 @@ def read_shot(shot: dict[str, Any], prompt: str, allowed_cameras, allowed_framin
     subject = get("subject") or _first_chunk(prompt) or "subject"
     kind = subject_kind(subject, prompt)
     env = find_in_fields([get("setting"), get("atmosphere"), get("action"), get("subject"), prompt], ENV_KEYWORDS) or "open"
-    pal_name = find_in_fields([get("lighting"), get("atmosphere"), get("setting"), get("style"), get("technical"), prompt], PALETTE_KEYWORDS)
+    # Weather dominates the time of day: a storm at dusk reads as a storm, so the atmosphere's
+    # weather words win over light words the planner derived from "dusk" or "sunset".
+    weather = find_in_fields([get("atmosphere")], [kw for kw in PALETTE_KEYWORDS if kw[0] in WEATHER_PALETTES])
+    pal_name = weather or find_in_fields([get("lighting"), get("atmosphere"), get("setting"), get("style"), get("technical"), prompt], PALETTE_KEYWORDS)
     if pal_name is None:
         pal_name = ENV_DEFAULT_PALETTE.get(env, "day")
     palette = PALETTES[pal_name]
