@@ -27,6 +27,9 @@ def solid(colour, seconds=2.0, w=W, h=H) -> np.ndarray:
     return frames
 
 
+# Solid red, blue and green takes are as far apart as colours get: tests about untouched take pixels
+# (exact colours, stream copy, which frames are marked) cut them with grade=0, the colour grade's own
+# tests use textured takes under casts (below).
 @pytest.fixture(scope="module")
 def takes(tmp_path_factory) -> dict[str, Path]:
     d = tmp_path_factory.mktemp("takes")
@@ -79,7 +82,7 @@ def test_durations_match_the_timeline_to_the_frame(takes, tmp_path):
     clips = [CutClip(takes["red"], "one", 2.0, "crossfade"), CutClip(takes["short_grey"], "two", 1.0, "cut"),
              CutClip(takes["blue"], "three", 2.0, "cut")]
     cut = assemble_cut(clips, tmp_path / "final.mp4", width=W, height=H, fps=FPS, title="T", title_seconds=1.0,
-                       end_seconds=1.0, narration=False)
+                       end_seconds=1.0, narration=False, grade=0)
     # title 24 + 48 + 24 + 48 + end 24, minus the crossfade: min(0.5 s, 1 s / 4) = 6 frames
     assert cut.frames == 24 + 48 + 24 + 48 + 24 - 6
     assert count_video_frames(cut.path) == cut.frames
@@ -94,7 +97,7 @@ def test_durations_match_the_timeline_to_the_frame(takes, tmp_path):
 @pytest.mark.parametrize("transition", ["crossfade", "fade", "wipe"])
 def test_transitions_overlap_the_shots(takes, tmp_path, transition):
     clips = [CutClip(takes["red"], "a", 2.0, transition), CutClip(takes["blue"], "b", 2.0)]
-    cut = assemble_cut(clips, tmp_path / "t.mp4", width=W, height=H, fps=FPS, end_seconds=0, narration=False)
+    cut = assemble_cut(clips, tmp_path / "t.mp4", width=W, height=H, fps=FPS, end_seconds=0, narration=False, grade=0)
     assert cut.frames == 48 + 48 - 12 == count_video_frames(cut.path)
     assert cut.path_used == "reencode"
     frames, _ = read_video(cut.path)
@@ -152,20 +155,21 @@ def test_missing_take_names_the_shot_and_file_and_leaves_nothing(takes, tmp_path
 def test_stream_copy_when_nothing_needs_reencoding(takes, tmp_path):
     clips = [CutClip(takes["red"], "a", 2.0), CutClip(takes["blue"], "b", 2.0), CutClip(takes["green"], "c", 2.0)]
     cut = assemble_cut(clips, tmp_path / "copy.mp4", width=W, height=H, fps=FPS, title=None, end_seconds=0,
-                       narration=False)
+                       narration=False, grade=0)
     assert cut.path_used == "stream_copy"
     assert cut.frames == 144 == count_video_frames(cut.path)
     frames, _ = read_video(cut.path)
     assert near(frames[47], RED) and near(frames[48], BLUE) and near(frames[143], GREEN)
     # any card or transition needs pixels made, so the same takes re-encode
-    again = assemble_cut(clips, tmp_path / "cards.mp4", width=W, height=H, fps=FPS, title="Title", narration=False)
+    again = assemble_cut(clips, tmp_path / "cards.mp4", width=W, height=H, fps=FPS, title="Title", narration=False,
+                         grade=0)
     assert again.path_used == "reencode" and count_video_frames(again.path) == again.frames == 144 + 96
 
 
 def test_finish_frames_marks_every_frame_the_editor_makes(takes, tmp_path):
     clips = [CutClip(takes["red"], "a", 2.0, "crossfade"), CutClip(takes["blue"], "b", 2.0)]
     cut = assemble_cut(clips, tmp_path / "m.mp4", width=W, height=H, fps=FPS, title="Marked", title_seconds=1.0,
-                       end_seconds=1.0, finish_frames=paint_marker, narration=False)
+                       end_seconds=1.0, finish_frames=paint_marker, narration=False, grade=0)
     frames, _ = read_video(cut.path)
     assert len(frames) == 24 + 48 + 48 - 12 + 24
     title, transition, end = range(0, 24), range(24 + 36, 24 + 48), range(len(frames) - 24, len(frames))
@@ -322,7 +326,7 @@ def test_overlong_lines_never_talk_over_each_other(takes, tmp_path):
 def test_stream_copy_keeps_narration_and_reports_progress(takes, tmp_path):
     seen = []
     clips = [CutClip(takes["red"], "a", 2.0, narration="Hello there."), CutClip(takes["blue"], "b", 2.0)]
-    cut = assemble_cut(clips, tmp_path / "c.mp4", width=W, height=H, fps=FPS, end_seconds=0,
+    cut = assemble_cut(clips, tmp_path / "c.mp4", width=W, height=H, fps=FPS, end_seconds=0, grade=0,
                        progress=lambda done, total: seen.append((done, total)))
     assert cut.path_used == "stream_copy" and count_video_frames(cut.path) == 96
     assert probe(cut.path)["has_audio"] == cut.audio == (espeak_path() is not None)
@@ -363,3 +367,110 @@ def test_takes_in_other_containers_are_probed_through_ffmpeg(takes, tmp_path):
     cut = assemble_cut([CutClip(takes["red"], "a", 2.0), CutClip(mkv, "b", 2.0)], tmp_path / "mixed.mp4",
                        width=W, height=H, fps=FPS, end_seconds=0, narration=False)
     assert cut.path_used == "reencode" and count_video_frames(cut.path) == 96
+
+
+# ----------------------------------------------------------------------------- colour grade
+
+
+def textured(tint: str, seconds: float = 2.0, seed: int = 0) -> np.ndarray:
+    """A moving textured scene (gradient, stripes, grain) under a colour cast, like takes from a model that drifts."""
+    n = round(seconds * FPS)
+    rng = np.random.default_rng(seed)
+    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
+    grain = rng.normal(0, 6, (4, H, W)).astype(np.float32)
+    cast = {"neutral": ((1, 0), (1, 0), (1, 0)), "warm": ((1.12, 18), (1.0, 4), (0.78, -8)),
+            "cool": ((0.8, -6), (1.0, 4), (1.12, 20)), "dark": ((0.55, 0), (0.55, 0), (0.6, 0))}[tint]
+    frames = np.empty((n, H, W, 3), np.uint8)
+    for i in range(n):
+        base = 50 + 120 * ((x + 3 * i) % W) / W + 25 * np.sin(y / 7 + i / 5) + grain[i % 4]
+        frames[i] = np.clip(np.stack([g * base + o for g, o in cast], -1), 0, 255)
+    return frames
+
+
+@pytest.fixture(scope="module")
+def tinted(tmp_path_factory) -> dict[str, Path]:
+    d = tmp_path_factory.mktemp("tinted")
+    out = {tint: write_video(textured(tint), FPS, d / f"{tint}.mp4") for tint in ("warm", "cool", "dark", "neutral")}
+    for seed in (1, 2):
+        out[f"neutral{seed}"] = write_video(textured("neutral", seed=seed), FPS, d / f"neutral{seed}.mp4")
+    return out
+
+
+def shots_of(cut) -> dict[str, np.ndarray]:
+    """The cut read back and split by its timeline: each shot's frames, transitions left out."""
+    frames, _ = read_video(cut.path)
+    return {d["shot_id"]: frames[d["start_frame"] + d["overlap_in"]: d["start_frame"] + d["frames"] - d["overlap_out"]]
+            for d in cut.timeline if d["kind"] == "shot"}
+
+
+def test_grade_pulls_warm_cool_and_dark_shots_toward_one_look(tinted, tmp_path):
+    from tools.critique.consistency import style_consistency
+
+    clips = [CutClip(tinted[t], t, 2.0) for t in ("warm", "cool", "dark")]
+    plain = assemble_cut(clips, tmp_path / "plain.mp4", width=W, height=H, fps=FPS, end_seconds=0, narration=False,
+                         grade=0)
+    graded = assemble_cut(clips, tmp_path / "graded.mp4", width=W, height=H, fps=FPS, end_seconds=0, narration=False)
+    assert plain.graded_shots == {} and plain.path_used == "stream_copy"
+    assert set(graded.graded_shots) == {"warm", "cool", "dark"} and graded.path_used == "reencode"
+    assert [d["grade"] is not None for d in graded.timeline] == [True, True, True]
+    before = style_consistency(shots_of(plain))
+    after = style_consistency(shots_of(graded))
+    print(f"style consistency (largest Delta E from the film's mean): {before.value} ungraded, {after.value} graded")
+    assert after.value < 0.7 * before.value
+    # light, not a repaint: the dark shot is still the darkest, the warm one still warmer than the cool one
+    looks = {k: mean_colour(v.reshape(-1, 3)) for k, v in shots_of(graded).items()}
+    assert looks["dark"].sum() < looks["warm"].sum() and looks["dark"].sum() < looks["cool"].sum()
+    assert looks["warm"][0] - looks["warm"][2] > looks["cool"][0] - looks["cool"][2]
+    assert graded.frames == plain.frames == 144 == count_video_frames(graded.path)
+
+
+def test_consistent_takes_are_not_graded_and_still_stream_copy(tinted, tmp_path):
+    clips = [CutClip(tinted[t], t, 2.0) for t in ("neutral", "neutral1", "neutral2")]
+    cut = assemble_cut(clips, tmp_path / "same.mp4", width=W, height=H, fps=FPS, end_seconds=0, narration=False)
+    assert cut.graded_shots == {} and cut.path_used == "stream_copy"
+    assert [d["grade"] for d in cut.timeline] == [None, None, None]
+    assert count_video_frames(cut.path) == cut.frames == 144
+
+
+def test_graded_frames_go_through_finish_frames(tinted, tmp_path):
+    # warm and cool casts average out to the neutral shot's look: only the first and last shot are graded
+    clips = [CutClip(tinted["warm"], "warm", 2.0, "crossfade"), CutClip(tinted["neutral"], "neutral", 2.0),
+             CutClip(tinted["cool"], "cool", 2.0)]
+    cut = assemble_cut(clips, tmp_path / "m.mp4", width=W, height=H, fps=FPS, title="Graded", title_seconds=1.0,
+                       end_seconds=0, finish_frames=paint_marker, narration=False)
+    assert set(cut.graded_shots) == {"warm", "cool"}
+    frames, _ = read_video(cut.path)
+    assert len(frames) == cut.frames == 24 + 48 * 3 - 12
+    span = {d["shot_id"]: range(d["start_frame"], d["start_frame"] + d["frames"]) for d in cut.timeline if d["shot_id"]}
+    assert all(has_marker(frames[i]) for i in [*range(24), *span["warm"], *span["cool"]])
+    body = [i for i in span["neutral"] if i not in span["warm"]]      # after the crossfade: untouched take frames
+    assert not any(has_marker(frames[i]) for i in body)
+
+
+@pytest.mark.parametrize("transition", ["crossfade", "fade", "wipe"])
+def test_grading_never_changes_frame_counts(tinted, tmp_path, transition):
+    clips = [CutClip(tinted["warm"], "a", 2.0, transition), CutClip(tinted["dark"], "b", 1.5, "cut"),
+             CutClip(tinted["cool"], "c", 2.0)]
+    kw = dict(width=W, height=H, fps=FPS, title="Count", title_seconds=0.5, end_seconds=0.5, narration=False)
+    plain = assemble_cut(clips, tmp_path / "plain.mp4", grade=0, **kw)
+    graded = assemble_cut(clips, tmp_path / "graded.mp4", **kw)
+    assert graded.graded_shots and not plain.graded_shots
+    assert graded.frames == plain.frames == count_video_frames(graded.path) == count_video_frames(plain.path)
+    def without_grade(cut):
+        return [{k: v for k, v in d.items() if k != "grade"} for d in cut.timeline]
+
+    assert without_grade(graded) == without_grade(plain)
+
+
+def test_graded_shots_carry_the_cuts_watermark_not_the_takes(tmp_path):
+    from tools.safety.watermark import detect_frames, embed_frames
+
+    # takes arrive marked by their generator (payload 111); grading shifts their luma, so the cut marks them anew
+    takes = {t: write_video(embed_frames(textured(t, 1.0), 111), FPS, tmp_path / f"{t}.mp4") for t in ("warm", "cool")}
+    cut = assemble_cut([CutClip(takes["warm"], "warm", 1.0), CutClip(takes["cool"], "cool", 1.0)], tmp_path / "w.mp4",
+                       width=W, height=H, fps=FPS, end_seconds=0, narration=False,
+                       finish_frames=lambda f: embed_frames(f, 222))
+    assert set(cut.graded_shots) == {"warm", "cool"}
+    for shot, frames in shots_of(cut).items():
+        reading = detect_frames(frames)
+        assert reading.present and reading.payload == 222, (shot, reading)

@@ -10,7 +10,9 @@ Two paths, chosen automatically (`CutResult.path_used` says which ran):
   frames the editor creates itself (cards, transition frames, a held last frame, frames with burned
   subtitles); a second ffmpeg process encodes H.264 and muxes the soundtrack. Every frame the
   editor creates goes through `finish_frames` (the disclosure label and watermark) first; takes
-  arrive already marked.
+  arrive already marked. With `grade` on (the default), a shot whose colour strays from the film's
+  look passes through per-plane lookup tables first (see `grade.py`); those frames are the
+  editor's too, so they go through `finish_frames` as well. Grading any shot rules out stream copy.
 
 The output lands atomically: a half-written film never appears at `out_path`.
 """
@@ -30,6 +32,7 @@ from typing import Callable
 import numpy as np
 
 from . import cards
+from .grade import STRENGTH, ShotGrade, plan_grade
 from .narration import mix_soundtrack, place_lines, speak_shots
 from .presets import reframe_or_refuse
 from .subtitles import SubtitleBurner, cues_from_timeline, write_subtitles
@@ -58,6 +61,7 @@ class CutResult:
     vtt_path: Path | None = None
     audio: bool = False
     path_used: str = "reencode"     # "stream_copy" | "reencode"
+    graded_shots: dict[str, dict] = field(default_factory=dict)   # shot id -> ShotGrade.summary(), graded shots only
 
     @property
     def shot_starts(self) -> dict[str, float]:
@@ -97,6 +101,7 @@ def assemble_cut(
     progress: Progress | None = None,
     crf: int = 20,
     x264_preset: str = "veryfast",
+    grade: float = STRENGTH,
 ) -> CutResult:
     """Assemble `clips` into an H.264/AAC MP4 at `out_path`, with `final.srt`/`.vtt` sidecars beside it
     (same stem as `out_path`).
@@ -104,10 +109,15 @@ def assemble_cut(
     The title card shows when `title` is given and `title_seconds` > 0; the end card (credits and the
     AI disclosure line) whenever `end_seconds` > 0. `finish_frames` gets every frame the editor makes
     as an (N, H, W, 3) uint8 batch and returns the marked batch.
+
+    `grade` (0..1, 0 = off) is how far each shot's colour moves toward the film's look; graded shots
+    are listed in `CutResult.graded_shots` and their frames go through `finish_frames`.
     """
     out_path = Path(out_path)
     if not clips:
         raise EditError("a cut needs at least one clip")
+    if not 0 <= grade <= 1:
+        raise EditError(f"grade {grade} must be between 0 (off) and 1 (every shot all the way to the film's look)")
     if width % 2 or height % 2 or width <= 0 or height <= 0:
         raise EditError(f"the cut's size {width}x{height} must be positive and even (H.264 yuv420p)")
     warnings: list[str] = []
@@ -140,7 +150,10 @@ def assemble_cut(
         # beside the render was measured no faster than mixing first, so keep it simple
         audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav",
                                music_path=Path(music_path) if music_path else None, warnings=warnings)
-        if _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
+        shots = [s for s in segments if s.kind == "shot"]
+        planned = plan_grade(shots, infos, width, height, fps, strength=grade)
+        grades = {i: g for i, g in planned.items() if not g.identity}
+        if not grades and _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
             _stream_copy(segments, out_path, audio, tmp, n_total)
             path_used = "stream_copy"
             if progress:
@@ -149,15 +162,24 @@ def assemble_cut(
             burner = SubtitleBurner(cues, width, height) if burn_subtitles and cues else None
             _reencode(segments, infos, out_path, width=width, height=height, fps=fps, audio=audio, title=title,
                       credits=credits, finish=finish_frames, burner=burner, progress=progress, crf=crf,
-                      x264_preset=x264_preset, warnings=warnings)
+                      x264_preset=x264_preset, warnings=warnings, grades=grades)
             path_used = "reencode"
         # sidecars only once the film is there: a failed cut leaves nothing behind
         srt, vtt = write_subtitles(cues, out_path.with_suffix(".srt"), out_path.with_suffix(".vtt"))
 
+    by_segment = {id(shots[i]): g for i, g in grades.items()}
+    timeline = []
+    for s in segments:
+        d = s.as_dict()
+        if s.kind == "shot":
+            g = by_segment.get(id(s))
+            d["grade"] = g.summary() if g else None
+        timeline.append(d)
     return CutResult(
         path=out_path, duration=n_total / fps, frames=n_total, fps=fps, width=width, height=height,
-        timeline=[s.as_dict() for s in segments], timeline_clips=segments, warnings=warnings,
+        timeline=timeline, timeline_clips=segments, warnings=warnings,
         srt_path=srt, vtt_path=vtt, audio=audio is not None, path_used=path_used,
+        graded_shots={g.shot_id: g.summary() for g in grades.values()},
     )
 
 
@@ -165,6 +187,7 @@ def assemble_cut(
 
 
 def _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles) -> bool:
+    """Whether the takes can be joined untouched (the caller also checks that no shot is graded)."""
     if burn_subtitles or any(s.kind != "shot" or s.overlap_out for s in segments):
         return False
     for info in infos:
@@ -341,8 +364,9 @@ def _finish(frames: np.ndarray, finish: FinishFrames | None) -> np.ndarray:
 def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, width: int, height: int, fps: float,
               audio: Path | None, title: str | None, credits, finish: FinishFrames | None,
               burner: SubtitleBurner | None, progress: Progress | None, crf: int, x264_preset: str,
-              warnings: list[str]) -> None:
+              warnings: list[str], grades: dict[int, ShotGrade] | None = None) -> None:
     shots = [s for s in segments if s.kind == "shot"]
+    grade_of = {id(shots[i]): g for i, g in (grades or {}).items()}
     for s, info in zip(shots, infos):
         # estimated from the header; the decoder pads or trims to the exact count either way
         if info["frames"] < s.frames - 1:
@@ -357,16 +381,22 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
                          input_pix_fmt="yuv420p")
     done = 0
 
-    def emit(frames: np.ndarray | bytes, first: int) -> None:
+    def emit(frames: np.ndarray | bytes | memoryview, first: int) -> None:
         nonlocal done
         writer.write(frames)
-        n = len(frames) // frame_bytes if isinstance(frames, bytes) else len(frames)
+        n = len(frames) // frame_bytes if isinstance(frames, (bytes, bytearray, memoryview)) else len(frames)
         done = first + n
         if progress:
             progress(done, n_total)
 
     def as_frames(data: bytes) -> np.ndarray:
         return i420_to_rgb(data, width, height)
+
+    def take_frames(n: int, seg: Segment) -> bytes | memoryview:
+        """The next `n` frames of `seg`'s take, raw, through its grade if it has one."""
+        data = source.read(n, seg)
+        g = grade_of.get(id(seg))
+        return g.apply_i420(data, width, height) if g is not None else data
 
     def cues_in(first: int, n: int) -> list[tuple[int, int]]:
         if burner is None:
@@ -407,17 +437,21 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
                 emit_card(last, seg)
             else:
                 t = seg.start
+                # graded frames are the editor's: every one is marked again (without a hook they stay yuv)
+                remark = id(seg) in grade_of and finish is not None
                 if seg.overlap_in:
-                    head = as_frames(source.read(seg.overlap_in, seg))
+                    head = as_frames(take_frames(seg.overlap_in, seg))
                     emit_made(_blend(previous.transition_out, tail, head), t)
                     t += seg.overlap_in
                 body = seg.frames - seg.overlap_in - seg.overlap_out
                 k = 0
                 while k < body:
                     n = min(CHUNK * 2, body - k)
-                    data = source.read(n, seg)
+                    data = take_frames(n, seg)
                     hits = cues_in(t + k, n)
-                    if hits:
+                    if remark:
+                        emit_made(as_frames(data), t + k)      # subtitles, label and watermark, in batches
+                    elif hits:
                         # frames with a burned subtitle are the editor's now: mark those again
                         frames = burned(as_frames(data), t + k)
                         changed = [j for j, _ in hits]
@@ -429,7 +463,7 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
                         last = as_frames(data[-frame_bytes:])[0]
                     k += n
                 if seg.overlap_out:
-                    tail = as_frames(source.read(seg.overlap_out, seg))
+                    tail = as_frames(take_frames(seg.overlap_out, seg))
                     last = tail[-1].copy()
                 previous = seg
         if done != n_total:
