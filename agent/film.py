@@ -125,7 +125,8 @@ def finish_film(
             lines = [f"{shot.camera} · {shot.framing} · {shot.duration:g}s", f"{c.verdict} score {c.score:.2f}" if c else ""]
             sheet_rows.append((shot.id, samples[shot.id], lines, (c.verdict == "pass") if c else True))
         contact_sheet(sheet_rows, out_dir / "contact_sheet.png", fps=storyboard.fps)
-        style = style_consistency([samples[s.id].frames for s in storyboard.shots])
+        # Judged on the cut itself, where the editor's grade has pulled the shots together.
+        style = style_consistency(cut_shot_frames(signed, cut.timeline))
 
         critique_doc = film_critique(storyboard, outcomes, style)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
@@ -168,6 +169,30 @@ def finish_film(
     emit(event)
     return {"cut": str(out_dir / "final.mp4"), "cut_id": cut_id, "duration": cut.duration, "verdict": critique_doc["verdict"],
             "warnings": list(cut.warnings)}
+
+
+def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160) -> list[np.ndarray]:
+    """A few small frames from the middle of each shot of a cut, decoded in one ffmpeg pass."""
+    import subprocess
+
+    from tools.edit.video_io import ffmpeg_exe, probe
+
+    shots = [seg for seg in timeline if seg["kind"] == "shot"]
+    picks: list[tuple[int, int]] = []
+    for i, seg in enumerate(shots):
+        start, n = int(seg["start_frame"]), int(seg["frames"])
+        lo, hi = start + n // 5, start + max(n // 5 + 1, 4 * n // 5)   # clear of the transitions
+        for k in range(per_shot):
+            picks.append((i, lo + (hi - lo) * (2 * k + 1) // (2 * per_shot)))
+    info = probe(path)
+    height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
+    select = "+".join(f"eq(n\\,{f})" for _, f in picks)
+    proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
+                           "-vf", f"select='{select}',scale={width}:{height}", "-fps_mode", "passthrough",
+                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
+    frames = np.frombuffer(proc.stdout, np.uint8).reshape(-1, height, width, 3)
+    owners = [i for i, _ in sorted(picks, key=lambda p: p[1])][: len(frames)]
+    return [frames[[j for j, o in enumerate(owners) if o == i]] for i in range(len(shots))]
 
 
 def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
