@@ -5,7 +5,8 @@
                        width=1280, height=720, fps=24, title="Harbour at dawn", finish_frames=mark)
 
 Modules: `timeline` (the one place shot start times are computed), `video_io` (ffmpeg read/write/probe),
-`assemble`, `cards`, `narration`, `subtitles`, `presets`, `otio_export`, `contact_sheet`.
+`assemble`, `grade` (the light colour grade toward the film's look), `cards`, `narration`, `subtitles`,
+`presets`, `otio_export`, `contact_sheet`.
 """
 
 from .assemble import CutResult, assemble_cut
