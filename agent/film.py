@@ -70,6 +70,8 @@ def finish_film(
     emit: Callable[[dict], None],
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
+    grade: float = 0.5,
+    cut_preset: str = "auto",
 ) -> dict:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed."""
@@ -95,12 +97,16 @@ def finish_film(
         emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "assemble", "done": done, "total": total, "attempt": 0})
 
     music = Path(storyboard.music) if storyboard.music else None
+    # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
+    previz = all(outcomes[s.id].take.backend == "animatic" for s in storyboard.shots)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp:
         tmp = Path(tmp)
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
             title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
             narration=True, music_path=music, progress=progress,
+            grade=0.0 if previz else grade,
+            x264_preset=("ultrafast" if previz else "veryfast") if cut_preset == "auto" else cut_preset,
         )
         emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "sign", "done": 0, "total": 1, "attempt": 0})
         takes = [outcomes[s.id].take for s in storyboard.shots]

@@ -185,7 +185,8 @@ class Director:
             raise Cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           safety_warnings=report.reasons, backend=backend)
+                           safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
+                           cut_preset=self.settings.cut_preset)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {film['cut']} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "

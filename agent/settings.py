@@ -52,6 +52,19 @@ class AgentSettings(BaseSettings):
     )
     attempts_per_film: int | None = Field(None, ge=1, description="a fixed film-wide budget; overrides the factor")
 
+    # --- the edit
+    grade: float = Field(
+        0.5, ge=0, le=1,
+        description="how far the editor pulls each shot's colour toward the film's look (0 = off); "
+                    "animatic-only films are never graded: a previz's different palettes are deliberate",
+    )
+
+    cut_preset: str = Field(
+        "auto",
+        description="x264 preset of the delivered cut; auto = ultrafast for an animatic previz (a draft, "
+                    "~3x quicker to encode, larger file) and veryfast for generated footage",
+    )
+
     # --- prompts
     token_budgets: dict[str, int | None] = Field(default_factory=dict, description="per-backend overrides, merged over DEFAULT_TOKEN_BUDGETS")
     film_negative_prompt: str = Field(
