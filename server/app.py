@@ -1,0 +1,126 @@
+"""The web front door: `create_app()` builds the FastAPI app the CLI's `director serve` runs.
+
+    from server.app import create_app
+    app = create_app()                  # a Director on DIRECTOR_HOME, settings from DIRECTOR_SERVER_*
+    uvicorn.run(app, host="127.0.0.1", port=8000)
+
+Routes: GET / (the page) · WS /ws · /api/... · /media/... · /healthz · /openapi.json (see routes/).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, JSONResponse
+from fastapi.staticfiles import StaticFiles
+from starlette.requests import Request
+
+from server.deps import Owner, RateLimiter
+from server.hub import Hub
+from server.routes import api, media, ws
+from server.settings import ServerSettings
+
+STATIC = Path(__file__).parent / "static"
+log = logging.getLogger("reel_director.server")
+
+# The page loads nothing from elsewhere; media and the websocket are same-origin.
+PAGE_CSP = ("default-src 'self'; img-src 'self' data: blob:; media-src 'self' blob:; "
+            "connect-src 'self' ws: wss:; style-src 'self'; script-src 'self'; "
+            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
+
+
+def _resume_unfinished(app: FastAPI) -> None:
+    """Pick up renders a previous server left half done, if the Director knows how."""
+    director = app.state.director
+    resume = getattr(director, "resume_unfinished", None)
+    if not callable(resume):
+        return
+    loop = asyncio.get_running_loop()
+    emit = app.state.hub.emitter(loop, owner=None)
+    kwargs: dict[str, Any] = {}
+    params = inspect.signature(resume).parameters
+    if "emit" in params:
+        kwargs["emit"] = emit
+    if "cancel" in params:
+        kwargs["cancel"] = app.state.shutdown
+
+    def run() -> None:
+        try:
+            resume(**kwargs)
+        except Exception:
+            log.exception("resuming unfinished renders failed")
+
+    loop.run_in_executor(app.state.render_pool, run)
+
+
+def create_app(director: Any = None, store: Any = None, settings: ServerSettings | None = None) -> FastAPI:
+    """The app. Pass a Director (and its Store) to share them; by default both come from DIRECTOR_HOME."""
+    settings = settings or ServerSettings()
+    if director is None:
+        from agent.session import Director
+
+        director = Director(store=store)
+    store = store or director.store
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        app.state.chat_pool = ThreadPoolExecutor(settings.chat_workers, thread_name_prefix="director-chat")
+        app.state.render_pool = ThreadPoolExecutor(settings.render_workers, thread_name_prefix="director-render")
+        _resume_unfinished(app)
+        try:
+            yield
+        finally:
+            # Renders stop after their current step; finished takes are already stored.
+            app.state.shutdown.set()
+            for job in list(app.state.hub.jobs.values()):
+                job.cancel.set()
+            app.state.chat_pool.shutdown(wait=False, cancel_futures=True)
+            app.state.render_pool.shutdown(wait=False, cancel_futures=True)
+
+    app = FastAPI(
+        title="Reel Director",
+        summary="A chat-driven video director: storyboard, generate, critique, regenerate, edit, sign.",
+        version=api._version(),
+        lifespan=lifespan,
+        # The schema needs a token like every other route; Swagger UI is off: it loads from a CDN.
+        openapi_url=None, docs_url=None, redoc_url=None,
+    )
+    app.state.director = director
+    app.state.store = store
+    app.state.workspace = director.workspace
+    app.state.settings = settings
+    app.state.hub = Hub()
+    app.state.limiter = RateLimiter(settings.rate_limit_per_minute, settings.rate_limit_burst)
+    app.state.shutdown = threading.Event()
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        # Tokens travel in URLs (?token=): never hand them to another site as a Referer.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        if request.url.path == "/" or request.url.path.startswith("/static/"):
+            response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
+        return response
+
+    @app.get("/", include_in_schema=False)
+    def page() -> FileResponse:
+        return FileResponse(STATIC / "index.html", media_type="text/html", headers={"Cache-Control": "no-cache"})
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(owner: Owner) -> JSONResponse:
+        return JSONResponse(app.openapi())
+
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.include_router(api.router)
+    app.include_router(media.router)
+    app.include_router(ws.router)
+    return app

@@ -1,0 +1,264 @@
+"""The websocket protocol as pydantic models, plus the few HTTP response bodies we own.
+
+Every message is one JSON object with a `type` and a `project_id`. Client messages are parsed with
+`parse_client_message`, which raises `ProtocolError` (code + human message) for anything malformed;
+the connection answers with an `error` event and stays up.
+
+Server events are produced by the Director as plain dicts; the models below document them (and
+tests validate real events against them). Extra keys are allowed on events: the protocol may grow.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated, Any, Literal, Union
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+ProjectId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
+ShotId = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
+Text = Annotated[str, StringConstraints(min_length=1, strip_whitespace=True)]
+
+# Error codes a client can switch on. The message beside each is for people.
+ERROR_CODES = {
+    "bad_json": "the message is not valid JSON",
+    "not_object": "the message is JSON but not an object",
+    "too_large": "the message is larger than the server accepts",
+    "unknown_type": "the message's `type` is missing or not one the server knows",
+    "invalid_message": "a field is missing or has the wrong type",
+    "not_found": "no such project, shot or take for this user",
+    "busy": "the project is already rendering; cancel it or wait",
+    "not_running": "cancel: nothing is running for that project",
+    "rate_limited": "too many messages; slow down",
+    "bad_request": "the director could not do what was asked",
+    "refused": "the request was refused by the safety checks",
+    "internal": "the server failed; the message says what it was doing",
+}
+
+
+# ----------------------------------------------------------------------------- client -> server
+
+
+class _ClientMessage(BaseModel):
+    # forbid: a misspelt field ("txt") is reported rather than silently ignored.
+    model_config = ConfigDict(extra="forbid", str_max_length=100_000)
+
+    request_id: str | None = Field(None, max_length=128, description="echoed back in an `error` about this message")
+
+
+class UserMessage(_ClientMessage):
+    """A chat line. Without a project_id it is a brief: the director plans a new project."""
+
+    type: Literal["user_message"]
+    project_id: ProjectId | None = None
+    text: Text
+
+
+class FeedbackMessage(_ClientMessage):
+    """Feedback on a project, optionally about some shots only; re-renders what changed."""
+
+    type: Literal["feedback"]
+    project_id: ProjectId
+    text: Text
+    shots: list[ShotId] | None = Field(None, max_length=200)
+
+
+class ApproveStoryboard(_ClientMessage):
+    type: Literal["approve_storyboard"]
+    project_id: ProjectId
+
+
+class RenderMessage(_ClientMessage):
+    type: Literal["render"]
+    project_id: ProjectId
+
+
+class CancelMessage(_ClientMessage):
+    """Stop the project's running job after its current step; finished takes are kept."""
+
+    type: Literal["cancel"]
+    project_id: ProjectId
+
+
+class SelectTake(_ClientMessage):
+    type: Literal["select_take"]
+    project_id: ProjectId
+    shot_id: ShotId
+    take_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class Subscribe(_ClientMessage):
+    """Receive a project's events without changing it (a second tab, a reloaded page)."""
+
+    type: Literal["subscribe"]
+    project_id: ProjectId
+
+
+ClientMessage = Annotated[
+    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe],
+    Field(discriminator="type"),
+]
+CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe")
+_client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
+
+
+class ProtocolError(Exception):
+    """A client message the server cannot act on; becomes an `error` event."""
+
+    def __init__(self, code: str, message: str, project_id: str | None = None, request_id: str | None = None):
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.project_id = project_id
+        self.request_id = request_id
+
+    def event(self) -> dict:
+        return error_event(self.code, self.message, self.project_id, self.request_id)
+
+
+def error_event(code: str, message: str, project_id: str | None = None, request_id: str | None = None) -> dict:
+    event = {"type": "error", "project_id": project_id, "code": code, "message": message}
+    if request_id is not None:
+        event["request_id"] = request_id
+    return event
+
+
+def _describe(err: ValidationError) -> str:
+    parts = []
+    for e in err.errors():
+        # The first loc item is the union tag ("feedback"); the rest is the field path.
+        loc = [str(p) for p in e["loc"][1:]] or [str(p) for p in e["loc"]]
+        field = ".".join(loc)
+        if e["type"] == "missing":
+            parts.append(f"'{field}' is required")
+        elif e["type"] == "extra_forbidden":
+            parts.append(f"unknown field '{field}'")
+        else:
+            parts.append(f"'{field}': {e['msg']}")
+    return "; ".join(parts)
+
+
+def parse_client_message(raw: str | bytes, max_bytes: int | None = None) -> ClientMessage:
+    """Parse one websocket frame into a client message or raise ProtocolError saying what was wrong."""
+    if max_bytes is not None and len(raw) > max_bytes:
+        raise ProtocolError("too_large", f"message is {len(raw)} bytes; the limit is {max_bytes}")
+    try:
+        data = json.loads(raw)
+    except (ValueError, UnicodeDecodeError) as err:
+        raise ProtocolError("bad_json", f"message is not valid JSON ({err}); send one JSON object per message") from None
+    if not isinstance(data, dict):
+        raise ProtocolError("not_object", f"message must be a JSON object with 'type' and 'project_id', not {type(data).__name__}")
+    pid = data.get("project_id") if isinstance(data.get("project_id"), str) else None
+    rid = data.get("request_id") if isinstance(data.get("request_id"), str) else None
+    mtype = data.get("type")
+    if mtype not in CLIENT_TYPES:
+        shown = json.dumps(mtype)[:60] if mtype is not None else "missing"
+        raise ProtocolError("unknown_type", f"message type {shown} is not one of: {', '.join(CLIENT_TYPES)}", pid, rid)
+    try:
+        return _client_adapter.validate_python(data)
+    except ValidationError as err:
+        raise ProtocolError("invalid_message", f"{mtype}: {_describe(err)}", pid, rid) from None
+
+
+# ----------------------------------------------------------------------------- server -> client
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    project_id: str | None
+
+
+class DirectorMessageEvent(_Event):
+    type: Literal["director_message"]
+    text: str
+
+
+class StoryboardEvent(_Event):
+    type: Literal["storyboard"]
+    version: int
+    parent: int | None = None
+    reason: str = ""
+    storyboard: dict[str, Any]
+    changed_shots: list[str] = Field(default_factory=list)
+
+
+class ShotProgressEvent(_Event):
+    type: Literal["shot_progress"]
+    shot_id: str | None = None
+    stage: str
+    done: int | float | None = None
+    total: int | float | None = None
+    attempt: int | None = None
+
+
+class TakeReadyEvent(_Event):
+    type: Literal["take_ready"]
+    shot_id: str
+    take: dict[str, Any]
+    critique: dict[str, Any] | None = None
+    selected: bool = False
+    thumbnail: str | None = None
+
+
+class CutReadyEvent(_Event):
+    type: Literal["cut_ready"]
+    version: int
+    cut_id: str
+    url: str
+    files: dict[str, str | None] = Field(default_factory=dict)
+    duration: float | None = None
+
+
+class SafetyNoticeEvent(_Event):
+    type: Literal["safety_notice"]
+    verdict: str
+    reasons: list[str] = Field(default_factory=list)
+
+
+class ErrorEvent(_Event):
+    type: Literal["error"]
+    code: str
+    message: str
+    request_id: str | None = None
+
+
+ServerEvent = Annotated[
+    Union[DirectorMessageEvent, StoryboardEvent, ShotProgressEvent, TakeReadyEvent, CutReadyEvent,
+          SafetyNoticeEvent, ErrorEvent],
+    Field(discriminator="type"),
+]
+server_event_adapter: TypeAdapter[Any] = TypeAdapter(ServerEvent)
+
+
+def protocol_schema() -> dict:
+    """JSON Schema of both directions, served at /api/protocol for client authors."""
+    return {
+        "client_to_server": _client_adapter.json_schema(),
+        "server_to_client": server_event_adapter.json_schema(),
+        "error_codes": ERROR_CODES,
+    }
+
+
+# ----------------------------------------------------------------------------- HTTP bodies
+
+
+class Health(BaseModel):
+    status: Literal["ok"] = "ok"
+    version: str
+
+
+class Me(BaseModel):
+    name: str
+
+
+class Upload(BaseModel):
+    id: str = Field(description="pass this as a shot's reference (image) or source (clip)")
+    kind: Literal["image", "video"]
+    format: str
+    size: int
+    sha256: str
+    metadata_stripped: bool
+
+
+class HTTPError(BaseModel):
+    detail: str

@@ -1,0 +1,229 @@
+"""WS /ws: the chat and production protocol (see server/models.py for every message).
+
+Each message is validated, checked against the user's rate budget, then run by the Director in a
+worker thread; the Director's events reach every tab of the owner that follows the project. A bad
+message gets an `error` event and the connection stays open.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any, Callable
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from server.deps import owner_of, token_from, user_for
+from server.hub import Connection, Hub, Job
+from server.models import (
+    ApproveStoryboard, CancelMessage, FeedbackMessage, ProtocolError, RenderMessage, SelectTake, Subscribe,
+    UserMessage, error_event, parse_client_message,
+)
+
+router = APIRouter()
+log = logging.getLogger("reel_director.server")
+
+
+def _is_cancelled(err: BaseException) -> bool:
+    try:
+        from agent.session import Cancelled
+    except ImportError:
+        return type(err).__name__ == "Cancelled"
+    return isinstance(err, Cancelled)
+
+
+def error_for(err: BaseException, project_id: str | None) -> dict:
+    """An exception from the Director, as the `error` event a person can act on."""
+    from storyboards.schema import StoryboardError
+
+    if isinstance(err, KeyError):
+        text = err.args[0] if err.args else "not found"
+        return error_event("not_found", str(text), project_id)
+    if isinstance(err, PermissionError) or type(err).__name__ == "SafetyRefusal":
+        return error_event("refused", str(err), project_id)
+    if isinstance(err, (StoryboardError, ValueError)):
+        return error_event("bad_request", str(err), project_id)
+    return error_event("internal", f"the director failed: {type(err).__name__}: {err}", project_id)
+
+
+class Session:
+    """One websocket's handling of client messages."""
+
+    def __init__(self, websocket: WebSocket, owner: str):
+        state = websocket.app.state
+        self.director = state.director
+        self.hub: Hub = state.hub
+        self.settings = state.settings
+        self.limiter = state.limiter
+        self.chat_pool = state.chat_pool
+        self.render_pool = state.render_pool
+        self.loop = asyncio.get_running_loop()
+        self.owner = owner
+        self.conn = Connection(websocket, owner, self.settings.ws_queue_size)
+        self.tasks: set[asyncio.Task] = set()
+
+    def reply(self, event: dict) -> None:
+        self.conn.push(event)
+
+    async def handle(self, raw: str | bytes) -> None:
+        try:
+            msg = parse_client_message(raw, self.settings.ws_max_message_bytes)
+            # cancel is always let through: it is how a person stops work they started.
+            if not isinstance(msg, CancelMessage):
+                wait = self.limiter.acquire(self.owner)
+                if wait:
+                    raise ProtocolError("rate_limited", f"too many messages; try again in {wait:.1f} s",
+                                        msg.project_id, msg.request_id)
+            text = getattr(msg, "text", None)
+            if text is not None and len(text) > self.settings.max_text_chars:
+                raise ProtocolError("too_large", f"text is {len(text)} characters; the limit is "
+                                    f"{self.settings.max_text_chars}", msg.project_id, msg.request_id)
+            await self.dispatch(msg)
+        except ProtocolError as err:
+            self.reply(err.event())
+
+    async def dispatch(self, msg: Any) -> None:
+        owner, d = self.owner, self.director
+        if isinstance(msg, Subscribe):
+            await self.subscribe(msg.project_id, msg.request_id)
+        elif isinstance(msg, CancelMessage):
+            job = self.hub.jobs.get((owner, msg.project_id))
+            if job is None:
+                raise ProtocolError("not_running", f"nothing is running for project {msg.project_id}",
+                                    msg.project_id, msg.request_id)
+            job.cancel.set()
+            self.hub.publish({"type": "director_message", "project_id": msg.project_id,
+                              "text": f"Stopping the {job.kind} after the current step; finished takes are kept."},
+                             owner=owner, origin=self.conn)
+        elif isinstance(msg, UserMessage):
+            if msg.project_id is None:
+                self.start(None, "plan", msg.request_id, self.chat_pool,
+                           lambda emit, cancel: d.user_message(owner, msg.text, None, emit=emit))
+            else:
+                self.start(msg.project_id, "chat", msg.request_id, self.chat_pool,
+                           lambda emit, cancel: d.user_message(owner, msg.text, msg.project_id, emit=emit))
+        elif isinstance(msg, FeedbackMessage):
+            self.start(msg.project_id, "feedback", msg.request_id, self.render_pool,
+                       lambda emit, cancel: d.feedback(owner, msg.project_id, msg.text, shots=msg.shots,
+                                                       emit=emit, render=True, cancel=cancel))
+        elif isinstance(msg, ApproveStoryboard):
+            self.start(msg.project_id, "approval", msg.request_id, self.chat_pool,
+                       lambda emit, cancel: d.approve_storyboard(owner, msg.project_id, emit=emit))
+        elif isinstance(msg, RenderMessage):
+            self.start(msg.project_id, "render", msg.request_id, self.render_pool,
+                       lambda emit, cancel: d.render(owner, msg.project_id, emit=emit, cancel=cancel))
+        elif isinstance(msg, SelectTake):
+            self.start(msg.project_id, "take selection", msg.request_id, self.render_pool,
+                       lambda emit, cancel: d.select_take(owner, msg.project_id, msg.shot_id, msg.take_id,
+                                                          emit=emit, render=True))
+
+    async def subscribe(self, project_id: str, request_id: str | None) -> None:
+        """Follow a project; the answer is its latest `storyboard` (the full state is GET /api/projects/{id})."""
+        try:
+            state = await run_in_threadpool(self.director.project_state, self.owner, project_id)
+        except (KeyError, ValueError):
+            raise ProtocolError("not_found", f"no project {project_id!r} for you", project_id, request_id) from None
+        self.hub.subscribe(self.conn, project_id)
+        latest = (state.get("versions") or [{}])[-1]
+        self.reply({"type": "storyboard", "project_id": project_id, "version": state.get("version"),
+                    "parent": latest.get("parent"), "reason": latest.get("reason", ""),
+                    "storyboard": state.get("storyboard"), "changed_shots": []})
+
+    def start(self, project_id: str | None, kind: str, request_id: str | None, pool: Any,
+              work: Callable[[Callable[[dict], None], Any], Any]) -> None:
+        """Run `work(emit, cancel)` in a worker thread; one job per project at a time."""
+        job = None
+        if project_id is not None:
+            key = (self.owner, project_id)
+            running = self.hub.jobs.get(key)
+            if running is not None:
+                raise ProtocolError("busy", f"project {project_id} is busy with a {running.kind}; "
+                                    "wait for it or send 'cancel'", project_id, request_id)
+            job = self.hub.jobs[key] = Job(kind, self.owner, project_id)
+        cancel = job.cancel if job else None
+
+        def deliver(event: dict) -> None:  # on the event loop
+            self.hub.publish(event, self.owner, self.conn, project_id)
+            if job is not None and event.get("type") == "cut_ready":
+                # The cut is the end of the work a person waits for: free the project in the same
+                # callback, so a message sent the moment the cut arrives is not refused as 'busy'
+                # while the thread unwinds. (The Director's per-project lock orders what follows.)
+                self._release(job)
+
+        def emit(event: dict) -> None:  # from the Director's worker thread
+            if isinstance(event, dict):
+                try:
+                    self.loop.call_soon_threadsafe(deliver, event)
+                except RuntimeError:  # loop closed: the server is shutting down
+                    pass
+
+        def run() -> Any:
+            return work(emit, cancel)
+
+        task = asyncio.ensure_future(self._run(pool, run, job, project_id, request_id, kind))
+        self.tasks.add(task)
+        task.add_done_callback(self.tasks.discard)
+
+    async def _run(self, pool: Any, run: Callable[[], Any], job: Job | None, project_id: str | None,
+                   request_id: str | None, kind: str) -> None:
+        try:
+            result = await self.loop.run_in_executor(pool, run)
+            if project_id is None and isinstance(result, str) and result:
+                # A brief made a project: this tab follows it even if the Director emitted nothing.
+                self.hub.subscribe(self.conn, result)
+        except BaseException as err:  # noqa: BLE001 - every failure becomes an error event
+            if isinstance(err, asyncio.CancelledError):
+                raise
+            if _is_cancelled(err):
+                event = {"type": "director_message", "project_id": project_id, "cancelled": True,
+                         "text": f"The {kind} was cancelled; finished takes are kept."}
+            else:
+                event = error_for(err, project_id)
+                if event["code"] == "internal":
+                    log.exception("director %s failed for %s on %s", kind, self.owner, project_id)
+            if request_id is not None:
+                event["request_id"] = request_id
+            self.hub.publish(event, owner=self.owner, origin=self.conn)
+        finally:
+            if job is not None:
+                self._release(job)
+
+    def _release(self, job: Job) -> None:
+        key = (job.owner, job.project_id)
+        if self.hub.jobs.get(key) is job:
+            del self.hub.jobs[key]
+
+
+@router.websocket("/ws")
+async def websocket_endpoint(websocket: WebSocket) -> None:
+    user = await run_in_threadpool(user_for, websocket, token_from(websocket))
+    if user is None:
+        body = {"detail": "missing or unknown token: connect to /ws?token=TOKEN or send 'Authorization: Bearer TOKEN'"}
+        if "websocket.http.response" in websocket.scope.get("extensions", {}):
+            await websocket.send_denial_response(JSONResponse(body, status_code=401))
+        else:
+            await websocket.close(code=1008, reason="unauthorized")
+        return
+    await websocket.accept()
+    session = Session(websocket, owner_of(user))
+    sender = asyncio.ensure_future(session.conn.run_sender())
+    hub = session.hub
+    try:
+        while True:
+            message = await websocket.receive()
+            if message["type"] == "websocket.disconnect":
+                break
+            raw = message.get("text")
+            if raw is None:
+                raw = message.get("bytes") or b""
+            await session.handle(raw)
+            if sender.done():  # the sender failed (client gone) or was closed for not reading
+                break
+    except WebSocketDisconnect:
+        pass
+    finally:
+        hub.drop(session.conn)
+        sender.cancel()
+        # Running jobs go on: other tabs may follow them, and finished takes are stored either way.
