@@ -32,6 +32,7 @@ class Director:
         self.producer = Producer(self.store, self.workspace, self.settings)
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._interrupted = threading.Event()
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -66,9 +67,11 @@ class Director:
 
     def plan(self, brief: str, overrides: dict | None = None):
         """A storyboard from a brief, without creating a project (for `director plan`)."""
-        return self._brain().plan(brief, overrides or {})
+        defaults = {"resolution": self.settings.resolution} if self.settings.resolution else {}
+        return self._brain().plan(brief, {**defaults, **(overrides or {})})
 
-    def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop) -> str:
+    def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
+                     cancel: threading.Event | None = None) -> str:
         if project_id is None:
             plan = self.plan(text)
             if plan.question:
@@ -81,7 +84,7 @@ class Director:
             return project_id
         self._owned(owner, project_id)
         has_cut = bool(self.store.list_cuts(project_id))
-        self.feedback(owner, project_id, text, emit=emit, render=has_cut)
+        self.feedback(owner, project_id, text, emit=emit, render=has_cut, cancel=cancel)
         return project_id
 
     def _describe_plan(self, plan) -> str:
@@ -161,6 +164,49 @@ class Director:
             return self._render_locked(owner, project_id, emit, cancel, out_dir, backend, set(regenerate or ()))
 
     def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+        self.store.audit(owner, "render.started", {"project_id": project_id})
+        try:
+            result = self._render_steps(owner, project_id, emit, cancel, out_dir, backend, regenerate)
+        except Cancelled:
+            stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
+            self.store.audit(owner, stopped, {"project_id": project_id})
+            raise
+        except Exception as err:
+            self.store.audit(owner, "render.failed", {"project_id": project_id, "error": str(err)[:500]})
+            raise
+        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result["cut_id"]})
+        return result
+
+    def interrupt(self) -> None:
+        """The process is stopping: renders stop after their current step and resume on the next start."""
+        self._interrupted.set()
+
+    def unfinished_renders(self) -> list[tuple[str, str]]:
+        """(owner, project_id) of renders a previous process started and neither finished, failed nor
+        saw cancelled by the person (a crash, or a shutdown that interrupted them)."""
+        latest: dict[str, tuple[str, str]] = {}
+        for entry in reversed(self.store.audit_log(limit=5000)):   # oldest first
+            if entry.event.startswith("render.") and isinstance(entry.detail, dict) and entry.detail.get("project_id"):
+                latest[entry.detail["project_id"]] = (entry.event, entry.actor)
+        return [(actor, pid) for pid, (event, actor) in latest.items() if event in ("render.started", "render.interrupted")]
+
+    def resume_unfinished(self, emit: Emit = noop, cancel: threading.Event | None = None) -> list[str]:
+        """Render again what a previous process left unfinished; finished takes are reused."""
+        resumed = []
+        for owner, project_id in self.unfinished_renders():
+            if cancel is not None and cancel.is_set():
+                break
+            emit({"type": "director_message", "project_id": project_id, "text": "Resuming the render that was interrupted."})
+            try:
+                self.render(owner, project_id, emit=emit, cancel=cancel)
+                resumed.append(project_id)
+            except Cancelled:
+                break
+            except Exception as err:  # one broken project must not stop the others
+                emit({"type": "error", "project_id": project_id, "code": "resume_failed", "message": str(err)})
+        return resumed
+
+    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
@@ -189,7 +235,7 @@ class Director:
                            cut_preset=self.settings.cut_preset)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
-        summary = (f"Cut ready: {film['cut']} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
+        summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
                    f"Critic: {film['verdict']}.")
         self.store.add_message(project_id, "director", summary)
         emit({"type": "director_message", "project_id": project_id, "text": summary})
@@ -200,14 +246,39 @@ class Director:
 
     def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
         self._owned(owner, project_id)
-        take = self.store.get_take(take_id)
-        if take is None or take.shot_id != shot_id or not take.file:
+        try:
+            take = self.store.get_take(take_id)
+        except KeyError:
+            take = None
+        if take is None or take.shot_id != shot_id or not take.file or self.store.take_project(take_id) != project_id:
             raise KeyError(f"shot '{shot_id}' has no take '{take_id}'")
-        self.store.select_take(project_id, take_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            if self.producer.plan_shot(current.storyboard, current.storyboard.shot(shot_id)).spec_key != take.spec_key:
+                # A take of an earlier version of the shot: using it means the shot as it was then.
+                restored = self._storyboard_with_shot_from_take(project_id, current.storyboard, shot_id, take)
+                if restored is None:
+                    raise KeyError(f"take '{take_id}' of shot '{shot_id}' was made when the film had another look or size; "
+                                   "undo back to that version to use it")
+                number = self.store.add_version(project_id, restored, f"shot {shot_id}: back to take {take.attempt}",
+                                                parent=current.number)
+                self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), [shot_id])
+            self.store.select_take(project_id, take_id)
         emit({"type": "director_message", "project_id": project_id, "text": f"Shot {shot_id} now uses take {take.attempt}."})
         if not render:
             return {"project_id": project_id, "changed_shots": [shot_id]}
         return self.render(owner, project_id, emit=emit)
+
+    def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
+        for version in reversed(self.store.list_versions(project_id)):
+            try:
+                old_shot = version.storyboard.shot(shot_id)
+            except KeyError:
+                continue
+            candidate = storyboard.model_copy(update={"shots": [old_shot if s.id == shot_id else s for s in storyboard.shots]})
+            if self.producer.plan_shot(candidate, old_shot).spec_key == take.spec_key:
+                return candidate
+        return None
 
     # ------------------------------------------------------------------ reading
     def list_projects(self, owner: str) -> list[dict]:

@@ -45,6 +45,7 @@ class AgentSettings(BaseSettings):
 
     # --- production
     default_backend: str = Field("animatic", description="generation backend for shots that name none")
+    resolution: int | None = Field(None, ge=64, le=2160, description="short side in px of planned films (None: the planner's 720)")
     max_shot_seconds: float = Field(8.0, gt=0, le=60, description="the planner never makes a shot longer than this")
     attempts_per_shot: int = Field(3, ge=1, description="takes per shot before the best failing one is kept")
     attempts_per_film_factor: float = Field(

@@ -79,6 +79,9 @@ def create_app(director: Any = None, store: Any = None, settings: ServerSettings
             yield
         finally:
             # Renders stop after their current step; finished takes are already stored.
+            interrupt = getattr(app.state.director, "interrupt", None)
+            if callable(interrupt):
+                interrupt()   # before the cancels: the Director records these renders as interrupted
             app.state.shutdown.set()
             for job in list(app.state.hub.jobs.values()):
                 job.cancel.set()

@@ -436,17 +436,41 @@ def consent_revoke(name: str = typer.Argument(..., help="The person whose consen
 
 
 @app.command()
-def serve(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Option(8000, "--port")):
+def serve(host: Optional[str] = typer.Option(None, "--host", help="Default: DIRECTOR_SERVER_HOST or 127.0.0.1."),
+          port: Optional[int] = typer.Option(None, "--port", help="Default: DIRECTOR_SERVER_PORT or 8000.")):
     """Start the web app (chat, storyboard cards, player) and its websocket."""
     import uvicorn
 
     from server.app import create_app
+    from server.settings import ServerSettings
     from storyboards.store import Store
+    from storyboards.workspace import Workspace
 
-    store = Store()
-    token = store.login_token_for_first_user(LOCAL_OWNER)
-    err.print(f"Reel Director is at http://{host}:{port}/?token={token}")
-    uvicorn.run(create_app(store=store), host=host, port=port, log_level="warning")
+    settings = ServerSettings()
+    host, port = host or settings.host, port or settings.port
+    workspace = Workspace()
+    store = Store(workspace=workspace)
+    token = login_token(store, workspace)
+    # Plain write: a wrapped URL cannot be clicked or copied.
+    sys.stderr.write(f"Reel Director is at http://{host}:{port}/?token={token}\n")
+    sys.stderr.flush()
+    uvicorn.run(create_app(store=store, settings=settings), host=host, port=port, log_level="warning")
+
+
+def login_token(store, workspace) -> str:
+    """The local user's token, kept (0600) in the workspace so a restart does not log open tabs out."""
+    path = workspace.keys_dir / "login-token"
+    if path.is_file():
+        token = path.read_text().strip()
+        user = store.user_for_token(token)
+        if user is not None and user.name == owner():
+            return token
+    token = store.login_token_for_first_user(owner())
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(token)
+    return token
 
 
 @app.command()

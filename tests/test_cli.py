@@ -208,3 +208,40 @@ def test_another_take_regenerates_that_shot_with_a_new_seed(made):
     for shot_id in after:
         if shot_id != changed:
             assert after[shot_id]["take_id"] == before[shot_id]["take_id"]
+
+
+def test_serve_prints_a_login_url_that_works_and_survives_a_restart(tmp_path):
+    import socket
+    import time
+    import urllib.request
+
+    def start():
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        proc = subprocess.Popen([*DIRECTOR, "serve", "--port", str(port)], cwd=ROOT, stderr=subprocess.PIPE, text=True,
+                                env={**os.environ, "DIRECTOR_HOME": str(tmp_path)})
+        line = proc.stderr.readline()
+        url = line[line.index("http://"):].strip()
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except OSError:
+                time.sleep(0.1)
+        return proc, url, port
+
+    proc, url, port = start()
+    try:
+        token = url.split("token=")[1]
+        req = urllib.request.Request(f"http://127.0.0.1:{port}/api/projects", headers={"Authorization": f"Bearer {token}"})
+        assert urllib.request.urlopen(req, timeout=5).status == 200
+    finally:
+        proc.terminate()
+        proc.wait(10)
+    proc, url_again, _ = start()
+    try:
+        assert url_again.split("token=")[1] == token
+    finally:
+        proc.terminate()
+        proc.wait(10)

@@ -314,19 +314,22 @@ def test_render_feedback_and_take_selection(client, env):
         assert events[-1]["cut_id"] != cut["cut_id"]
         until(tab2, of_type("cut_ready"))
 
-        # Pick a take by id: the director confirms and the cut is reassembled.
-        # (Which take ends up in the cut when it was made for an older version of the shot is the
-        # Director's call; see the report: an old-spec take is replaced by the current-spec one.)
+        # Pick the take made before the feedback: the shot comes back as it was then (a new version),
+        # the cut is reassembled with that take, and nothing is generated.
         first = takes["gulls"]["take"]["id"]
         tab1.send_json({"type": "select_take", "project_id": pid, "shot_id": "gulls", "take_id": first})
         events = until(tab1, of_type("cut_ready"), allow=())
         assert any(e["type"] == "director_message" and "gulls" in e["text"] for e in events)
+        assert any(e["type"] == "storyboard" and e["changed_shots"] == ["gulls"] for e in events)
         assert not any(e["type"] == "take_ready" for e in events)  # nothing was generated
+        cut_takes = {t["shot_id"]: t["take_id"] for t in store.list_cuts(pid)[-1].manifest["takes"]}
+        assert cut_takes["gulls"] == first
         tab1.send_json({"type": "select_take", "project_id": pid, "shot_id": "gulls", "take_id": "t-nope"})
         assert until(tab1, of_type("error"))[-1]["code"] == "not_found"
 
     state = client.get(f"/api/projects/{pid}", params={"token": ann}).json()
-    assert len(state["versions"]) == 2 and len(state["cuts"]) == 3
+    assert len(state["versions"]) == 3 and len(state["cuts"]) == 3
+    assert state["versions"][-1]["reason"].startswith("shot gulls: back to take")
     assert any(m["role"] == "user" and m["text"] == "darker, at night" for m in state["messages"])
     assert len(state["takes"]["gulls"]) == 2 and len(state["takes"]["opening"]) == 1
 
