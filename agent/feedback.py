@@ -34,7 +34,7 @@ from typing import Any, Mapping, Sequence
 
 from agent.planner.rules import (
     NUM, ORDINALS, _QUOTE, find_aspects, find_camera, find_framing, find_style, parse_beat,
-    parse_number, seed_for,
+    parse_number, seed_for, sentences,
 )
 from agent.prompts import merge_items, split_items
 from storyboards.schema import MAX_SHOT_SECONDS, Shot, Storyboard
@@ -208,10 +208,7 @@ def _find_refs(clause: str, order: list[str], bare_numbers: bool = False) -> _Re
 
 def _split_clauses(text: str) -> list[str]:
     clauses: list[str] = []
-    for sentence in re.split(r"(?<=[.!?;])\s+|;\s*|\n+", text):
-        sentence = sentence.strip().rstrip(".!?;").strip()
-        if not sentence:
-            continue
+    for sentence in sentences(text):
         parts = re.split(rf"\s*(?:,\s*(?:and\s+|then\s+|also\s+|plus\s+)?|\s+(?:and|then|also|plus)\s+(?:also\s+|then\s+)?)(?={_CLAUSE_START})", sentence, flags=re.I)
         clauses += [p.strip(" ,") for p in parts if p and p.strip(" ,")]
     return clauses

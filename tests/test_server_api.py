@@ -13,12 +13,9 @@ import pytest
 from fastapi.testclient import TestClient
 from PIL import Image
 
-from agent.session import Director
 from server.app import create_app
 from server.settings import ServerSettings
 from storyboards.schema import Storyboard
-from storyboards.store import Store
-from storyboards.workspace import Workspace
 
 BOARD = {
     "title": "Harbour at dawn",
@@ -31,15 +28,6 @@ BOARD = {
 }
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
-    workspace = Workspace(tmp_path / "home").ensure()
-    store = Store(workspace=workspace)
-    director = Director(store=store, workspace=workspace)
-    _, ann = store.create_user("ann")
-    _, bob = store.create_user("bob")
-    return director, store, workspace, ann, bob
 
 
 def make_client(env, **settings):

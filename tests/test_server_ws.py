@@ -18,13 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from starlette.testclient import WebSocketDenialResponse
 
-from agent.session import Director
 from server.app import create_app
 from server.models import CLIENT_TYPES, ERROR_CODES, server_event_adapter
 from server.settings import ServerSettings
 from storyboards.schema import Storyboard
-from storyboards.store import Store
-from storyboards.workspace import Workspace
 
 BOARD = {
     "title": "Harbour at dawn",
@@ -40,15 +37,6 @@ BOARD = {
 FAST = dict(rate_limit_per_minute=1e6, rate_limit_burst=10**6)
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
-    workspace = Workspace(tmp_path / "home").ensure()
-    store = Store(workspace=workspace)
-    director = Director(store=store, workspace=workspace)
-    _, ann = store.create_user("ann")
-    _, bob = store.create_user("bob")
-    return director, store, workspace, ann, bob
 
 
 @pytest.fixture

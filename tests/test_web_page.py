@@ -14,11 +14,8 @@ import time
 
 import pytest
 
-from agent.session import Director
 from server.app import create_app
 from server.settings import ServerSettings
-from storyboards.store import Store
-from storyboards.workspace import Workspace
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,14 +29,6 @@ pytestmark = [
 ]
 
 
-@pytest.fixture
-def env(tmp_path, monkeypatch):
-    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
-    workspace = Workspace(tmp_path / "home").ensure()
-    store = Store(workspace=workspace)
-    director = Director(store=store, workspace=workspace)
-    _, ann = store.create_user("ann")
-    return director, store, workspace, ann
 
 
 @pytest.fixture

@@ -684,12 +684,15 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     return beat
 
 
+def sentences(text: str) -> list[str]:
+    """Sentences and ;-separated parts, without their closing punctuation (planner and feedback share it)."""
+    parts = (p.strip().rstrip(".!?;").strip() for p in re.split(r"(?<=[.!?;])\s+|;\s*|\n+", text))
+    return [p for p in parts if p]
+
+
 def _split_beats(body: str) -> list[str]:
     pieces: list[str] = []
-    for sentence in re.split(r"(?<=[.!?;])\s+|;\s*|\n+", body):
-        sentence = sentence.strip().rstrip(".!?;").strip()
-        if not sentence:
-            continue
+    for sentence in sentences(body):
         parts = re.split(r"(?:\s*,\s*|\s+)(?=(?:and\s+)?(?:then|finally|lastly|afterwards|after\s+that)\b)", sentence, flags=re.I)
         for part in parts:
             # a comma starts a new beat when what follows reads like a new picture
