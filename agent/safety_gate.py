@@ -38,11 +38,63 @@ class SafetyRefusal(Exception):
         super().__init__("refused: " + "; ".join(report.reasons))
 
 
+def picture_signature(path):
+    """A 64x64 grey thumbnail of an image (or a clip's middle frame): the same picture gives the same
+    signature after a re-encode or a metadata strip, which change the file's bytes."""
+    import cv2
+    import numpy as np
+
+    from tools.safety.faces import VIDEO_EXTS, _load_image
+    from tools.safety._media import decode_frames
+
+    from pathlib import Path
+
+    path = Path(path)
+    if path.suffix.lower() in VIDEO_EXTS:
+        frames = decode_frames(path, max_frames=3)
+        rgb = frames[len(frames) // 2]
+    else:
+        rgb = _load_image(path)
+    grey = cv2.cvtColor(np.ascontiguousarray(rgb), cv2.COLOR_RGB2GRAY)
+    return cv2.resize(grey, (64, 64), interpolation=cv2.INTER_AREA).astype(np.float32)
+
+
+SAME_PICTURE_MAD = 6.0   # mean grey difference of the signatures; re-encodes stay ~1-3, other pictures ~30+
+
+
+def consents_for_media(store: Store, path) -> list[str]:
+    """Who consented to appear in this very image or clip. Without a face recogniser, a face is covered
+    only by a consent recorded with this picture as its reference."""
+    import numpy as np
+
+    consents = [c for c in store.active_consents() if c.reference]
+    if not consents:
+        return []
+    try:
+        target = picture_signature(path)
+    except Exception:
+        return []
+    names = []
+    for consent in consents:
+        try:
+            if float(np.abs(picture_signature(consent.reference) - target).mean()) < SAME_PICTURE_MAD:
+                names.append(consent.name)
+        except Exception:   # a consent whose reference is unreadable covers nothing
+            continue
+    return names
+
+
 def check_storyboard(storyboard: Storyboard, store: Store, actor: str = "director", project_id: str | None = None) -> StoryboardSafety:
     from tools.safety.faces import check_image
     from tools.safety.policy import check_text
 
     consents = [c.name for c in store.active_consents()]
+
+    def audit_use(report, shot_id: str) -> None:
+        # Every render that relies on someone's consent is written to the audit log.
+        if report.verdict in ("allow", "warn"):
+            for person in report.people or []:
+                store.audit(actor, "consent.used", {"person": person, "project_id": project_id, "shot_id": shot_id})
     result = StoryboardSafety()
     film_text = " ".join(x for x in (storyboard.title, storyboard.style_guide, storyboard.credits or "") if x)
     if film_text.strip():
@@ -51,12 +103,14 @@ def check_storyboard(storyboard: Storyboard, store: Store, actor: str = "directo
         text = ". ".join(str(getattr(shot, f)) for f in TEXT_FIELDS if getattr(shot, f))
         # Film-wide context matters for a shot ("the president" in the style guide, minors in the title).
         report = check_text(f"{text}. {film_text}" if film_text else text, consents=consents)
-        if shot.reference:
-            result.add(f"shot '{shot.id}' reference", check_image(shot.reference, consents=consents))
-        if shot.source:
-            result.add(f"shot '{shot.id}' source", check_image(shot.source, consents=consents))
+        verdicts = [report.verdict]
+        for kind, media in (("reference", shot.reference), ("source", shot.source)):
+            if media:
+                faces = check_image(media, consents=consents_for_media(store, media))
+                result.add(f"shot '{shot.id}' {kind}", faces)
+                audit_use(faces, shot.id)
+                verdicts.append(faces.verdict)
         result.add(f"shot '{shot.id}'", report)
-        result.shots[shot.id] = report.verdict
-        for person in getattr(report, "consented", []) or []:
-            store.audit(actor, "consent.used", {"person": person, "project_id": project_id, "shot_id": shot.id})
+        audit_use(report, shot.id)
+        result.shots[shot.id] = max(verdicts, key=SEVERITY.__getitem__)
     return result

@@ -359,13 +359,15 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
     from tools.safety.faces import check_image
     from tools.safety.policy import check_text
 
-    consents = [c.name for c in Store().active_consents()]
-    report = check_text(text, consents=consents)
+    from agent.safety_gate import consents_for_media
+
+    store = Store()
+    report = check_text(text, consents=[c.name for c in store.active_consents()])
     data = report.to_dict() if hasattr(report, "to_dict") else report.model_dump(mode="json")
     if image is not None:
         if not image.is_file():
             fail(f"no such image: {image}", code=2)
-        img = check_image(image, consents=consents)
+        img = check_image(image, consents=consents_for_media(store, image))
         img_data = img.to_dict() if hasattr(img, "to_dict") else img.model_dump(mode="json")
         order = ["allow", "warn", "needs_consent", "block"]
         if order.index(img_data["verdict"]) > order.index(data["verdict"]):
@@ -400,8 +402,19 @@ def consent_add(name: str = typer.Argument(..., help="The person who consented."
             fail(f"--expires '{expires}' is not a date like 2027-01-31", code=2)
     if reference is not None and not reference.is_file():
         fail(f"no such reference image: {reference}", code=2)
-    store = Store()
-    record = store.add_consent(name, str(reference) if reference else None, scope, until)
+    from storyboards.hashing import file_sha256
+    from storyboards.workspace import Workspace
+    from tools.safety.faces import strip_metadata
+
+    workspace = Workspace()
+    store = Store(workspace=workspace)
+    kept = None
+    if reference is not None:
+        # The consent covers this picture: keep a copy (metadata stripped) that cannot move away.
+        kept = workspace.home / "consents" / f"{file_sha256(reference)[:16]}{reference.suffix.lower()}"
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        strip_metadata(reference, kept)
+    record = store.add_consent(name, str(kept) if kept else None, scope, until)
     store.audit(owner(), "consent.added", {"name": name, "scope": scope, "expires": expires})
     if as_json:
         emit_json({"name": name, "scope": scope, "expires": expires, "id": getattr(record, "id", None)})

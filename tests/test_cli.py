@@ -245,3 +245,27 @@ def test_serve_prints_a_login_url_that_works_and_survives_a_restart(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_chat_plans_revises_renders_and_resumes(tmp_path):
+    home = tmp_path / "home"
+    env = {**os.environ, "DIRECTOR_HOME": str(home), "DIRECTOR_RESOLUTION": "96", "COLUMNS": "160"}
+    lines = "\n".join([
+        "A 4-second film in two shots: a snail climbs a wall, then the sun sets.",
+        "make shot 1 darker",
+        "/versions",
+        "/render",
+        "/undo",
+        "/quit",
+    ]) + "\n"
+    proc = subprocess.run([*DIRECTOR, "chat"], input=lines, capture_output=True, text=True, cwd=ROOT, env=env, timeout=240)
+    assert proc.returncode == 0, proc.stderr
+    out = proc.stdout
+    assert "snail" in out                       # the storyboard table
+    assert "v2" in out and "darker" in out.lower()
+    assert "Cut:" in out and "final.mp4" in out
+    assert "undo" in out.lower()
+    project_id = out.rsplit("director chat ", 1)[1].split("`")[0].strip()
+    resumed = subprocess.run([*DIRECTOR, "chat", project_id], input="/versions\n/quit\n", capture_output=True,
+                             text=True, cwd=ROOT, env=env, timeout=120)
+    assert "Resuming" in resumed.stdout and "v3" in resumed.stdout
