@@ -50,6 +50,7 @@ class ShotPlan:
     model: str
     spec_key: str
     spec_fields: dict[str, Any]
+    target: tuple[int, int, int, int] = (0, 0, 0, 0)   # width, height, frames, fps of the delivered take
 
 
 @dataclass
@@ -126,13 +127,17 @@ class Producer:
         backend_name = backend_override or shot.backend or self.settings.default_backend
         composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name)
         width, height = storyboard.size
+        # The final tier: a smaller, slower draft that tools/enhance upscales and interpolates.
+        gen_w, gen_h = (max(2, round(width * self.settings.generate_scale / 2) * 2),
+                        max(2, round(height * self.settings.generate_scale / 2) * 2))
+        gen_fps = min(self.settings.generate_fps or storyboard.fps, storyboard.fps)
         request = GenerationRequest(
             prompt=composed.prompt,
             negative_prompt=composed.negative_prompt,
-            frames=storyboard.frames_for(shot),
-            fps=storyboard.fps,
-            width=width,
-            height=height,
+            frames=max(1, round(shot.duration * gen_fps)),
+            fps=gen_fps,
+            width=gen_w,
+            height=gen_h,
             seed=0,
             mode=shot.mode,
             reference_image=Path(shot.reference) if shot.reference else None,
@@ -149,8 +154,9 @@ class Producer:
             "model": model,
             "width": width,
             "height": height,
-            "frames": request.frames,
-            "fps": request.fps,
+            "frames": storyboard.frames_for(shot),
+            "fps": storyboard.fps,
+            "generated_at": [gen_w, gen_h, gen_fps] if (gen_w, gen_h, gen_fps) != (width, height, storyboard.fps) else None,
             "mode": request.mode,
             "strength": request.strength,
             "reference": str(request.reference_image) if request.reference_image else None,
@@ -162,7 +168,8 @@ class Producer:
         if backend_name == "animatic":
             # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.
             fields["shot"] = {k: v for k, v in request.shot.items() if k not in ("narration", "caption", "transition", "seed", "reference", "source")}
-        return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields)
+        return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields,
+                        target=(width, height, storyboard.frames_for(shot), storyboard.fps))
 
     # ------------------------------------------------------------------ one shot
     def produce_shot(
@@ -243,7 +250,7 @@ class Producer:
         take = Take(
             id=f"t-{uuid.uuid4().hex[:10]}", shot_id=shot.id, key=key, spec_key=plan.spec_key,
             backend=plan.backend, model=plan.model, prompt=request.prompt, negative_prompt=request.negative_prompt,
-            seed=request.seed, width=request.width, height=request.height, frames=request.frames, fps=request.fps,
+            seed=request.seed, width=plan.target[0], height=plan.target[1], frames=plan.target[2], fps=plan.target[3],
             attempt=attempt,
         )
         timings: dict[str, float] = {}
@@ -263,9 +270,10 @@ class Producer:
                     f"the shot needs {request.frames} of {request.width}x{request.height}"
                 )
             take.params = {**result.params, "notes": result.notes}
+            frames = self._finish_tier(frames, request, plan, take, timings)
             emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "critique", "done": 0, "total": 1, "attempt": attempt})
             t0 = time.perf_counter()
-            take.critique = critique_frames(frames, request.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
+            take.critique = critique_frames(frames, take.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
             timings["critique"] = time.perf_counter() - t0
             take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
             emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "encode", "done": 0, "total": 1, "attempt": attempt})
@@ -279,7 +287,7 @@ class Producer:
             path.parent.mkdir(parents=True, exist_ok=True)
             # Takes are masters the cut is encoded from again: ultrafast is ~3x quicker than veryfast here,
             # at the cost of larger files, which the quality-tuned encode of the cut does not inherit.
-            write_video(marked, request.fps, path, crf=17, preset="ultrafast")
+            write_video(marked, take.fps, path, crf=17, preset="ultrafast")
             rel = self.workspace.relative(path)
             sample_take(marked).save(samples_path(self.workspace, key))
             timings["encode"] = time.perf_counter() - t0
@@ -291,6 +299,25 @@ class Producer:
             take.status, take.error, take.timings = TakeStatus.error, str(err), timings
         self.store.add_take(project_id, take.model_copy())
         return take
+
+    @staticmethod
+    def _finish_tier(frames: np.ndarray, request: GenerationRequest, plan: ShotPlan, take: Take, timings: dict) -> np.ndarray:
+        """Upscale and interpolate a draft-tier generation to the film's size and frame rate."""
+        width, height, count, fps = plan.target
+        if (request.width, request.height, request.frames, request.fps) == (width, height, count, fps):
+            return frames
+        t0 = time.perf_counter()
+        from tools.enhance import retime, upscale, upscale_method
+
+        notes = take.params.setdefault("notes", [])
+        if (request.width, request.height) != (width, height):
+            frames = upscale(frames, width, height)
+            notes.append(f"upscaled {request.width}x{request.height} to {width}x{height} ({upscale_method()})")
+        if (request.frames, request.fps) != (count, fps):
+            frames = retime(frames, request.fps, fps, count)
+            notes.append(f"interpolated {request.frames} frames at {request.fps} fps to {count} at {fps} fps (optical flow)")
+        timings["enhance"] = time.perf_counter() - t0
+        return frames
 
     def _write_thumbnail(self, project_id: str, take_id: str, frame: np.ndarray) -> None:
         import cv2

@@ -53,6 +53,16 @@ class AgentSettings(BaseSettings):
     )
     attempts_per_film: int | None = Field(None, ge=1, description="a fixed film-wide budget; overrides the factor")
 
+    # --- the "final" tier: generate small and slow, then let tools/enhance finish the pixels
+    generate_scale: float = Field(
+        1.0, gt=0.1, le=1.0,
+        description="generate takes at this fraction of the film's size, then upscale (Lanczos + sharpening, "
+                    "or a neural upscaler when DIRECTOR_UPSCALE_MODEL is set)",
+    )
+    generate_fps: int | None = Field(
+        None, ge=1, le=60, description="generate at this frame rate, then interpolate (optical flow) to the film's",
+    )
+
     # --- the edit
     grade: float = Field(
         0.5, ge=0, le=1,

@@ -66,3 +66,27 @@ def test_choosing_a_take_of_an_earlier_version_brings_that_shot_back(tmp_path):
     assert d.store.selected_take(project, first_shot.id).id == old_take.id
     manifest_takes = {t["shot_id"]: t["take_id"] for t in d.store.list_cuts(project)[-1].manifest["takes"]}
     assert manifest_takes[first_shot.id] == old_take.id
+
+
+def test_the_final_tier_generates_small_and_slow_then_upscales_and_interpolates(tmp_path):
+    from storyboards.schema import Shot, Storyboard
+    from tools.edit.video_io import probe
+
+    workspace = Workspace(tmp_path)
+    settings = AgentSettings(generate_scale=0.5, generate_fps=8)
+    d = Director(store=Store(workspace=workspace), workspace=workspace, settings=settings)
+    board = Storyboard(title="Tier", resolution=144, fps=24, shots=[
+        Shot(id="pan", duration=1.5, subject="a red kite", action="rises", setting="a green hill", camera="pan_right", framing="wide")])
+    project = d.start_project("ada", board, "test")
+    d.render("ada", project)
+    take = d.store.selected_take(project, "pan")
+    info = probe(workspace.resolve(take.file))
+    assert (info["width"], info["height"], info["frames"]) == (256, 144, 36)
+    assert any("upscaled 128x72 to 256x144" in n for n in take.params["notes"])
+    assert any("interpolated 12 frames at 8 fps to 36 at 24 fps" in n for n in take.params["notes"])
+    assert "enhance" in take.timings
+
+    # The tier is part of the take's spec: going back to full size makes a new take, not a reuse.
+    d.settings = AgentSettings()
+    d.producer.settings = d.settings
+    assert d.render("ada", project)["new_takes"] == 1
