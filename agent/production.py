@@ -84,11 +84,12 @@ REPAIRS: dict[str, tuple[str, str]] = {
     "frozen": ("continuous visible motion", "static frames, frozen video"),
     "flicker": ("stable consistent lighting", "flicker, flashing, unstable lighting"),
     "smoothness": ("smooth steady camera", "camera shake, jitter"),
+    "shake": ("smooth steady camera", "camera shake, jitter"),
     "exposure": ("balanced exposure", "overexposed, underexposed, black frames"),
     "sharpness": ("sharp focus, crisp detail", "blurry, out of focus"),
     "noise": ("clean image", "noise, grain burst, artifacts"),
     "scene_cut": ("one continuous shot", "scene change, jump cut"),
-    "subject_consistency": ("consistent subject", "morphing, changing identity"),
+    "consistency": ("consistent subject", "morphing, changing identity"),
 }
 
 
@@ -297,6 +298,9 @@ class Producer:
             take.timings = timings
         except BackendError as err:
             take.status, take.error, take.timings = TakeStatus.error, str(err), timings
+        except Exception as err:  # a backend's own bug: record it on the take, keep the film's other shots
+            take.status, take.timings = TakeStatus.error, timings
+            take.error = f"backend {plan.backend} failed unexpectedly: {type(err).__name__}: {err}"
         self.store.add_take(project_id, take.model_copy())
         return take
 

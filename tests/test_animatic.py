@@ -396,3 +396,13 @@ def test_a_storm_in_the_atmosphere_darkens_a_sunset_shot():
         return AnimaticBackend().generate(req).frames.mean()
 
     assert mean_brightness("stormy") < mean_brightness("calm") * 0.8
+
+
+def test_tiny_night_city_frames_render():
+    from tools.generate import GenerationRequest
+    from tools.generate.animatic import AnimaticBackend
+
+    for seed in range(12):   # narrow buildings at this size once crashed the window painter
+        req = GenerationRequest(prompt="a city street at night", frames=2, fps=12, width=170, height=96, seed=seed,
+                                shot={"id": "s", "subject": "a taxi", "setting": "a city street at night"})
+        assert AnimaticBackend().generate(req).frames.shape == (2, 96, 170, 3)

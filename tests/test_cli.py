@@ -222,6 +222,9 @@ def test_serve_prints_a_login_url_that_works_and_survives_a_restart(tmp_path):
         proc = subprocess.Popen([*DIRECTOR, "serve", "--port", str(port)], cwd=ROOT, stderr=subprocess.PIPE, text=True,
                                 env={**os.environ, "DIRECTOR_HOME": str(tmp_path)})
         line = proc.stderr.readline()
+        if "http://" not in line:
+            proc.kill()
+            raise AssertionError(f"serve printed no URL: {line!r}")
         url = line[line.index("http://"):].strip()
         for _ in range(100):
             try:

@@ -795,7 +795,7 @@ class Painter:
                 cv.rect(x, hy - h, x + w, hy + 2, self.hazed(c["shadow"], 0.3), solid=False)
                 if self.look.palette.name in ("night", "neon_night", "dusk") or self.look.palette.stars:
                     lit = self.accents[int(rng.integers(len(self.accents)))] if self.accents and rng.random() < 0.3 else c["windows"]
-                    for _ in range(int(h / H * 18)):
+                    for _ in range(int(h / H * 18) if w > 6 and h > 7 else 0):   # tiny frames: no windows
                         wx, wy = rng.uniform(x + 2, x + w - 4), rng.uniform(hy - h + 3, hy - 4)
                         cv.rect(wx, wy, wx + 0.004 * W, wy + 0.006 * H, self.hazed(lit, 0.4), solid=False)
                 x += w + rng.uniform(0, 0.02) * W

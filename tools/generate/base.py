@@ -3,6 +3,7 @@
 Frames are always a numpy array of shape (frames, height, width, 3), dtype uint8, RGB.
 Backends register under the `reel_director.backends` entry point (as `llm` plugins do), so a
 third-party package can add one with no change here.
+A program or test can register an instance in-process instead: `register_backend("name", MyBackend())`.
 """
 
 from __future__ import annotations
@@ -82,11 +83,23 @@ def _registered() -> dict[str, Any]:
     return {ep.name: ep for ep in entry_points(group=ENTRY_POINT_GROUP)}
 
 
-def list_backends() -> list[str]:
-    return sorted(_registered())
-
-
 _instances: dict[str, Backend] = {}
+
+
+def list_backends() -> list[str]:
+    """Entry-point backends and those registered in this process."""
+    return sorted(set(_registered()) | set(_instances))
+
+
+def register_backend(name: str, backend: Backend) -> None:
+    """Serve `backend` (an instance) as `name` in this process, as an entry point would; replaces
+    any instance already loaded under that name. Pass an instance, e.g. `register_backend("mine", MyBackend())`."""
+    if not isinstance(name, str) or not name.strip():
+        raise BackendError(f"register_backend: name must be a non-empty string; got {name!r}")
+    if isinstance(backend, type) or not callable(getattr(backend, "generate", None)) or not callable(getattr(backend, "model_id", None)):
+        raise BackendError(f"register_backend: '{name}' must be a backend instance with generate(request) and "
+                           f"model_id(request) methods; got {backend!r}" + (f" (call it: {backend.__name__}())" if isinstance(backend, type) else ""))
+    _instances[name] = backend
 
 
 def get_backend(name: str) -> Backend:
@@ -96,7 +109,7 @@ def get_backend(name: str) -> Backend:
     eps = _registered()
     if name not in eps:
         raise BackendError(
-            f"unknown backend '{name}'; installed backends: {', '.join(sorted(eps)) or 'none'}. "
+            f"unknown backend '{name}'; installed backends: {', '.join(list_backends()) or 'none'}. "
             "Backends register under the 'reel_director.backends' entry point (reinstall with `pip install -e .`)."
         )
     instance = eps[name].load()()

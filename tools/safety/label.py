@@ -60,11 +60,16 @@ def _master(text: str) -> tuple[np.ndarray, np.ndarray]:
     return rgb, alpha
 
 
+# Below this the words cannot be read (nor found again by `detect_label`): small frames get a label
+# that is relatively larger rather than one nobody can read.
+MIN_LABEL_PX = 16
+
+
 @lru_cache(maxsize=32)
 def render_patch(text: str, frame_height: int, scale: float = 1.0) -> tuple[np.ndarray, np.ndarray]:
     """(premultiplied rgb float32 (h, w, 3), alpha float32 (h, w, 1)) for a frame this tall."""
     rgb, alpha = _master(text)
-    ph = max(8, int(round(frame_height * HEIGHT_FRACTION * scale)))
+    ph = max(min(MIN_LABEL_PX, frame_height // 3), int(round(frame_height * HEIGHT_FRACTION * scale)))
     pw = max(8, int(round(rgb.shape[1] * ph / rgb.shape[0])))
     interp = cv2.INTER_AREA if ph < MASTER_HEIGHT else cv2.INTER_LINEAR
     rgb_s = cv2.resize(rgb, (pw, ph), interpolation=interp)
@@ -116,6 +121,9 @@ def label_score(frame: np.ndarray, text: str = DEFAULT_TEXT, scales: tuple[float
                 positions: tuple[str, ...] = POSITIONS) -> tuple[float, str | None, float | None]:
     """Best normalised correlation of the label template in the frame's corners: (score, position, scale)."""
     h, w = frame.shape[:2]
+    floor = MIN_LABEL_PX / (h * HEIGHT_FRACTION)   # the scale a small frame's label was burned at
+    if floor > min(scales):
+        scales = tuple(sorted({*scales, round(floor, 3), round(floor * 1.25, 3)}))
     dw = max(1, int(round(w * DETECT_HEIGHT / h)))
     grey = cv2.cvtColor(cv2.resize(frame, (dw, DETECT_HEIGHT), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
     grey = grey.astype(np.float32)
