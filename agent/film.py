@@ -40,8 +40,9 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def disclosure_marker(payload: int) -> Callable[[np.ndarray], np.ndarray]:
-    """The visible label and the invisible watermark, applied to every frame we deliver."""
+def disclosure_marker(payload: int, inplace: bool = False) -> Callable[[np.ndarray], np.ndarray]:
+    """The visible label and the invisible watermark, applied to every frame we deliver. `inplace`
+    marks the given frames themselves (for fresh takes nobody else holds)."""
     from tools.safety.label import burn_label
     from tools.safety.settings import SafetySettings
     from tools.safety.watermark import embed_frames
@@ -49,14 +50,17 @@ def disclosure_marker(payload: int) -> Callable[[np.ndarray], np.ndarray]:
     settings = SafetySettings()
 
     def mark(frames: np.ndarray) -> np.ndarray:
-        labelled = burn_label(frames, text=settings.label_text, position=settings.label_position, scale=settings.label_scale)
-        return embed_frames(labelled, payload, inplace=True)  # labelled is already our own copy
+        labelled = burn_label(frames, text=settings.label_text, position=settings.label_position,
+                              scale=settings.label_scale, inplace=inplace)
+        return embed_frames(labelled, payload, inplace=True)  # labelled is our own copy, or allowed in place
 
     return mark
 
 
-def mark_frames(frames: np.ndarray, payload: int) -> np.ndarray:
-    return disclosure_marker(payload)(frames)
+def mark_take_frames(frames: np.ndarray, payload: int) -> np.ndarray:
+    """Mark a freshly generated take in place: its frames are ours alone, and at 720p a copy costs
+    more than the marks."""
+    return disclosure_marker(payload, inplace=True)(frames)
 
 
 def finish_film(

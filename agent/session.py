@@ -220,10 +220,10 @@ class Director:
         # Retries left for the whole film, beyond each shot's first take.
         film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
         from tools.farm import farm_map
-        from agent.film import mark_frames
+        from agent.film import mark_take_frames
 
         def one(plan):
-            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_frames,
+            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
                                               force_new=plan.shot.id in regenerate)
 
         outcomes = {o.shot_id: o for o in farm_map(one, plans)}

@@ -421,6 +421,12 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
             emit(_finish(np.ascontiguousarray(part), finish), first + k)
 
     def emit_card(frame: np.ndarray, seg: Segment) -> None:
+        if not cues_in(seg.start, seg.frames):
+            # A still card: label and watermark one frame, then repeat it (identical frames, a tenth of the work).
+            done = _finish(np.ascontiguousarray(frame[None]), finish)
+            for k in range(0, seg.frames, CHUNK):
+                emit(np.repeat(done, min(CHUNK, seg.frames - k), axis=0), seg.start + k)
+            return
         for k in range(0, seg.frames, CHUNK):
             n = min(CHUNK, seg.frames - k)
             emit_made(np.repeat(frame[None], n, axis=0), seg.start + k)
