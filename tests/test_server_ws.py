@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
-import threading
-import time
 
 import pytest
 from fastapi.testclient import TestClient
@@ -347,25 +344,8 @@ def test_cancel_stops_a_render_and_keeps_finished_takes(client, env):
 
 
 @pytest.fixture
-def live(env):
-    import uvicorn
-
-    director, store, *_ = env
-    app = create_app(director=director, store=store, settings=ServerSettings(**FAST))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    port = sock.getsockname()[1]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield port
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+def live(live_port):
+    return live_port
 
 
 @pytest.mark.timeout(120)

@@ -8,14 +8,9 @@ the test's tmp_path (printed at the end) for a person to look at.
 from __future__ import annotations
 
 import shutil
-import socket
-import threading
-import time
 
 import pytest
 
-from server.app import create_app
-from server.settings import ServerSettings
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -32,24 +27,8 @@ pytestmark = [
 
 
 @pytest.fixture
-def live(env):
-    import uvicorn
-
-    director, store, *_ = env
-    app = create_app(director=director, store=store, settings=ServerSettings(rate_limit_per_minute=1e6, rate_limit_burst=10**6))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+def live(live_port):
+    return f"http://127.0.0.1:{live_port}"
 
 
 @pytest.fixture
