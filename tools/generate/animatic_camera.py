@@ -542,7 +542,10 @@ class Slate:
         gw = max(g[1].shape[1] for g in self.glyphs.values())
         self.gw = max(1, gw - 2)
         gh = max(g[1].shape[0] for g in self.glyphs.values())
-        self.tc_x = W - pad - 11 * self.gw
+        # Keep the bottom-right corner clear: the disclosure label is burned there by default
+        # (about 6x as wide as its 4.5%-of-height, at least 16 px, pill).
+        label_room = int(max(16, 0.045 * H) * 6.5) + pad
+        self.tc_x = max(W // 2, W - label_room - 11 * self.gw)
         self.tc_y = self.y0 + max(0, (sh - gh) // 2)
         self.total = n
 
