@@ -25,6 +25,7 @@ import re
 import tempfile
 import threading
 import time
+from abc import ABC, abstractmethod
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -114,7 +115,7 @@ def parse_command(text: str, in_project_thread: bool = False) -> Command:
 # ----------------------------------------------------------------------------------- the platform side
 
 
-class Conversation:
+class Conversation(ABC):
     """Where a command came from and how to answer there. Adapters subclass it.
 
     Methods are called from worker threads and block until the platform answered. `post` returns a
@@ -125,16 +126,17 @@ class Conversation:
     max_upload_bytes: int = 10 * MB
     thread_key: str | None = None   # the thread this conversation is in, if any
 
+    @abstractmethod
     def post(self, text: str, *, live: bool = False) -> Any:
         """Post a message. live=True: the message will be edited for a long time (render progress)."""
-        raise NotImplementedError
 
+    @abstractmethod
     def edit(self, handle: Any, text: str) -> None:
-        raise NotImplementedError
+        """Replace the text of a message `post` returned."""
 
+    @abstractmethod
     def upload(self, path: Path, text: str) -> None:
         """Upload a file with `text` as its message; raise when the platform refuses it."""
-        raise NotImplementedError
 
     def private(self, text: str) -> None:
         """Help and errors: only to the person who asked where the platform allows, else a post."""
