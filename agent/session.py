@@ -102,7 +102,7 @@ class Director:
             self.store.add_message(project_id, "user", text)
             for sid in shots or []:
                 current.storyboard.shot(sid)  # KeyError naming the valid shots
-            result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id), shots=shots)
+            result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
             if result.question:
                 self.store.add_message(project_id, "director", result.question)
                 emit({"type": "director_message", "project_id": project_id, "text": result.question})
@@ -145,9 +145,8 @@ class Director:
         out["changed_shots"] = changed
         return out
 
-    def _takes_by_shot(self, project_id: str) -> dict[str, int]:
-        version = self.store.get_version(project_id)
-        return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in version.storyboard.shots}
+    def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
+        return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
         self._owned(owner, project_id)
