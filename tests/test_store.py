@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from storyboards.examples import EXAMPLES_DIR
 from storyboards.schema import Critique, Cut, Shot, Storyboard, Take, TakeStatus
-from storyboards.store import Store, normalise_name
+from storyboards.store import Store, VersionConflict, normalise_name
 from storyboards.workspace import Workspace
 from storyboards.yamlio import load_storyboard
 
@@ -103,9 +103,12 @@ def test_versions_are_numbered_with_parents_and_immutable(store):
     edited = sb.model_copy(deep=True)
     edited.shot("hero").subject = "a green bottle"
     assert store.add_version(p.id, edited, "feedback: make it green\nplease") == 2
-    assert store.add_version(p.id, sb, "restore version 1", parent=1) == 3
+    # A change names the version it was made from; once that is not the latest, it is refused.
+    with pytest.raises(VersionConflict, match="made from version 1, but version 2 is the latest"):
+        store.add_version(p.id, edited, "a stale edit", parent=1)
+    assert store.add_version(p.id, sb, "restore version 1", parent=2) == 3
     versions = store.list_versions(p.id)
-    assert [(v.number, v.parent) for v in versions] == [(1, None), (2, 1), (3, 1)]
+    assert [(v.number, v.parent) for v in versions] == [(1, None), (2, 1), (3, 2)]
     assert versions[1].reason == "feedback: make it green please"  # one line
     assert store.get_version(p.id).number == 3
     assert store.get_version(p.id, 1).storyboard == sb  # paths and all, exactly
