@@ -8,8 +8,9 @@ restart: nothing lives only in this object.
 from __future__ import annotations
 
 import threading
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from agent.film import finish_film
 from agent.prompts import with_prompts
@@ -18,10 +19,20 @@ from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
 from storyboards.schema import Storyboard
-from storyboards.store import Store
+from storyboards.store import RenderJob, Store, StoryboardVersion, VersionConflict
 from storyboards.workspace import Workspace
 
-__all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "noop"]
+__all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "VersionConflict", "noop"]
+
+# How often feedback is applied again on a newer version when another writer got there first.
+FEEDBACK_ATTEMPTS = 4
+
+
+@dataclass
+class _Revision:
+    storyboard: Storyboard
+    reason: str
+    result: Any   # the brain's FeedbackResult
 
 
 class Director:
@@ -96,44 +107,41 @@ class Director:
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
                  render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> dict:
+        """Apply feedback as a new version made from the latest one. When another process or person
+        stored a version first (the store's compare-and-set refuses ours), the text is applied again on
+        the new latest version, a few times at most, so no one's change is lost."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
+            unknown = [sid for sid in shots or [] if sid not in {s.id for s in current.storyboard.shots}]
+            if unknown:
+                refusal = (f"There is no shot '{unknown[0]}' in this storyboard; shots are: "
+                           f"{', '.join(s.id for s in current.storyboard.shots)}. Nothing was changed.")
+                self.store.add_message(project_id, "user", text)    # the transcript keeps it, with its refusal
+                self.store.add_message(project_id, "director", refusal)
+                raise KeyError(refusal)
             self.store.add_message(project_id, "user", text)
-            for sid in shots or []:
-                current.storyboard.shot(sid)  # KeyError naming the valid shots
-            result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
-            if result.question:
-                self.store.add_message(project_id, "director", result.question)
-                emit({"type": "director_message", "project_id": project_id, "text": result.question})
-                return {"project_id": project_id, "version": current.number, "question": result.question,
-                        "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
-            if result.undo:
-                if current.parent is None:
-                    msg = "There is nothing to undo: this is the first version."
-                    emit({"type": "director_message", "project_id": project_id, "text": msg})
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
-                parent = self.store.get_version(project_id, current.parent)
-                new_sb, reason = parent.storyboard, f"undo: back to version {parent.number}"
-            else:
-                new_sb, reason = result.storyboard, result.reason
-            if result.select_take:
-                shot_id, index = result.select_take
-                takes = [t for t in reversed(self.store.takes_for_shot(project_id, shot_id)) if t.file]
-                if not (0 <= index < len(takes)):
-                    msg = f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}."
-                    emit({"type": "director_message", "project_id": project_id, "text": msg})
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
-                self.store.select_take(project_id, takes[index].id)
-            diff = diff_storyboards(current.storyboard, new_sb)
-            number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
+            for attempt in range(1, FEEDBACK_ATTEMPTS + 1):
+                revision = self._revise(project_id, current, text, shots, emit)
+                if isinstance(revision, dict):   # a question or a refusal: no new version
+                    return revision
+                try:
+                    number = self.store.add_version(project_id, revision.storyboard, revision.reason, parent=current.number)
+                    break
+                except VersionConflict as conflict:
+                    if attempt == FEEDBACK_ATTEMPTS:
+                        raise
+                    current = self.store.get_version(project_id)
+                    note = f"Version {conflict.head} was made meanwhile; applying “{text}” to it."
+                    self.store.add_message(project_id, "director", note)
+                    emit({"type": "director_message", "project_id": project_id, "text": note})
             version = self.store.get_version(project_id, number)
-            regenerate = [sid for sid in getattr(result, "regenerate_shots", []) or [] if sid in {s.id for s in new_sb.shots}]
-            changed = sorted(set(diff.shots_to_regenerate) | set(regenerate) | ({result.select_take[0]} if result.select_take else set()))
+            result = revision.result
+            regenerate = [sid for sid in result.regenerate_shots or [] if sid in {s.id for s in revision.storyboard.shots}]
+            changed = sorted(set(diff_storyboards(current.storyboard, revision.storyboard).shots_to_regenerate) | set(regenerate)
+                             | ({result.select_take[0]} if result.select_take else set()))
             self._emit_storyboard(emit, project_id, version, changed)
-            message = f"Version {number}: {reason}." + (f" Notes: {' '.join(result.notes)}" if result.notes else "")
+            message = f"Version {number}: {revision.reason}." + (f" Notes: {' '.join(result.notes)}" if result.notes else "")
             self.store.add_message(project_id, "director", message)
             emit({"type": "director_message", "project_id": project_id, "text": message})
         if getattr(result, "wants_render", None) is not None:
@@ -142,8 +150,39 @@ class Director:
             return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
                     "reused_takes": 0, "cut": None}
         out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
+        # `version` is the one this feedback made; the cut is of the latest, which may be newer when
+        # someone else changed the film meanwhile (then it has both changes).
+        out["rendered_version"], out["version"] = out["version"], number
         out["changed_shots"] = changed
         return out
+
+    def _revise(self, project_id: str, current: StoryboardVersion, text: str, shots: list[str] | None,
+                emit: Emit) -> "_Revision | dict":
+        """What the feedback makes of `current`: a revision to store, or a reply (question, refusal) as a result dict."""
+        def reply(msg: str, store: bool = False) -> dict:
+            if store:
+                self.store.add_message(project_id, "director", msg)
+            emit({"type": "director_message", "project_id": project_id, "text": msg})
+            return {"project_id": project_id, "version": current.number, "question": msg,
+                    "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+
+        result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
+        if result.question:
+            return reply(result.question, store=True)
+        if result.undo:
+            if current.parent is None:
+                return reply("There is nothing to undo: this is the first version.")
+            parent = self.store.get_version(project_id, current.parent)
+            new_sb, reason = parent.storyboard, f"undo: back to version {parent.number}"
+        else:
+            new_sb, reason = result.storyboard, result.reason
+        if result.select_take:
+            shot_id, index = result.select_take
+            takes = [t for t in reversed(self.store.takes_for_shot(project_id, shot_id)) if t.file]
+            if not (0 <= index < len(takes)):
+                return reply(f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}.")
+            self.store.select_take(project_id, takes[index].id)
+        return _Revision(new_sb, reason, result)
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
@@ -157,57 +196,83 @@ class Director:
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
                out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
-        `regenerate` get a new take (new seed) even so."""
+        `regenerate` get a new take (new seed) even so. The render is a row in the store, written
+        before work starts, so `resume` can finish it if this process dies."""
         self._owned(owner, project_id)
         with self._lock(project_id):
-            return self._render_locked(owner, project_id, emit, cancel, out_dir, backend, set(regenerate or ()))
+            version = self.store.get_version(project_id)
+            job = self.store.renders.create(
+                project_id, owner, version.number, [s.id for s in version.storyboard.shots],
+                out_dir=str(Path(out_dir).absolute()) if out_dir else None, backend=backend, regenerate=sorted(regenerate or ()))
+            return self._render_job(job, emit, cancel)
 
-    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
-        self.store.audit(owner, "render.started", {"project_id": project_id})
+    def _render_job(self, job: RenderJob, emit: Emit, cancel: threading.Event | None) -> dict:
+        owner, project_id = job.owner, job.project_id
+        out_dir = Path(job.out_dir) if job.out_dir else None
+        regenerate = set(job.regenerate) - set(job.done_shots)   # a resumed render keeps what it already made
+        self.store.audit(owner, "render.started", {"project_id": project_id, "render_id": job.id})
         try:
-            result = self._render_steps(owner, project_id, emit, cancel, out_dir, backend, regenerate)
+            result = self._render_steps(owner, project_id, emit, cancel, out_dir, job.backend, regenerate, job.id)
         except Cancelled:
-            stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
-            self.store.audit(owner, stopped, {"project_id": project_id})
+            stopped = "interrupted" if self._interrupted.is_set() else "cancelled"
+            self.store.renders.finish(job.id, stopped)
+            self.store.audit(owner, f"render.{stopped}", {"project_id": project_id, "render_id": job.id})
+            raise
+        except KeyboardInterrupt:   # Ctrl-C: the person can resume it
+            self.store.renders.finish(job.id, "interrupted")
             raise
         except Exception as err:
-            self.store.audit(owner, "render.failed", {"project_id": project_id, "error": str(err)[:500]})
+            self.store.renders.finish(job.id, "failed", error=str(err))
+            self.store.audit(owner, "render.failed", {"project_id": project_id, "render_id": job.id, "error": str(err)[:500]})
             raise
-        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result["cut_id"]})
-        return result
+        self.store.renders.finish(job.id, "done", cut_id=result["cut_id"])
+        self.store.renders.supersede(project_id, by=job.id)
+        self.store.audit(owner, "render.finished", {"project_id": project_id, "render_id": job.id, "cut_id": result["cut_id"]})
+        return {**result, "render_id": job.id}
 
     def interrupt(self) -> None:
         """The process is stopping: renders stop after their current step and resume on the next start."""
         self._interrupted.set()
 
-    def unfinished_renders(self) -> list[tuple[str, str]]:
-        """(owner, project_id) of renders a previous process started and neither finished, failed nor
-        saw cancelled by the person (a crash, or a shutdown that interrupted them)."""
-        latest: dict[str, tuple[str, str]] = {}
-        for entry in reversed(self.store.audit_log(limit=5000)):   # oldest first
-            if entry.event.startswith("render.") and isinstance(entry.detail, dict) and entry.detail.get("project_id"):
-                latest[entry.detail["project_id"]] = (entry.event, entry.actor)
-        return [(actor, pid) for pid, (event, actor) in latest.items() if event in ("render.started", "render.interrupted")]
+    def unfinished_renders(self, owner: str | None = None, project_id: str | None = None) -> list[RenderJob]:
+        """Renders a previous process started and neither finished, failed nor saw cancelled by the person
+        (it was killed, or a shutdown interrupted it): the newest of each project, from the renders table."""
+        return self.store.renders.unfinished(owner=owner, project_id=project_id)
 
-    def resume_unfinished(self, emit: Emit = noop, cancel: threading.Event | None = None) -> list[str]:
-        """Render again what a previous process left unfinished; finished takes are reused."""
-        resumed = []
-        for owner, project_id in self.unfinished_renders():
+    def resume(self, owner: str | None = None, project_id: str | None = None, emit: Emit = noop,
+               cancel: threading.Event | None = None) -> list[dict]:
+        """Finish interrupted renders (all of `owner`'s, or one project's): finished takes are reused and the
+        cut goes where the interrupted render was asked to write it."""
+        if project_id is not None and owner is not None:
+            self._owned(owner, project_id)
+        results = []
+        for job in self.unfinished_renders(owner=owner, project_id=project_id):
             if cancel is not None and cancel.is_set():
                 break
-            emit({"type": "director_message", "project_id": project_id, "text": "Resuming the render that was interrupted."})
+            emit({"type": "director_message", "project_id": job.project_id, "text": "Resuming the render that was interrupted."})
+            with self._lock(job.project_id):
+                results.append(self._render_job(job, emit, cancel))
+        return results
+
+    def resume_unfinished(self, emit: Emit = noop, cancel: threading.Event | None = None) -> list[str]:
+        """Render again what a previous process left unfinished (every owner's; for a server starting up)."""
+        resumed = []
+        for job in self.unfinished_renders():
+            if cancel is not None and cancel.is_set():
+                break
             try:
-                self.render(owner, project_id, emit=emit, cancel=cancel)
-                resumed.append(project_id)
+                resumed += [r["project_id"] for r in self.resume(project_id=job.project_id, emit=emit, cancel=cancel)]
             except Cancelled:
                 break
             except Exception as err:  # one broken project must not stop the others
-                emit({"type": "error", "project_id": project_id, "code": "resume_failed", "message": str(err)})
+                emit({"type": "error", "project_id": job.project_id, "code": "resume_failed", "message": str(err)})
         return resumed
 
-    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str], render_id: str) -> dict:
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
+        renders = self.store.renders
+        renders.start(render_id, version=version.number, shot_ids=[s.id for s in storyboard.shots])
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
             emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
@@ -222,8 +287,17 @@ class Director:
         from agent.film import mark_take_frames
 
         def one(plan):
-            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
-                                              force_new=plan.shot.id in regenerate)
+            renders.shot_running(render_id, plan.shot.id)
+            try:
+                outcome = self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
+                                                     force_new=plan.shot.id in regenerate)
+            except Cancelled:
+                raise
+            except Exception as err:
+                renders.shot_failed(render_id, plan.shot.id, str(err))
+                raise
+            renders.shot_done(render_id, plan.shot.id, outcome.take.id, outcome.reused, outcome.new_takes)
+            return outcome
 
         outcomes = {o.shot_id: o for o in farm_map(one, plans)}
         if cancel is not None and cancel.is_set():
@@ -299,6 +373,37 @@ class Director:
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
             "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],
         }
+
+    def history(self, owner: str, project_id: str) -> list[dict]:
+        """Every version, oldest first: number, parent, reason, what changed from its parent, and the storyboard."""
+        self._owned(owner, project_id)
+        versions = self.store.list_versions(project_id)
+        by_number = {v.number: v for v in versions}
+        out = []
+        for v in versions:
+            parent = by_number.get(v.parent) if v.parent is not None else None
+            if parent is None:
+                changed, removed, changes = [s.id for s in v.storyboard.shots], [], ["first version"]
+            else:
+                diff = diff_storyboards(parent.storyboard, v.storyboard)
+                changed, removed, changes = diff.touched_shots, list(diff.removed), diff.lines()
+            out.append({"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": v.created_at.isoformat(),
+                        "changed_shots": changed, "removed_shots": removed, "changes": changes,
+                        "storyboard": with_prompts(v.storyboard).model_dump(mode="json", exclude_none=True)})
+        return out
+
+    def projects_overview(self, owner: str) -> list[dict]:
+        """The owner's projects, most recently changed first, with their versions, last cut and render state."""
+        rows = []
+        for project in self.store.list_projects(owner=owner):
+            cut = self.store.cuts.latest(project.id)
+            job = self.store.renders.latest(project.id)
+            state = None if job is None else ("interrupted" if job.unfinished else job.state)
+            rows.append({"id": project.id, "title": project.title, "versions": self.store.versions.count(project.id),
+                         "last_cut": self.workspace.resolve(cut.file).as_posix() if cut else None,
+                         "render_state": state, "render_id": job.id if job else None,
+                         "updated_at": project.updated_at.isoformat()})
+        return rows
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
         self._owned(owner, project_id)

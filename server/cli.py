@@ -215,7 +215,14 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
     if not as_json:
         out.print(storyboard_table(result.storyboard))
+    _announce(project_id)
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
+
+
+def _announce(project_id: str) -> None:
+    """Before rendering, on stderr: whoever presses Ctrl-C (or loses the machine) knows what to resume."""
+    sys.stderr.write(f"project {project_id}: `director resume {project_id}` continues it if interrupted\n")
+    sys.stderr.flush()
 
 
 def _check_backend(backend: Optional[str]) -> None:
@@ -242,6 +249,7 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
         fail(str(e), code=2)
     director = _director()
     project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
+    _announce(project_id)
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
 
 
@@ -250,7 +258,7 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
              text: str = typer.Argument(..., help='What to change, e.g. "shot 2 darker", "make it vertical".'),
              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Change a film in plain language; re-renders only what changed."""
-    from agent.session import SafetyRefusal
+    from agent.session import SafetyRefusal, VersionConflict
     from tools.generate import BackendError
 
     director = _director()
@@ -259,6 +267,8 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
             result = director.feedback(owner(), project_id, text, emit=progress)
     except KeyError as e:
         fail(str(e).strip("'\""), code=2)
+    except VersionConflict as e:
+        fail(f"{e}; your change was not applied. Run the command again to apply it to the latest version.", code=5)
     except SafetyRefusal as refusal:
         fail("refused by the safety check:\n  " + "\n  ".join(refusal.report.reasons), code=3)
     except BackendError as e:
@@ -268,6 +278,68 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
             emit_json(result)
         fail(result["question"], code=4)
     _print_result(result, as_json)
+
+
+@app.command()
+def projects(as_json: bool = typer.Option(False, "--json", help="Print {projects: [...]} as JSON.")):
+    """List your projects: id, title, versions, last cut and the state of the last render."""
+    rows = _director().projects_overview(owner())
+    if as_json:
+        emit_json({"projects": rows})
+        return
+    if not rows:
+        out.print('No projects yet. Start one with `director make "A 10-second film about ..."`.')
+        return
+    table = Table("id", "title", "versions", "render", "last cut")
+    for r in rows:
+        table.add_row(r["id"], r["title"], str(r["versions"]), r["render_state"] or "-", r["last_cut"] or "-")
+    out.print(table)
+    if any(r["render_state"] == "interrupted" for r in rows):
+        out.print("`director resume` finishes the interrupted renders.")
+
+
+@app.command()
+def history(project_id: str = typer.Argument(..., help="The project id (see `director projects`)."),
+            as_json: bool = typer.Option(False, "--json", help="Print {project_id, versions: [...]} as JSON.")):
+    """Every version of a project: number, parent, reason, changed shots and its storyboard."""
+    try:
+        versions = _director().history(owner(), project_id)
+    except KeyError as e:
+        fail(str(e).strip("'\""), code=2)
+    if as_json:
+        emit_json({"project_id": project_id, "versions": versions})
+        return
+    table = Table("version", "parent", "reason", "changed shots")
+    for v in versions:
+        table.add_row(str(v["number"]), "-" if v["parent"] is None else str(v["parent"]), v["reason"],
+                      ", ".join(v["changed_shots"]) or "-")
+    out.print(table)
+
+
+@app.command()
+def resume(project_id: Optional[str] = typer.Argument(None, help="Only this project (default: every interrupted render of yours)."),
+           as_json: bool = typer.Option(False, "--json", help="Print {resumed: [result, ...]} as JSON.")):
+    """Finish renders that were interrupted (Ctrl-C, a crash, a shutdown), reusing every finished take."""
+    from agent.session import SafetyRefusal
+    from tools.generate import BackendError
+
+    director = _director()
+    try:
+        with Progress(enabled=not as_json) as progress:
+            results = director.resume(owner(), project_id, emit=progress)
+    except KeyError as e:
+        fail(str(e).strip("'\""), code=2)
+    except SafetyRefusal as refusal:
+        fail("refused by the safety check:\n  " + "\n  ".join(refusal.report.reasons), code=3)
+    except BackendError as e:
+        fail(str(e))
+    if as_json:
+        emit_json({"resumed": [{**r, "files": _result_paths(r)} for r in results]})
+        return
+    if not results:
+        out.print("Nothing to resume: no interrupted render" + (f" for {project_id}." if project_id else "."))
+    for r in results:
+        _print_result(r, as_json=False)
 
 
 @app.command()

@@ -319,7 +319,9 @@ class Take(BaseModel):
     fps: int
     params: dict[str, Any] = Field(default_factory=dict)
     file: str | None = Field(None, description="path relative to the workspace")
-    content_hash: str | None = None
+    content_hash: str | None = Field(None, description="sha256 of the file when it was written")
+    file_size: int | None = Field(None, description="bytes, when the file was written")
+    file_mtime_ns: int | None = Field(None, description="the file's mtime when it was written (a cheap change check)")
     timings: dict[str, float] = Field(default_factory=dict)
     critique: Critique | None = None
     status: TakeStatus = TakeStatus.ok

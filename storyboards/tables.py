@@ -81,6 +81,11 @@ class TakeRow(SQLModel, table=True):
     status: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
     selected: bool = False
     watermark_id: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True, unique=True, index=True))
+    # What the file was when it was written: a reused take is checked against these first (size and
+    # mtime cheaply, the full sha256 when either changed).
+    file_size: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
+    file_mtime_ns: int | None = Field(default=None, sa_column=sa.Column(sa.BigInteger(), nullable=True))
+    content_hash: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
     payload: dict[str, Any] = Field(sa_column=_json())
     created_at: datetime = _when()
 
@@ -132,3 +137,40 @@ class AuditEntry(SQLModel, table=True):
     actor: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
     event: str = Field(sa_column=sa.Column(sa.String(100), nullable=False, index=True))
     detail: dict[str, Any] = Field(default_factory=dict, sa_column=_json())
+
+
+RENDER_STATES = ("queued", "running", "done", "failed", "cancelled", "interrupted")
+
+
+class RenderRow(SQLModel, table=True):
+    """A render job: written before work starts, updated as it goes; `director resume` reads it."""
+
+    __tablename__ = "renders"
+    id: str = Field(sa_column=sa.Column(sa.String(64), primary_key=True))
+    project_id: str = Field(sa_column=sa.Column(sa.String(64), sa.ForeignKey("projects.id"), nullable=False, index=True))
+    owner: str = Field(sa_column=sa.Column(sa.String(100), nullable=False))
+    version: int
+    state: str = Field(sa_column=sa.Column(sa.String(16), nullable=False, index=True))
+    out_dir: str | None = Field(default=None, sa_column=sa.Column(sa.String(1000), nullable=True))
+    backend: str | None = Field(default=None, sa_column=sa.Column(sa.String(100), nullable=True))
+    regenerate: list[str] = Field(default_factory=list, sa_column=_json())
+    process: str | None = Field(default=None, sa_column=sa.Column(sa.String(200), nullable=True))
+    cut_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    created_at: datetime = _when()
+    updated_at: datetime = _when()
+
+
+class RenderShotRow(SQLModel, table=True):
+    __tablename__ = "render_shots"
+    __table_args__ = (sa.UniqueConstraint("render_id", "shot_id", name="uq_render_shots_render_shot"),)
+    id: int | None = Field(default=None, primary_key=True)
+    render_id: str = Field(sa_column=sa.Column(sa.String(64), sa.ForeignKey("renders.id"), nullable=False, index=True))
+    shot_id: str = Field(sa_column=sa.Column(sa.String(64), nullable=False))
+    position: int
+    state: str = Field(sa_column=sa.Column(sa.String(16), nullable=False))
+    take_id: str | None = Field(default=None, sa_column=sa.Column(sa.String(64), nullable=True))
+    reused: bool = False
+    new_takes: int = 0
+    error: str | None = Field(default=None, sa_column=sa.Column(sa.Text(), nullable=True))
+    updated_at: datetime = _when()

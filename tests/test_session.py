@@ -15,19 +15,40 @@ def director(home) -> Director:
     return Director(store=Store(workspace=workspace), workspace=workspace, settings=AgentSettings(resolution=96))
 
 
+def _dead_process() -> str:
+    """host:pid:start of a process that has exited (what a killed render leaves in its row)."""
+    import socket
+    import subprocess
+    import sys
+
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return f"{socket.gethostname()}:{child.pid}:1"
+
+
 def test_a_render_a_crash_left_unfinished_resumes_after_a_restart(tmp_path):
+    import sqlalchemy as sa
+
     first = director(tmp_path)
     project = first.user_message("ada", BRIEF)
-    # What a process that died mid-render leaves behind: a start and no end.
-    first.store.audit("ada", "render.started", {"project_id": project})
-    assert first.unfinished_renders() == [("ada", project)]
+    # What a process that died mid-render leaves behind: a running render whose process is gone.
+    shots = [s.id for s in first.store.get_version(project).storyboard.shots]
+    job = first.store.renders.create(project, "ada", 1, shots, out_dir=str(tmp_path / "wanted"))
+    first.store.renders.start(job.id, version=1, shot_ids=shots)
+    assert first.unfinished_renders() == []     # its process (this one) is alive: not resumable
+    with first.store.engine.begin() as c:
+        c.execute(sa.text("UPDATE renders SET process = :p WHERE id = :id"), {"p": _dead_process(), "id": job.id})
+    assert [(j.owner, j.project_id, j.state) for j in first.unfinished_renders()] == [("ada", project, "running")]
 
     events = []
     restarted = director(tmp_path)   # a new process on the same workspace
     assert restarted.resume_unfinished(emit=events.append) == [project]
     assert any(e["type"] == "cut_ready" for e in events)
     assert restarted.unfinished_renders() == []
-    assert (tmp_path / "projects" / project / "final.mp4").is_file()
+    assert (tmp_path / "wanted" / "final.mp4").is_file()    # where the interrupted render was asked to write
+    finished = restarted.store.renders.get(job.id)
+    assert finished.state == "done" and [s.state for s in finished.shots] == ["done"] * len(shots)
+    assert all(s.take_id for s in finished.shots)
 
 
 def test_a_render_the_person_cancelled_is_not_resumed(tmp_path):
@@ -47,7 +68,8 @@ def test_a_render_the_person_cancelled_is_not_resumed(tmp_path):
     d.interrupt()    # a shutdown, by contrast, is resumed
     with pytest.raises(Cancelled):
         d.render("ada", project, cancel=stop)
-    assert d.unfinished_renders() == [("ada", project)]
+    assert [(j.owner, j.project_id, j.state) for j in d.unfinished_renders()] == [("ada", project, "interrupted")]
+    assert [j.state for j in d.store.renders.for_project(project)] == ["interrupted", "cancelled"]
 
 
 def test_choosing_a_take_of_an_earlier_version_brings_that_shot_back(tmp_path):
@@ -90,3 +112,38 @@ def test_the_final_tier_generates_small_and_slow_then_upscales_and_interpolates(
     d.settings = AgentSettings()
     d.producer.settings = d.settings
     assert d.render("ada", project)["new_takes"] == 1
+
+
+def test_feedback_that_loses_the_race_is_applied_again_on_the_new_latest_version(tmp_path):
+    a, b = director(tmp_path), director(tmp_path)    # two sessions on one database, as two processes are
+    project = a.user_message("ada", BRIEF)
+    real_add = a.store.versions.add
+    raced = []
+
+    def someone_else_first(*args, **kwargs):
+        if not raced:   # between A reading version 1 and storing its change, B stores version 2
+            raced.append(b.feedback("ada", project, "make shot 2 brighter", render=False))
+        return real_add(*args, **kwargs)
+
+    a.store.versions.add = someone_else_first
+    events = []
+    result = a.feedback("ada", project, "make shot 1 darker", render=False, emit=events.append)
+    assert raced[0]["version"] == 2 and result["version"] == 3
+    versions = a.store.list_versions(project)
+    assert [(v.number, v.parent) for v in versions] == [(1, None), (2, 1), (3, 2)]
+    latest = versions[-1].storyboard.shots
+    assert "dim" in latest[0].lighting and "bright" in latest[1].lighting    # both changes survive
+    assert any("applying" in e.get("text", "") for e in events)
+    assert any("Version 2 was made meanwhile" in m.text for m in a.store.messages(project))
+
+
+def test_feedback_naming_an_unknown_shot_is_kept_in_the_transcript_with_its_refusal(tmp_path):
+    import pytest
+
+    d = director(tmp_path)
+    project = d.user_message("ada", BRIEF)
+    with pytest.raises(KeyError, match="no shot 'nope'"):
+        d.feedback("ada", project, "make it darker", shots=["nope"])
+    said = [(m.role, m.text) for m in d.store.messages(project)][-2:]
+    assert said[0] == ("user", "make it darker") and said[1][0] == "director" and "Nothing was changed" in said[1][1]
+    assert len(d.store.list_versions(project)) == 1

@@ -47,11 +47,11 @@ def _run(code: str, *args: str) -> str:
 
 def test_opening_creates_the_database_inside_the_workspace_and_migrates_it(ws, store):
     assert ws.db_path.is_file()
-    assert store.schema_revision() == "0002"
+    assert store.schema_revision() == "0003"
     with store.engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         tables = set(sa.inspect(c).get_table_names())
-    assert {"users", "projects", "storyboard_versions", "takes", "cuts", "messages", "consents", "audit_log"} <= tables
+    assert {"users", "projects", "storyboard_versions", "takes", "cuts", "messages", "consents", "audit_log", "renders", "render_shots"} <= tables
     Store(workspace=ws).close()  # opening again is a no-op migration
 
 

@@ -30,13 +30,14 @@ from .consent import Consents, normalise_name
 from .cuts import Cuts
 from .database import MIGRATIONS_DIR, Database, VersionConflict, alembic_config
 from .projects import Projects
+from .renders import RenderJob, Renders, RenderShot
 from .takes import Takes
 from .users import Users, hash_token
 from .versions import StoryboardVersion, Versions
 from .watermarks import MAX_WATERMARK_ID, Watermarks
 
 __all__ = [
-    "Store", "Database", "StoryboardVersion", "VersionConflict", "User", "Project", "Message", "Consent", "AuditEntry",
+    "Store", "Database", "RenderJob", "RenderShot", "StoryboardVersion", "VersionConflict", "User", "Project", "Message", "Consent", "AuditEntry",
     "alembic_config", "normalise_name", "hash_token", "MIGRATIONS_DIR", "MESSAGE_ROLES", "MAX_WATERMARK_ID",
 ]
 
@@ -58,6 +59,7 @@ class Store:
         self.chat = Chat(self.db)
         self.consents = Consents(self.db)
         self.audit_trail = AuditTrail(self.db)
+        self.renders = Renders(self.db)
 
     def __repr__(self) -> str:
         return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"

@@ -31,6 +31,7 @@ def _unselect_others(s: Session, project_id: str, shot_id: str, take_id: str) ->
 def _fill(row: TakeRow, take: Take) -> None:
     row.shot_id, row.key, row.spec_key = take.shot_id, take.key, take.spec_key
     row.status, row.selected = TakeStatus(take.status).value, take.selected
+    row.file_size, row.file_mtime_ns, row.content_hash = take.file_size, take.file_mtime_ns, take.content_hash
     row.payload = take.model_dump(mode="json")
 
 
