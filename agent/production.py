@@ -23,9 +23,10 @@ import numpy as np
 from agent.prompts import compose_prompt
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_path, atomic_write_text
-from storyboards.hashing import file_sha256, request_key, spec_key
+from storyboards.hashing import request_key, spec_key
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
 from storyboards.store import Store
+from storyboards.takefiles import adopt_take_file, record_file, take_file_problem
 from storyboards.workspace import Workspace
 from tools.generate import BackendError, GenerationRequest, get_backend
 
@@ -186,14 +187,8 @@ class Producer:
     ) -> ShotOutcome:
         shot = plan.shot
         if not force_new:
-            existing = self.store.selected_take(project_id, shot.id, spec_key=plan.spec_key)
-            if existing is None:
-                # The same pixels may have been made for another project or an earlier version.
-                for candidate in self.store.find_takes(project_id, spec_key=plan.spec_key):
-                    if candidate.status != TakeStatus.error:
-                        existing = candidate
-                        break
-            if existing is not None and existing.file and self.workspace.resolve(existing.file).exists():
+            existing = self._reusable_take(project_id, plan, emit)
+            if existing is not None:
                 if not existing.selected:
                     self.store.select_take(project_id, existing.id)
                     existing.selected = True
@@ -238,6 +233,23 @@ class Producer:
               "critique": best.critique.model_dump() if best.critique else None, "selected": True,
               "thumbnail": f"/media/{project_id}/thumbs/{best.id}.jpg"})
         return ShotOutcome(shot.id, best, reused=False, new_takes=made)
+
+    def _reusable_take(self, project_id: str, plan: ShotPlan, emit: Emit) -> Take | None:
+        """The shot's selected take for this spec, else another of its takes with the same pixels, whose
+        file is still what was written. A take whose file changed is set aside (status error), and said so."""
+        selected = self.store.selected_take(project_id, plan.shot.id, spec_key=plan.spec_key)
+        # The same pixels may have been made for an earlier version of the shot.
+        others = [t for t in self.store.find_takes(project_id, spec_key=plan.spec_key)
+                  if t.status != TakeStatus.error and (selected is None or t.id != selected.id)]
+        for candidate in ([selected] if selected else []) + others:
+            problem = take_file_problem(self.workspace, candidate)
+            if problem is None:
+                return candidate
+            candidate.status, candidate.selected, candidate.error = TakeStatus.error, False, f"not reused: {problem}"
+            self.store.update_take(project_id, candidate)
+            emit({"type": "director_message", "project_id": project_id,
+                  "text": f"Shot {plan.shot.id}: take {candidate.attempt} was not reused because {problem}; making it again."})
+        return None
 
     def _generate_take(self, project_id, plan: ShotPlan, request: GenerationRequest, attempt: int, emit: Emit,
                        finish_frames) -> Take:
@@ -284,16 +296,14 @@ class Producer:
             marked = finish_frames(frames, watermark_id)
             timings["mark"] = time.perf_counter() - t0
             t0 = time.perf_counter()
-            path = self.workspace.take_path(key)
-            path.parent.mkdir(parents=True, exist_ok=True)
+            # Encoded under the take's own temporary name, then named by its content (takefiles.py).
+            staging = self.workspace.takes_dir / "incoming" / f"{take.id}.mp4"
             # Takes are masters the cut is encoded from again: ultrafast is ~3x quicker than veryfast here,
             # at the cost of larger files, which the quality-tuned encode of the cut does not inherit.
-            write_video(marked, take.fps, path, crf=17, preset="ultrafast")
-            rel = self.workspace.relative(path)
+            write_video(marked, take.fps, staging, crf=17, preset="ultrafast")
+            record_file(take, self.workspace, adopt_take_file(self.workspace, staging))
             sample_take(marked).save(samples_path(self.workspace, key))
             timings["encode"] = time.perf_counter() - t0
-            take.file = rel
-            take.content_hash = file_sha256(path)
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
         except BackendError as err:

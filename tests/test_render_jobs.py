@@ -108,3 +108,22 @@ def test_two_feedback_processes_at_once_both_land_in_a_chain_of_versions(tmp_pat
     assert "dim" in latest[0]["lighting"] and "bright" in latest[1]["lighting"]
     reasons = " / ".join(v["reason"] for v in history[1:]).lower()
     assert "darker" in reasons and "brighter" in reasons
+
+
+@pytest.mark.slow
+def test_a_truncated_take_is_not_reused_by_feedback_and_the_person_is_told(tmp_path):
+    home = tmp_path / "home"
+    made = json.loads(run(["make", "A 6-second film in two shots: a red kite over a hill, then a girl waves at it.",
+                           "--resolution", "96", "--json"], home).stdout)
+    with sqlite3.connect(home / "director.db") as c:
+        rows = c.execute("SELECT id, json_extract(payload, '$.file'), file_size FROM takes WHERE selected").fetchall()
+    for _, file, size in rows:   # every selected take cut to half
+        path = home / file
+        assert path.stat().st_size == size
+        path.write_bytes(path.read_bytes()[: size // 2])
+    proc = run(["feedback", made["project_id"], "make shot 2 darker"], home)
+    assert "was not reused because its file is" in proc.stderr
+    with sqlite3.connect(home / "director.db") as c:
+        now = c.execute("SELECT id, json_extract(payload, '$.file'), file_size FROM takes WHERE selected").fetchall()
+    assert not {r[0] for r in now} & {r[0] for r in rows}
+    assert all((home / file).stat().st_size == size for _, file, size in now)

@@ -147,3 +147,48 @@ def test_feedback_naming_an_unknown_shot_is_kept_in_the_transcript_with_its_refu
     said = [(m.role, m.text) for m in d.store.messages(project)][-2:]
     assert said[0] == ("user", "make it darker") and said[1][0] == "director" and "Nothing was changed" in said[1][1]
     assert len(d.store.list_versions(project)) == 1
+
+
+def test_a_take_file_swapped_or_truncated_is_made_again_and_said_so(tmp_path):
+    import shutil
+
+    from storyboards.hashing import file_sha256
+
+    d = director(tmp_path)
+    project = d.user_message("ada", BRIEF)
+    d.render("ada", project)
+    shots = [s.id for s in d.store.get_version(project).storyboard.shots]
+    first, second = (d.store.selected_take(project, sid) for sid in shots)
+    first_path, second_path = (d.workspace.resolve(t.file) for t in (first, second))
+    assert first_path.name == f"{first.content_hash}.mp4"     # named by content
+    assert (first.file_size, first.file_mtime_ns) == (first_path.stat().st_size, first_path.stat().st_mtime_ns)
+
+    # Shot 1's file is truncated to half; shot 2's is swapped for another valid clip of the same size class.
+    data = first_path.read_bytes()
+    first_path.write_bytes(data[: len(data) // 2])
+    shutil.copyfile(_other_clip(d, tmp_path), second_path)
+
+    events = []
+    result = d.render("ada", project, emit=events.append)
+    # Neither changed file is used (another good take of the same shot may be; the rest is made again).
+    assert result["new_takes"] >= 1 and result["reused_takes"] < len(shots)
+    said = " ".join(e.get("text", "") for e in events if e["type"] == "director_message")
+    assert f"Shot {shots[0]}: take {first.attempt} was not reused because its file is" in said
+    assert f"Shot {shots[1]}: take {second.attempt} was not reused" in said
+    for sid, old in zip(shots, (first, second)):
+        now = d.store.selected_take(project, sid)
+        assert now.id != old.id and file_sha256(d.workspace.resolve(now.file)) == now.content_hash
+        assert d.store.get_take(old.id).status == "error" and "not reused" in d.store.get_take(old.id).error
+    # Untouched takes are still reused on the next render.
+    assert d.render("ada", project)["reused_takes"] == len(shots)
+
+
+def _other_clip(d, tmp_path):
+    """A valid MP4 that is not the take: solid red, as in the report."""
+    import numpy as np
+
+    from tools.edit.video_io import write_video
+
+    frames = np.zeros((24, 96, 96, 3), np.uint8)
+    frames[..., 0] = 255
+    return write_video(frames, 24, tmp_path / "red.mp4")
