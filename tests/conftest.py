@@ -49,3 +49,31 @@ def live_port(env):
     server.should_exit = True
     thread.join(10)
     sock.close()
+
+
+POSTGRES_SKIP = ("PostgreSQL tests need DIRECTOR_TEST_DATABASE_URL, the admin URL of a throwaway server "
+                 "(`.ci/run` starts one with `.ci/postgres start DIR`)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request, tmp_path):
+    """A fresh, empty database: a SQLite file in tmp_path, or a new database on the PostgreSQL server
+    named by DIRECTOR_TEST_DATABASE_URL (dropped afterwards)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{(tmp_path / 'director.db').as_posix()}"
+        return
+    import os
+    import secrets
+
+    admin = os.environ.get("DIRECTOR_TEST_DATABASE_URL")
+    if not admin:
+        pytest.skip(POSTGRES_SKIP)
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    name = f"director_test_{secrets.token_hex(6)}"
+    with psycopg.connect(admin.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield make_url(admin).set(database=name).render_as_string(hide_password=False)
+    with psycopg.connect(admin.replace("postgresql+psycopg://", "postgresql://"), autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

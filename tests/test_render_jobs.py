@@ -127,3 +127,19 @@ def test_a_truncated_take_is_not_reused_by_feedback_and_the_person_is_told(tmp_p
         now = c.execute("SELECT id, json_extract(payload, '$.file'), file_size FROM takes WHERE selected").fetchall()
     assert not {r[0] for r in now} & {r[0] for r in rows}
     assert all((home / file).stat().st_size == size for _, file, size in now)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_make_projects_and_history_on_postgresql(tmp_path, database_url):
+    home, out = tmp_path / "home", tmp_path / "film"
+    made = json.loads(run(["make", "A 4-second film in two shots: a paper boat on a gutter, then a cat watches it.",
+                           "--out", str(out), "--resolution", "96", "--json"], home, DIRECTOR_DATABASE_URL=database_url).stdout)
+    assert probe(out / "final.mp4")["frames"] > 0
+    assert not (home / "director.db").exists()    # everything went to PostgreSQL
+    run(["feedback", made["project_id"], "make shot 1 darker", "--json"], home, DIRECTOR_DATABASE_URL=database_url)
+    listed = json.loads(run(["projects", "--json"], home, DIRECTOR_DATABASE_URL=database_url).stdout)["projects"]
+    assert [(p["id"], p["versions"], p["render_state"]) for p in listed] == [(made["project_id"], 2, "done")]
+    history = json.loads(run(["history", made["project_id"], "--json"], home, DIRECTOR_DATABASE_URL=database_url).stdout)
+    assert [(v["number"], v["parent"]) for v in history["versions"]] == [(1, None), (2, 1)]
+    assert history["versions"][1]["changed_shots"] == [history["versions"][0]["storyboard"]["shots"][0]["id"]]

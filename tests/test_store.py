@@ -1,8 +1,11 @@
-"""The store: a real SQLite file, reopened from other processes, shared by threads and processes."""
+"""The store: a real SQLite file and a real PostgreSQL database (each test runs on both; PostgreSQL
+when DIRECTOR_TEST_DATABASE_URL names a server), reopened from other processes, shared by threads
+and processes."""
 
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import textwrap
@@ -28,8 +31,8 @@ def ws(tmp_path) -> Workspace:
 
 
 @pytest.fixture
-def store(ws):
-    with Store(workspace=ws) as s:
+def store(ws, database_url):
+    with Store(database_url, workspace=ws) as s:
         yield s
 
 
@@ -38,20 +41,27 @@ def _take(take_id: str, shot_id: str = "opening", spec: str = "s1", seed: int = 
                 width=512, height=288, frames=48, fps=24, **kw)
 
 
-def _run(code: str, *args: str) -> str:
+def _env(url: str) -> dict:
+    return {**os.environ, "DIRECTOR_DATABASE_URL": url}
+
+
+def _run(code: str, *args: str, url: str) -> str:
     """Run Python in a fresh interpreter (a different process opening the same database)."""
-    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code), *args], cwd=ROOT, capture_output=True, text=True,
+                         timeout=120, env=_env(url))
     assert out.returncode == 0, out.stderr
     return out.stdout
 
 
-def test_opening_creates_the_database_inside_the_workspace_and_migrates_it(ws, store):
+def test_opening_creates_the_database_inside_the_workspace_and_migrates_it(ws):
+    store = Store(workspace=ws)
     assert ws.db_path.is_file()
     assert store.schema_revision() == "0003"
     with store.engine.connect() as c:
         assert c.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
         tables = set(sa.inspect(c).get_table_names())
     assert {"users", "projects", "storyboard_versions", "takes", "cuts", "messages", "consents", "audit_log", "renders", "render_shots"} <= tables
+    store.close()
     Store(workspace=ws).close()  # opening again is a no-op migration
 
 
@@ -252,7 +262,7 @@ def test_everything_reads_back_from_a_new_process(ws, store):
         }))
         s.add_version(pid, v.storyboard, "written by the second process")
         """,
-        str(ws.home), p.id, token, str(wid),
+        str(ws.home), p.id, token, str(wid), url=store.url,
     )
     got = json.loads(out)
     assert got["user"] == "ann" and got["project"] == sb.title and got["settings"] == {"fps": 24}
@@ -260,7 +270,7 @@ def test_everything_reads_back_from_a_new_process(ws, store):
     assert Storyboard.model_validate(got["storyboard"]) == sb
     assert got["take"] == ["t0", 0.9, True] and got["cut"] == "c-1"
     assert got["messages"] == ["hello"] and got["consents"] == ["Ann Example"] and got["audit"] == ["project.created"]
-    with Store(workspace=ws) as again:
+    with Store(store.url, workspace=ws) as again:
         v2 = again.get_version(p.id)
         assert (v2.number, v2.parent, v2.reason) == (2, 1, "written by the second process")
 
@@ -290,7 +300,7 @@ def test_threads_share_one_store(store):
     assert sum(t.selected for t in store.takes_for_shot(p.id, "a")) == 1
 
 
-def test_concurrent_processes_do_not_corrupt_the_database(ws):
+def test_concurrent_processes_do_not_corrupt_the_database(ws, database_url):
     # Two processes open a brand-new database at once (both migrate) and write interleaved.
     code = """
         import sys
@@ -306,15 +316,16 @@ def test_concurrent_processes_do_not_corrupt_the_database(ws):
         print(p.id)
     """
     procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(ws.home), f"writer{n}"], cwd=ROOT,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for n in range(2)]
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(database_url)) for n in range(2)]
     results = [p.communicate(timeout=120) for p in procs]
     assert all(p.returncode == 0 for p in procs), [r[1] for r in results]
-    with Store(workspace=ws) as s:
+    with Store(database_url, workspace=ws) as s:
         for out, _ in results:
             assert [v.number for v in s.list_versions(out.strip())] == list(range(1, 11))
         assert len(s.audit_log(limit=1000)) == 20
-        with s.engine.connect() as c:
-            assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
+        if s.db.dialect == "sqlite":
+            with s.engine.connect() as c:
+                assert c.exec_driver_sql("PRAGMA integrity_check").scalar() == "ok"
 
 
 def test_postgresql_migration_compiles(capsys):
@@ -327,10 +338,7 @@ def test_postgresql_migration_compiles(capsys):
     assert "watermark_id BIGINT NOT NULL" in sql and "EXECUTE FUNCTION storyboard_versions_immutable()" in sql
 
 
-def test_a_watermark_payload_resolves_to_its_take_and_the_cut_that_uses_it(tmp_path):
-    from storyboards.schema import Cut, Take
-
-    store = Store(workspace=Workspace(tmp_path))
+def test_a_watermark_payload_resolves_to_its_take_and_the_cut_that_uses_it(store):
     project = store.create_project("ada", "Harbour")
     take_mark = store.new_watermark_id()
     take = Take(id="t-1", shot_id="opening", key="a" * 64, backend="animatic", seed=1, width=64, height=64,
@@ -345,3 +353,70 @@ def test_a_watermark_payload_resolves_to_its_take_and_the_cut_that_uses_it(tmp_p
                                                    "shot_id": "opening", "cut_id": "c-1", "version": 1}
     assert store.resolve_watermark(cut_mark)["kind"] == "cut"
     assert store.resolve_watermark(12345) is None
+
+
+def test_render_jobs_are_rows_updated_as_shots_finish(store):
+    p = store.create_project("ann", "T")
+    job = store.renders.create(p.id, "ann", 1, ["a", "b", "c"], out_dir="/films/out", backend="animatic", regenerate=["b"])
+    assert (job.state, [s.state for s in job.shots], job.out_dir, job.regenerate) == ("queued", ["queued"] * 3, "/films/out", ["b"])
+    assert store.renders.unfinished() == []   # queued by this live process: not abandoned
+    store.renders.start(job.id, version=1, shot_ids=["a", "b", "c"])
+    store.renders.shot_running(job.id, "a")
+    store.renders.shot_done(job.id, "a", "t-1", reused=False, new_takes=2)
+    store.renders.shot_failed(job.id, "b", "backend exploded")
+    got = store.renders.get(job.id)
+    assert got.state == "running" and [(s.shot_id, s.state) for s in got.shots] == [("a", "done"), ("b", "failed"), ("c", "queued")]
+    assert (got.shots[0].take_id, got.shots[0].new_takes, got.shots[1].error) == ("t-1", 2, "backend exploded")
+    assert got.done_shots == ["a"]
+
+    store.renders.finish(job.id, "interrupted")
+    assert [s.state for s in store.renders.get(job.id).shots] == ["done", "failed", "interrupted"]
+    assert [j.id for j in store.renders.unfinished(owner="ann")] == [job.id]
+    assert store.renders.unfinished(owner="bob") == []
+    # A resumed render meets a newer version: shots it no longer has go, new ones are queued, done stays done.
+    store.renders.start(job.id, version=2, shot_ids=["c", "a", "d"])
+    again = store.renders.get(job.id)
+    assert (again.version, [(s.shot_id, s.state) for s in again.shots]) == (2, [("c", "queued"), ("a", "done"), ("d", "queued")])
+    newer = store.renders.create(p.id, "ann", 2, ["a"])
+    store.renders.finish(newer.id, "done", cut_id="c-1")
+    store.renders.finish(job.id, "interrupted")
+    assert store.renders.supersede(p.id, by=newer.id) == 1
+    assert store.renders.get(job.id).state == "cancelled" and store.renders.unfinished() == []
+    assert store.renders.latest(p.id).id == newer.id and store.renders.latest(p.id).cut_id == "c-1"
+
+
+def test_a_render_left_running_by_a_dead_process_is_unfinished(store):
+    p = store.create_project("ann", "T")
+    job = store.renders.create(p.id, "ann", 1, ["a"])
+    store.renders.start(job.id, version=1, shot_ids=["a"])
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    import socket
+
+    with store.engine.begin() as c:
+        c.execute(sa.text("UPDATE renders SET process = :p WHERE id = :id"), {"p": f"{socket.gethostname()}:{child.pid}:1", "id": job.id})
+    assert [(j.id, j.state, j.abandoned) for j in store.renders.unfinished()] == [(job.id, "running", True)]
+
+
+def test_versions_are_compare_and_set_across_processes(store, ws):
+    # Eight processes all make their change from version 1 at once: exactly one wins, the others are refused.
+    p = store.create_project("ann", "T")
+    store.add_version(p.id, Storyboard(shots=[Shot(id="a")]), "first")
+    code = """
+        import sys
+        from storyboards.schema import Shot, Storyboard
+        from storyboards.store import Store, VersionConflict
+        from storyboards.workspace import Workspace
+        s = Store(workspace=Workspace(sys.argv[1]))
+        try:
+            print(s.add_version(sys.argv[2], Storyboard(shots=[Shot(id="a", subject=sys.argv[3])]), "edit", parent=1))
+        except VersionConflict as e:
+            print("conflict", e.head)
+    """
+    procs = [subprocess.Popen([sys.executable, "-c", textwrap.dedent(code), str(ws.home), p.id, f"writer {n}"], cwd=ROOT,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=_env(store.url)) for n in range(8)]
+    outs = [proc.communicate(timeout=120) for proc in procs]
+    assert all(proc.returncode == 0 for proc in procs), [o[1] for o in outs]
+    answers = sorted(o[0].strip() for o in outs)
+    assert answers == ["2"] + ["conflict 2"] * 7
+    assert [(v.number, v.parent) for v in store.list_versions(p.id)] == [(1, None), (2, 1)]
