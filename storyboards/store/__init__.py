@@ -37,7 +37,8 @@ from .versions import StoryboardVersion, Versions
 from .watermarks import MAX_WATERMARK_ID, Watermarks
 
 __all__ = [
-    "Store", "Database", "RenderJob", "RenderShot", "StoryboardVersion", "VersionConflict", "User", "Project", "Message", "Consent", "AuditEntry",
+    "Store", "Database", "RenderJob", "RenderShot", "StoryboardVersion", "VersionConflict",
+    "User", "Project", "Message", "Consent", "AuditEntry",
     "alembic_config", "normalise_name", "hash_token", "MIGRATIONS_DIR", "MESSAGE_ROLES", "MAX_WATERMARK_ID",
 ]
 
@@ -64,7 +65,7 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..tables import AuditEntry
 from .database import Database
@@ -23,7 +23,7 @@ class AuditTrail:
     def recent(self, limit: int = 100, event: str | None = None) -> list[AuditEntry]:
         """Newest first."""
         with self.db.read() as s:
-            q = select(AuditEntry).order_by(AuditEntry.id.desc()).limit(limit)
+            q = select(AuditEntry).order_by(col(AuditEntry.id).desc()).limit(limit)
             if event is not None:
                 q = q.where(AuditEntry.event == event)
             return list(s.exec(q))

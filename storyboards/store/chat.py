@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..schema import utcnow
 from ..tables import Message
@@ -29,7 +29,7 @@ class Chat:
     def transcript(self, project_id: str, limit: int | None = None) -> list[Message]:
         """The transcript in order; with `limit`, its last `limit` messages."""
         with self.db.read() as s:
-            q = select(Message).where(Message.project_id == project_id).order_by(Message.id.desc())
+            q = select(Message).where(Message.project_id == project_id).order_by(col(Message.id).desc())
             if limit is not None:
                 q = q.limit(limit)
             return list(reversed(s.exec(q).all()))

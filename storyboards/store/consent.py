@@ -6,7 +6,7 @@ import re
 import unicodedata
 from datetime import date, datetime
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..schema import utcnow
 from ..tables import Consent
@@ -50,12 +50,13 @@ class Consents:
     def active(self, at: datetime | None = None) -> list[Consent]:
         at = at or utcnow()
         with self.db.read() as s:
-            rows = s.exec(select(Consent).order_by(Consent.id)).all()
+            rows = s.exec(select(Consent).order_by(col(Consent.id))).all()
         return [c for c in rows if c.active_at(at)]
 
     def for_person(self, name: str, at: datetime | None = None) -> Consent | None:
         """The person's active consent (matched by normalised name), or None."""
         at = at or utcnow()
         with self.db.read() as s:
-            rows = s.exec(select(Consent).where(Consent.normalised_name == normalise_name(name)).order_by(Consent.id.desc())).all()
+            q = select(Consent).where(Consent.normalised_name == normalise_name(name)).order_by(col(Consent.id).desc())
+            rows = s.exec(q).all()
         return next((c for c in rows if c.active_at(at)), None)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..schema import Cut
 from ..tables import CutRow
@@ -48,13 +48,14 @@ class Cuts:
     def list(self, project_id: str) -> list[Cut]:
         """A project's cuts, oldest first."""
         with self.db.read() as s:
-            rows = s.exec(select(CutRow).where(CutRow.project_id == project_id).order_by(CutRow.created_at, CutRow.id)).all()
+            q = select(CutRow).where(CutRow.project_id == project_id)
+            rows = s.exec(q.order_by(col(CutRow.created_at), col(CutRow.id))).all()
         return [_to_cut(r) for r in rows]
 
     def latest(self, project_id: str) -> Cut | None:
         with self.db.read() as s:
             row = s.exec(select(CutRow).where(CutRow.project_id == project_id)
-                         .order_by(CutRow.created_at.desc(), CutRow.id.desc())).first()
+                         .order_by(col(CutRow.created_at).desc(), col(CutRow.id).desc())).first()
         return None if row is None else _to_cut(row)
 
     def by_watermark(self, watermark_id: int) -> Cut | None:

@@ -58,7 +58,7 @@ def _sqlite_engine(url: str) -> Engine:
     if memory:
         kwargs["poolclass"] = StaticPool  # one shared connection, or every session sees an empty database
     else:
-        Path(u.database).expanduser().absolute().parent.mkdir(parents=True, exist_ok=True)
+        Path(u.database or "").expanduser().absolute().parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -6,7 +6,7 @@ import secrets
 from typing import Any
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..schema import utcnow
 from ..tables import Project
@@ -36,7 +36,7 @@ class Projects:
     def list(self, owner: str | None = None) -> list[Project]:
         """Most recently changed first."""
         with self.db.read() as s:
-            q = select(Project).order_by(Project.updated_at.desc())
+            q = select(Project).order_by(col(Project.updated_at).desc())
             if owner is not None:
                 q = q.where(Project.owner == owner)
             return list(s.exec(q))

@@ -17,7 +17,7 @@ from typing import Literal
 
 from pydantic import BaseModel
 from sqlalchemy import update
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..schema import utcnow
 from ..tables import RenderRow, RenderShotRow
@@ -135,7 +135,7 @@ class Renders:
             row = s.get(RenderRow, render_id)
             if row is None:
                 raise KeyError(f"no render '{render_id}'")
-            shots = s.exec(select(RenderShotRow).where(RenderShotRow.render_id == render_id)).all()
+            shots = s.exec(select(RenderShotRow).where(col(RenderShotRow.render_id) == render_id)).all()
         return _to_job(row, list(shots))
 
     def start(self, render_id: str, *, version: int, shot_ids: list[str]) -> RenderJob:
@@ -146,9 +146,10 @@ class Renders:
                 raise KeyError(f"no render '{render_id}'")
             row.state, row.version, row.process, row.error, row.updated_at = "running", version, this_process(), None, utcnow()
             s.add(row)
-            known = {r.shot_id: r for r in s.exec(select(RenderShotRow).where(RenderShotRow.render_id == render_id))}
+            known = {r.shot_id: r for r in s.exec(select(RenderShotRow).where(col(RenderShotRow.render_id) == render_id))}
             for position, shot_id in enumerate(shot_ids):
-                shot = known.pop(shot_id, None) or RenderShotRow(render_id=render_id, shot_id=shot_id, position=position, state="queued")
+                shot = known.pop(shot_id, None) or RenderShotRow(render_id=render_id, shot_id=shot_id, position=position,
+                                                                 state="queued")
                 shot.position = position
                 if shot.state != "done":
                     shot.state, shot.error = "queued", None
@@ -169,26 +170,26 @@ class Renders:
     def _shot(self, render_id: str, shot_id: str, **values) -> None:
         now = utcnow()
         with self.db.write() as s:
-            s.exec(update(RenderShotRow).where(RenderShotRow.render_id == render_id, RenderShotRow.shot_id == shot_id)
+            s.exec(update(RenderShotRow).where(col(RenderShotRow.render_id) == render_id, col(RenderShotRow.shot_id) == shot_id)
                    .values(updated_at=now, **values))
-            s.exec(update(RenderRow).where(RenderRow.id == render_id).values(updated_at=now))
+            s.exec(update(RenderRow).where(col(RenderRow.id) == render_id).values(updated_at=now))
 
     def finish(self, render_id: str, state: RenderState, *, cut_id: str | None = None, error: str | None = None) -> None:
         """The render's last word. Shots still queued or running take the render's state (but `done` stays done)."""
         now = utcnow()
         with self.db.write() as s:
-            s.exec(update(RenderRow).where(RenderRow.id == render_id)
+            s.exec(update(RenderRow).where(col(RenderRow.id) == render_id)
                    .values(state=state, cut_id=cut_id, error=(error or None) and error[:2000], updated_at=now))
             shot_state = "cancelled" if state in ("done", "failed") else state
-            s.exec(update(RenderShotRow).where(RenderShotRow.render_id == render_id,
-                                               RenderShotRow.state.in_(("queued", "running")))  # type: ignore[attr-defined]
+            s.exec(update(RenderShotRow).where(col(RenderShotRow.render_id) == render_id,
+                                               col(RenderShotRow.state).in_(("queued", "running")))
                    .values(state=shot_state, updated_at=now))
 
     def for_project(self, project_id: str, limit: int = 20) -> list[RenderJob]:
         """Newest first."""
         with self.db.read() as s:
-            rows = s.exec(select(RenderRow).where(RenderRow.project_id == project_id)
-                          .order_by(RenderRow.created_at.desc(), RenderRow.id.desc()).limit(limit)).all()
+            rows = s.exec(select(RenderRow).where(col(RenderRow.project_id) == project_id)
+                          .order_by(col(RenderRow.created_at).desc(), col(RenderRow.id).desc()).limit(limit)).all()
         return [self.get(r.id) for r in rows]
 
     def latest(self, project_id: str) -> RenderJob | None:
@@ -197,13 +198,13 @@ class Renders:
 
     def _open(self, owner: str | None = None, project_id: str | None = None) -> list[RenderJob]:
         """Renders not finished (queued, running, interrupted), oldest first."""
-        q = select(RenderRow).where(RenderRow.state.in_(("queued", "running", "interrupted")))  # type: ignore[attr-defined]
+        q = select(RenderRow).where(col(RenderRow.state).in_(("queued", "running", "interrupted")))
         if owner is not None:
-            q = q.where(RenderRow.owner == owner)
+            q = q.where(col(RenderRow.owner) == owner)
         if project_id is not None:
-            q = q.where(RenderRow.project_id == project_id)
+            q = q.where(col(RenderRow.project_id) == project_id)
         with self.db.read() as s:
-            rows = s.exec(q.order_by(RenderRow.created_at, RenderRow.id)).all()
+            rows = s.exec(q.order_by(col(RenderRow.created_at), col(RenderRow.id))).all()
         return [self.get(row.id) for row in rows]
 
     def unfinished(self, owner: str | None = None, project_id: str | None = None) -> list[RenderJob]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..schema import Take, TakeStatus
 from ..tables import TakeRow
@@ -102,7 +102,7 @@ class Takes:
         if status is not None:
             q = q.where(TakeRow.status == TakeStatus(status).value)
         with self.db.read() as s:
-            rows = s.exec(q.order_by(TakeRow.created_at.desc(), TakeRow.id.desc())).all()
+            rows = s.exec(q.order_by(col(TakeRow.created_at).desc(), col(TakeRow.id).desc())).all()
         return [_to_take(r) for r in rows]
 
     def select(self, project_id: str, take_id: str) -> Take:

@@ -6,7 +6,7 @@ import hashlib
 import secrets
 
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..tables import User
 from .database import Database
@@ -72,4 +72,4 @@ class Users:
 
     def list(self) -> list[User]:
         with self.db.read() as s:
-            return list(s.exec(select(User).order_by(User.name)))
+            return list(s.exec(select(User).order_by(col(User.name))))

@@ -13,7 +13,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict
 from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from ..schema import Storyboard, utcnow
 from ..tables import StoryboardVersionRow
@@ -69,7 +69,8 @@ class Versions:
                     project = project_or_raise(s, project_id)
                     head = _head(s, project_id)
                     number = (head or 0) + 1
-                    s.add(StoryboardVersionRow(project_id=project_id, number=number, parent=head, reason=reason, document=document))
+                    s.add(StoryboardVersionRow(project_id=project_id, number=number, parent=head, reason=reason,
+                                               document=document))
                     project.updated_at = utcnow()
                     s.add(project)
                 return number
@@ -109,7 +110,7 @@ class Versions:
             project_or_raise(s, project_id)
             q = select(StoryboardVersionRow).where(StoryboardVersionRow.project_id == project_id)
             if number is None:
-                row = s.exec(q.order_by(StoryboardVersionRow.number.desc())).first()
+                row = s.exec(q.order_by(col(StoryboardVersionRow.number).desc())).first()
             else:
                 row = s.exec(q.where(StoryboardVersionRow.number == number)).first()
         if row is None:
@@ -121,9 +122,8 @@ class Versions:
         """Oldest first."""
         with self.db.read() as s:
             project_or_raise(s, project_id)
-            rows = s.exec(
-                select(StoryboardVersionRow).where(StoryboardVersionRow.project_id == project_id).order_by(StoryboardVersionRow.number)
-            ).all()
+            q = select(StoryboardVersionRow).where(StoryboardVersionRow.project_id == project_id)
+            rows = s.exec(q.order_by(col(StoryboardVersionRow.number))).all()
         return [_to_version(r) for r in rows]
 
     def count(self, project_id: str) -> int:

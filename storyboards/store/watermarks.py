@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 from typing import Any
 
-from sqlmodel import select
+from sqlmodel import col, select
 
 from ..tables import CutRow, TakeRow
 from .database import Database
@@ -37,7 +37,7 @@ class Watermarks:
             if take is None:
                 return None
             cuts = s.exec(select(CutRow).where(CutRow.project_id == take.project_id)
-                          .order_by(CutRow.created_at, CutRow.id)).all()
+                          .order_by(col(CutRow.created_at), col(CutRow.id))).all()
         using = [c for c in cuts if take.id in c.take_ids]
         return {"kind": "take", "project_id": take.project_id, "take_id": take.id, "shot_id": take.shot_id,
                 "cut_id": using[-1].id if using else None, "version": using[-1].version if using else None}
