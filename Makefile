@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip
-	$(PY) -m pip install -q -e '.[test,local]'
+	$(PY) -m pip install -q -e '.[test,local,ray]'
 	touch $(STAMP)
 
 install: $(STAMP)

@@ -76,6 +76,7 @@ def finish_film(
     backend: str | None = None,
     grade: float = 0.5,
     cut_preset: str = "auto",
+    farm: dict | None = None,
 ) -> dict:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed."""
@@ -162,6 +163,7 @@ def finish_film(
             "safety_warnings": list(safety_warnings or []),
             "edit_warnings": list(cut.warnings),
             "packages": package_versions(),
+            "farm": farm or {"engine": "local"},   # what ran the takes: engine, workers or cluster, nodes used
         }
         atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
         atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend)))

@@ -27,7 +27,16 @@ from storyboards.hashing import file_sha256, request_key, spec_key
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
 from storyboards.store import Store
 from storyboards.workspace import Workspace
-from tools.generate import BackendError, GenerationRequest, get_backend
+from tools.generate import (
+    EXCLUSIVE,
+    BackendCrash,
+    BackendError,
+    GenerationCancelled,
+    GenerationError,
+    GenerationRequest,
+    concurrency_of,
+    get_backend,
+)
 
 Emit = Callable[[dict], None]
 
@@ -114,6 +123,14 @@ def derive_seed(*parts: Any) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
+def farm_lane(plan: ShotPlan) -> str | None:
+    """The farm lane a shot must queue in: one per exclusive model (a loaded pipeline has one owner at a
+    time), None for backends any number of takes can share."""
+    if concurrency_of(get_backend(plan.backend)) == EXCLUSIVE:
+        return f"{plan.backend}:{plan.model}"
+    return None
+
+
 class Producer:
     """Makes and judges takes for the shots of one storyboard version."""
 
@@ -122,6 +139,14 @@ class Producer:
         self.workspace = workspace
         self.settings = settings or AgentSettings()
         self._film_budget_lock = threading.Lock()
+        self.farm = None   # None: tools.farm.current_farm(), chosen by DIRECTOR_FARM
+
+    def _farm(self):
+        if self.farm is None:
+            from tools.farm import current_farm
+
+            return current_farm()
+        return self.farm
 
     # ------------------------------------------------------------------ planning requests
     def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
@@ -214,12 +239,18 @@ class Producer:
                     if film_budget[0] <= 0:
                         break
                     film_budget[0] -= 1
-            if shot.seed is not None and attempt == 1 and base_attempt == 0:
+            resume_token = None
+            if attempt > 1 and take.status == TakeStatus.error:
+                # The backend failed, not the take: ask again for the same take (same seed), picking up
+                # any work it already paid for (a finished Runway task whose download broke).
+                seed, resume_token = take.seed, take.params.get("resume_token")
+            elif shot.seed is not None and attempt == 1 and base_attempt == 0:
                 seed = shot.seed
             else:
                 seed = derive_seed(project_id, shot.id, plan.spec_key, base_attempt + attempt)
-            request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative})
-            take = self._generate_take(project_id, plan, request, base_attempt + attempt, emit, finish_frames)
+            request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative,
+                                           "resume_token": resume_token})
+            take = self._generate_take(project_id, plan, request, base_attempt + attempt, emit, finish_frames, cancel)
             made += 1
             if take.status != TakeStatus.error and (best is None or (take.critique and best.critique and take.critique.score > best.critique.score)):
                 best = take
@@ -240,7 +271,7 @@ class Producer:
         return ShotOutcome(shot.id, best, reused=False, new_takes=made)
 
     def _generate_take(self, project_id, plan: ShotPlan, request: GenerationRequest, attempt: int, emit: Emit,
-                       finish_frames) -> Take:
+                       finish_frames, cancel: threading.Event | None = None) -> Take:
         """Generate, critique, mark and encode one take; record it whatever happens."""
         from tools.critique import critique_frames
         from tools.edit.contact_sheet import sample_take
@@ -257,13 +288,17 @@ class Producer:
         timings: dict[str, float] = {}
 
         def progress(done: int, total: int) -> None:
+            if cancel is not None and cancel.is_set():
+                raise GenerationCancelled()   # out of the backend, after the step it just finished
             emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "generate",
                   "done": done, "total": total, "attempt": attempt})
 
+        stage = "generating"
         try:
             t0 = time.perf_counter()
-            result = get_backend(plan.backend).generate(request, progress=progress)
+            result = self._farm().generate(plan.backend, request, progress=progress, stop=cancel)
             timings["generate"] = time.perf_counter() - t0
+            stage = "finishing"
             frames = result.frames
             if frames.shape[0] != request.frames or frames.shape[1:3] != (request.height, request.width):
                 raise BackendError(
@@ -296,11 +331,24 @@ class Producer:
             take.content_hash = file_sha256(path)
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
-        except BackendError as err:
+        except GenerationCancelled:
+            raise Cancelled() from None
+        except BackendCrash:
+            raise
+        except BackendError as err:   # the backend says this take failed: an error take, and maybe a retry
             take.status, take.error, take.timings = TakeStatus.error, str(err), timings
-        except Exception as err:  # a backend's own bug: record it on the take, keep the film's other shots
+            if isinstance(err, GenerationError) and err.resume_token:
+                take.params["resume_token"] = err.resume_token
+        except Exception as err:   # a programming error: retrying cannot help, so stop the render
             take.status, take.timings = TakeStatus.error, timings
-            take.error = f"backend {plan.backend} failed unexpectedly: {type(err).__name__}: {err}"
+            where = f"backend {plan.backend}" if stage == "generating" else "the take's critique/encode"
+            take.error = f"{where} crashed: {type(err).__name__}: {err}"
+            self.store.add_take(project_id, take.model_copy())
+            raise BackendCrash(
+                f"shot '{shot.id}': {where} crashed with {type(err).__name__}: {err}. This is a bug, not a weak take, "
+                "so the render stopped (finished takes are kept). Report it with this message; a "
+                "DIRECTOR_DEFAULT_BACKEND or per-shot backend other than this one avoids it meanwhile."
+            ) from err
         self.store.add_take(project_id, take.model_copy())
         return take
 

@@ -218,20 +218,24 @@ class Director:
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         # Retries left for the whole film, beyond each shot's first take.
         film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
-        from tools.farm import farm_map
         from agent.film import mark_take_frames
+        from agent.production import farm_lane
+
+        farm = self.producer._farm()
+        # Set by the farm when `cancel` is set, a shot fails, or on Ctrl-C: the shots stop after their current step.
+        stop = threading.Event()
 
         def one(plan):
-            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
+            return self.producer.produce_shot(project_id, storyboard, plan, emit, stop, film_budget, mark_take_frames,
                                               force_new=plan.shot.id in regenerate)
 
-        outcomes = {o.shot_id: o for o in farm_map(one, plans)}
+        outcomes = {o.shot_id: o for o in farm.run_shots(one, plans, lane_of=farm_lane, cancel=cancel, stop=stop)}
         if cancel is not None and cancel.is_set():
             raise Cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
-                           cut_preset=self.settings.cut_preset)
+                           cut_preset=self.settings.cut_preset, farm=farm.describe())
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
