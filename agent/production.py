@@ -305,7 +305,10 @@ class Producer:
                     f"backend {plan.backend} returned {frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}; "
                     f"the shot needs {request.frames} of {request.width}x{request.height}"
                 )
-            take.params = {**result.params, "notes": result.notes}
+            # the generated pixels' own hash (the file's differs: each take carries its own watermark id);
+            # the same request on any farm, local or Ray, must give the same value
+            take.params = {**result.params, "notes": result.notes,
+                           "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
             frames = self._finish_tier(frames, request, plan, take, timings)
             emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "critique", "done": 0, "total": 1, "attempt": attempt})
             t0 = time.perf_counter()
