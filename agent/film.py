@@ -21,6 +21,7 @@ import numpy as np
 from agent.events import CutReady, Emit, ShotProgress
 from agent.production import take_samples
 from agent.prompts import with_prompts
+from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
 from storyboards.schema import Cut, Storyboard
 from storyboards.store import Store
@@ -73,10 +74,9 @@ def finish_film(
     outcomes: dict,
     out_dir: Path,
     emit: Emit,
+    settings: AgentSettings,
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
-    grade: float = 0.5,
-    cut_preset: str = "auto",
 ) -> dict:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed."""
@@ -110,8 +110,8 @@ def finish_film(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
             title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
             narration=True, music_path=music, progress=progress,
-            grade=0.0 if previz else grade,
-            x264_preset=("ultrafast" if previz else "veryfast") if cut_preset == "auto" else cut_preset,
+            grade=0.0 if previz else settings.grade,
+            x264_preset=("ultrafast" if previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset,
         )
         emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
         takes = [outcomes[s.id].take for s in storyboard.shots]
@@ -165,7 +165,7 @@ def finish_film(
             "packages": package_versions(),
         }
         atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
-        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend)))
+        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend, settings=settings)))
         signed.replace(out_dir / "final.mp4")
 
     record = Cut(id=cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),

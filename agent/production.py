@@ -111,16 +111,16 @@ def derive_seed(*parts: Any) -> int:
 class Producer:
     """Makes and judges takes for the shots of one storyboard version."""
 
-    def __init__(self, store: Store, workspace: Workspace, settings: AgentSettings | None = None):
+    def __init__(self, store: Store, workspace: Workspace, settings: AgentSettings):
         self.store = store
         self.workspace = workspace
-        self.settings = settings or AgentSettings()
+        self.settings = settings
         self._film_budget_lock = threading.Lock()
 
     # ------------------------------------------------------------------ planning requests
     def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
         backend_name = backend_override or shot.backend or self.settings.default_backend
-        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name)
+        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings)
         width, height = storyboard.size
         # The final tier: a smaller, slower draft that tools/enhance upscales and interpolates.
         gen_w, gen_h = (max(2, round(width * self.settings.generate_scale / 2) * 2),

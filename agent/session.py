@@ -67,7 +67,7 @@ class Director:
         return make_brain(self.settings)
 
     def _storyboard_event(self, project_id: str, version, changed: list[str] | None = None) -> StoryboardEvent:
-        sb = with_prompts(version.storyboard)
+        sb = with_prompts(version.storyboard, settings=self.settings)
         return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
                                storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
                                duration=sb.duration, size=list(sb.size))
@@ -254,8 +254,7 @@ class Director:
             raise Cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
-                           cut_preset=self.settings.cut_preset)
+                           settings=self.settings, safety_warnings=report.reasons, backend=backend)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
@@ -317,7 +316,7 @@ class Director:
         return {
             "project": project.model_dump(mode="json") if hasattr(project, "model_dump") else dict(project),
             "versions": [{"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at)} for v in versions],
-            "storyboard": with_prompts(latest.storyboard).model_dump(mode="json", exclude_none=True),
+            "storyboard": with_prompts(latest.storyboard, settings=self.settings).model_dump(mode="json", exclude_none=True),
             "version": latest.number,
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],

@@ -181,14 +181,15 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
     from agent.prompts import with_prompts
 
     overrides = _overrides(aspect, seconds, resolution)
+    director = _director()
     with director_errors():
-        result = _director().plan(brief, overrides)
+        result = director.plan(brief, overrides)
     if result.question and as_json:
         emit_json({"question": result.question, "storyboard": None})
         raise typer.Exit(4)
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
-    sb = with_prompts(result.storyboard)
+    sb = with_prompts(result.storyboard, settings=director.settings)
     if as_json:
         emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
                    "size": list(sb.size)})

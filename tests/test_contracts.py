@@ -78,3 +78,24 @@ def test_the_websocket_reports_a_director_bug_as_internal_not_as_not_found():
     assert (event.code, event.type, event.project_id) == ("internal", "error", "p-1")
     event = error_for(NotFound("no project 'p-1'"), "p-1")
     assert event.to_wire() == {"type": "error", "project_id": "p-1", "code": "not_found", "message": "no project 'p-1'"}
+
+
+def test_a_director_with_its_own_settings_generates_and_caches_with_them(tmp_path, monkeypatch):
+    monkeypatch.delenv("DIRECTOR_FILM_NEGATIVE_PROMPT", raising=False)
+    workspace = Workspace(tmp_path)
+    store = Store(workspace=workspace)
+    own = AgentSettings(resolution=96, film_negative_prompt="purple elephants")
+    d = Director(store=store, workspace=workspace, settings=own)
+    project = d.user_message("ada", BRIEF)
+    first = d.render("ada", project)
+    shots = d.store.get_version(project).storyboard.shots
+    for shot in shots:
+        take = d.store.selected_take(project, shot.id)
+        assert "purple elephants" in take.negative_prompt   # the Director's settings, not the environment's
+        assert take.spec_key == d.producer.plan_shot(d.store.get_version(project).storyboard, shot).spec_key
+    # Same settings: every take is found under its key. Other settings: other pixels, new takes.
+    assert first["new_takes"] >= len(shots)
+    again = d.render("ada", project)
+    assert (again["reused_takes"], again["new_takes"]) == (len(shots), 0)
+    default = Director(store=store, workspace=workspace, settings=AgentSettings(resolution=96))
+    assert default.render("ada", project)["reused_takes"] == 0

@@ -459,7 +459,7 @@ class BotDispatcher:
         project_id = self.director.start_project(owner, plan.storyboard, "planned from the brief", brief=command.text)
         from agent.prompts import with_prompts
 
-        sb = with_prompts(plan.storyboard).model_dump(mode="json", exclude_none=True)
+        sb = with_prompts(plan.storyboard, settings=self.director.settings).model_dump(mode="json", exclude_none=True)
         notes = " ".join(plan.notes)
         self.store.add_message(project_id, "director", "Planned from the brief. " + notes)
         who = conv.mention(owner)
