@@ -14,12 +14,11 @@ import uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from agent.events import CutReady, Emit, ShotProgress
-from agent.production import take_samples
 from agent.prompts import with_prompts
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
@@ -42,27 +41,15 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def disclosure_marker(payload: int, inplace: bool = False) -> Callable[[np.ndarray], np.ndarray]:
-    """The visible label and the invisible watermark, applied to every frame we deliver. `inplace`
-    marks the given frames themselves (for fresh takes nobody else holds)."""
-    from tools.safety.label import burn_label
-    from tools.safety.settings import SafetySettings
-    from tools.safety.watermark import embed_frames
+@dataclass
+class Delivery:
+    """The delivered cut, as the session reports it."""
 
-    settings = SafetySettings()
-
-    def mark(frames: np.ndarray) -> np.ndarray:
-        labelled = burn_label(frames, text=settings.label_text, position=settings.label_position,
-                              scale=settings.label_scale, inplace=inplace)
-        return embed_frames(labelled, payload, inplace=True)  # labelled is our own copy, or allowed in place
-
-    return mark
-
-
-def mark_take_frames(frames: np.ndarray, payload: int) -> np.ndarray:
-    """Mark a freshly generated take in place: its frames are ours alone, and at 720p a copy costs
-    more than the marks."""
-    return disclosure_marker(payload, inplace=True)(frames)
+    cut: str          # path of final.mp4
+    cut_id: str
+    duration: float
+    verdict: str      # the critic's, on the whole film
+    warnings: list[str]
 
 
 def finish_film(
@@ -77,14 +64,15 @@ def finish_film(
     settings: AgentSettings,
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
-) -> dict:
+) -> Delivery:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed."""
     from tools.critique.consistency import style_consistency
     from tools.edit.assemble import CutClip, assemble_cut
-    from tools.edit.contact_sheet import contact_sheet
+    from tools.edit.contact_sheet import contact_sheet, take_samples
     from tools.edit.otio_export import write_otio
     from tools.safety.c2pa_manifest import sign_video
+    from tools.safety.disclosure import disclosure_marker
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -171,11 +159,12 @@ def finish_film(
     record = Cut(id=cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),
                  preset=f"{width}x{height}", take_ids=[outcomes[s.id].take.id for s in storyboard.shots], manifest=manifest)
     store.add_cut(record, watermark_id)
+    delivery = Delivery(cut=str(out_dir / "final.mp4"), cut_id=cut_id, duration=cut.duration,
+                        verdict=critique_doc["verdict"], warnings=list(cut.warnings))
     emit(CutReady(project_id=project_id, version=version, cut_id=cut_id, url=f"/media/{project_id}/final.mp4",
                   duration=cut.duration, verdict=critique_doc["verdict"],
                   files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
-    return {"cut": str(out_dir / "final.mp4"), "cut_id": cut_id, "duration": cut.duration, "verdict": critique_doc["verdict"],
-            "warnings": list(cut.warnings)}
+    return delivery
 
 
 def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160) -> list[np.ndarray]:

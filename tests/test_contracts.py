@@ -99,3 +99,39 @@ def test_a_director_with_its_own_settings_generates_and_caches_with_them(tmp_pat
     assert (again["reused_takes"], again["new_takes"]) == (len(shots), 0)
     default = Director(store=store, workspace=workspace, settings=AgentSettings(resolution=96))
     assert default.render("ada", project)["reused_takes"] == 0
+
+
+def test_a_render_run_shares_one_retry_budget_between_threads():
+    import threading
+
+    from agent.run import RenderRun
+
+    run = RenderRun("p-1", retries_left=5)
+    granted: list[bool] = []
+    lock = threading.Lock()
+
+    def ask() -> None:
+        for _ in range(10):
+            ok = run.take_retry()
+            with lock:
+                granted.append(ok)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 5 and run.retries_left == 0
+
+
+def test_render_results_print_the_cli_keys_and_a_question_only_when_asked(tmp_path):
+    d = director(tmp_path)
+    project = d.user_message("ada", BRIEF)
+    undo = d.feedback("ada", project, "undo", render=False)   # nothing to undo: the director says so
+    assert undo.question and undo.to_json()["question"] == undo.question and undo.cut is None
+    done = d.render("ada", project)
+    data = done.to_json()
+    assert "question" not in data
+    assert {"project_id", "version", "cut", "cut_id", "changed_shots", "new_takes", "reused_takes", "verdict",
+            "duration", "out_dir", "warnings"} <= set(data)
+    assert Path(data["cut"]).is_file() and data["version"] == 1 and data["new_takes"] >= 2
