@@ -67,7 +67,9 @@ class FeedbackResult:
 
 def pixel_key(storyboard: Storyboard, shot: Shot) -> tuple:
     film = (storyboard.aspect_ratio, storyboard.resolution, storyboard.fps, storyboard.style_guide)
-    return film + tuple(getattr(shot, f) for f in PIXEL_FIELDS)
+    members = {m.id: m.description for m in storyboard.cast}
+    looks = tuple((c, members.get(c, "")) for c in shot.cast)
+    return film + tuple(getattr(shot, f) for f in PIXEL_FIELDS) + (looks, shot.continue_from)
 
 
 def changed_shot_ids(old: Storyboard, new: Storyboard) -> list[str]:

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from agent.planner.length import CARD_SECONDS
 from agent.production import take_samples
 from agent.prompts import with_prompts
 from storyboards.artifacts import atomic_write_text
@@ -107,7 +108,9 @@ def finish_film(
         tmp = Path(tmp)
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
-            title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
+            title=storyboard.title if storyboard.title_card else None, credits=storyboard.credits,
+            title_seconds=CARD_SECONDS, end_seconds=CARD_SECONDS if storyboard.end_card else 0.0,
+            finish_frames=disclosure_marker(watermark_id),
             narration=True, music_path=music, progress=progress,
             grade=0.0 if previz else grade,
             x264_preset=("ultrafast" if previz else "veryfast") if cut_preset == "auto" else cut_preset,

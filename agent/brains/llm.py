@@ -50,6 +50,9 @@ shots; end on a strong image, usually with transition 'fade'.
 - Shots last 2-{max_shot:g} seconds and the durations add up to the length asked for (when none is said: \
 3-5 shots, 12-20 seconds).
 - Keep the style guide: it is carried into every shot's prompt, so a shot's `style` only says what differs.
+- People and animals who appear in more than one shot go in `cast` (id, name, description of how they look, \
+said once); each shot lists the ids of who is in it. Change how someone looks with revise_cast.
+- No title or end card unless asked (title_card, end_card); the length asked for is the whole film.
 - camera is one of: {cameras}.
 - framing is one of: {framings}.
 - transition (into the next shot) is one of: {transitions}.
@@ -96,7 +99,8 @@ def _text_of(message: Any) -> str:
 def _storyboard_for_model(sb: Storyboard) -> str:
     """The storyboard as the model may edit it: no seeds, file inputs or derived prompts."""
     data = sb.model_dump(mode="json", exclude_none=True,
-                         exclude={"shots": {"__all__": {"seed", "prompt", "mode", "reference", "source", "strength", "backend"}}})
+                         exclude={"shots": {"__all__": {"seed", "prompt", "mode", "reference", "source", "strength", "backend"}},
+                                  "cast": {"__all__": {"references"}}})
     return json.dumps(data, indent=1, ensure_ascii=False)
 
 

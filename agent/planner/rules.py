@@ -34,6 +34,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
 
+from agent.planner.length import CARD_SECONDS, card_seconds, film_seconds, fit_storyboard
 from storyboards.schema import Shot, Storyboard
 
 # ----------------------------------------------------------------------------- numbers
@@ -991,7 +992,15 @@ def plan_storyboard(
     if total < 0.5:
         notes.append(f"{total:g} s is too short for a shot; using 1 s.")
         total = 1.0
-    min_shots = math.ceil(total / max_shot_seconds - 1e-9)
+    title_card, end_card = wants_cards(original)
+    cards = CARD_SECONDS * (int(title_card) + int(end_card))
+    if cards and total - cards < 1.0:
+        notes.append(f"{total:g} s leaves no room for a title or end card, so the film has none.")
+        title_card = end_card = False
+        cards = 0.0
+    # transitions overlap neighbouring shots by up to 0.5 s: count that in, so no shot runs over the cap
+    min_shots = math.ceil((total - cards) / max_shot_seconds - 1e-9)
+    min_shots = math.ceil((total - cards + 0.5 * max(0, min_shots - 1)) / max_shot_seconds - 1e-9)
     if count:
         n = int(count)
         if n < min_shots:
@@ -1115,10 +1124,36 @@ def plan_storyboard(
         fps=fps,
         resolution=int(overrides.get("resolution") or defaults.get("resolution") or 720),
         style_guide=style_guide,
+        title_card=title_card,
+        end_card=end_card,
         shots=shots,
     )
+    storyboard, length_note = _exact_length(storyboard, total, max_shot_seconds, durations)
+    notes.append(length_note)
     question = " ".join(questions) if questions else None
     return PlanResult(storyboard=storyboard, notes=notes, question=question)
+
+
+def wants_cards(brief: str) -> tuple[bool, bool]:
+    """(title card, end card): off unless the brief asks for them."""
+    title = bool(re.search(r"\btitle\s+(?:card|screen|sequence)\b|\bopening\s+(?:title|credits)\b|\bwith\s+(?:a|the)\s+title\b", brief, re.I))
+    end = bool(re.search(r"\bend(?:ing)?\s+(?:card|credits|screen|slate)\b|\bclosing\s+(?:card|credits)\b|\bwith\s+(?:the\s+)?credits\b|\broll\s+credits\b", brief, re.I))
+    return title, end
+
+
+def _exact_length(sb: Storyboard, total: float, max_shot_seconds: float, weights: list[float]) -> tuple[Storyboard, str]:
+    """The film as long as asked, to the frame: cards and transition overlaps counted in."""
+    fitted = fit_storyboard(sb, total, max_shot_seconds, weights=weights)
+    if fitted is None and (sb.title_card or sb.end_card):
+        fitted = fit_storyboard(sb.model_copy(update={"title_card": False, "end_card": False}), total, max_shot_seconds, weights=weights)
+    if fitted is None:
+        return sb, f"The film runs {film_seconds(sb):g} s: {total:g} s does not fit {len(sb.shots)} shots of at most {max_shot_seconds:g} s."
+    cards = [name for name, on in (("title card", fitted.title_card), ("end card", fitted.end_card)) if on]
+    if cards:
+        inside = f"the {' and '.join(cards)} ({card_seconds(fitted):g} s) {'fit' if len(cards) > 1 else 'fits'} inside it"
+    else:
+        inside = "no title or end card (ask for one and it fits inside this length)"
+    return fitted, f"The film is exactly {total:g} s long, as final.mp4 will be: {inside}."
 
 
 def _narration_line(beat: Beat) -> str:
