@@ -33,7 +33,7 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from agent.planner.rules import (
-    NUM, ORDINALS, _QUOTE, find_aspects, find_camera, find_framing, find_style, parse_beat,
+    NUM, ORDINALS, QUOTE, find_aspects, find_camera, find_framing, find_style, parse_beat,
     parse_number, seed_for, sentences,
 )
 from agent.prompts import merge_items, split_items
@@ -321,7 +321,7 @@ def apply_feedback(
         quotes.append(next(g for g in m.groups() if g is not None).strip())
         return f" ⟦{len(quotes) - 1}⟧ "
 
-    work = _QUOTE.sub(_stash, raw)
+    work = QUOTE.sub(_stash, raw)
     clauses = _split_clauses(work)
     by_id = {s.id: s for s in sb.shots}
     previous_targets: list[str] = []
