@@ -290,3 +290,59 @@ DEFAULT_SECONDS = 15.0
 DEFAULT_FPS = 24
 DEFAULT_ASPECT = "16:9"
 DEFAULT_STYLE = "cinematic, natural colors"
+
+
+# ----------------------------------------------------------------------------- reading like a director
+
+# Past participles that describe a state ("a kite caught in a tree"): the beat's action, not its subject.
+PARTICIPLES = set("""
+caught stuck tangled perched trapped frozen abandoned covered hidden parked moored wrapped soaked
+stranded scattered stacked piled buried tied chained lit reflected silhouetted framed surrounded
+""".split())
+# After these verbs "at the ..." is what they look at, never where they are ("looking at the camera").
+LOOK_VERBS = set("""
+look looks looking stare stares staring gaze gazes gazing glance glances glancing smile smiles smiling
+wave waves waving point points pointing laugh laughs laughing bark barks barking howl howls howling
+peer peers peering glare glares glaring aim aims aiming shout shouts shouting nod nods nodding
+""".split())
+OBJECTS_NOT_PLACES = re.compile(r"^(?:the\s+)?(?:camera|viewer|lens|audience|us|me|him|her|them|it|each\s+other)\b", re.I)
+# Verbs of moving through a place: their object is where the shot is ("crossing a snowy forest").
+TRAVERSE = re.compile(
+    r"^(?:cross(?:es|ing)?|travers(?:es|ing)|explor(?:es|ing)|(?:walk|run|wander|race|drive|ride|fly|hike|trek|stroll|sprint|creep|sneak|roam|"
+    r"cycl|bik|sail|swim|skat|drift|float|glid|march|limp|stumbl|hurr|rush|dash|climb|paddl|row)"
+    r"(?:e|s|es|ed|ing|ning|ming|ies|y)?\s+(?:through|across|along|into|over|down|up))\s+((?:a|an|the)\s+.+)$",
+    re.I,
+)
+# Places: a subject that is a place is the scene itself, and later shots happen there.
+PLACE_NOUNS = set("""
+city town village street streets road alley market square harbour harbor port beach coast shore sea ocean lake
+river valley mountain mountains hill hills forest woods jungle desert field fields meadow garden park canyon
+cliff cliffs ridge island bay skyline rooftop rooftops plaza station platform airport highway bridge cafe
+kitchen bedroom room hallway corridor office studio warehouse factory church temple library classroom
+stadium arena farm ranch vineyard orchard glacier tundra savanna swamp marsh cave cavern lagoon waterfall
+landscape countryside neighbourhood neighborhood suburb downtown skyline horizon sky
+""".split())
+# People and creatures: a subject with one of these as its head noun joins the film's cast.
+BEINGS = set("""
+man woman boy girl child kid baby teenager teen girl guy lady gentleman person
+fisherman fisherwoman hunter farmer sailor soldier knight king queen prince princess wizard witch
+detective thief chef cook baker barista waiter waitress vendor driver pilot astronaut doctor nurse
+dancer singer musician drummer guitarist painter artist writer student teacher scientist robot
+keeper grandmother grandfather grandma grandpa mother father mom dad son daughter brother sister
+postman mailman policeman policewoman firefighter officer guard janitor miner lumberjack blacksmith
+grandson granddaughter uncle aunt bride groom couple toddler
+runner skater surfer climber hiker cyclist swimmer boxer athlete player monk nun priest
+explorer traveler traveller stranger cowboy samurai ninja pirate captain mermaid ghost alien
+dog cat fox wolf bear horse deer owl eagle hawk crow raven bird cow goat sheep pig rabbit hare
+squirrel mouse rat lion tiger elephant giraffe monkey gorilla dolphin whale shark turtle frog
+dragon unicorn butterfly dragonfly bee heron swan duck goose penguin seal otter kitten puppy
+""".split())
+# Look words: a sentence made of these (and "shot on 16mm", "like a 1970s postcard") is the film's look.
+LOOK_WORDS = re.compile(
+    r"\b(?:cold|bleak|gritty|grainy|muted|desaturated|saturated|lush|stark|harsh|soft|warm|golden|faded|washed[\s-]out|"
+    r"high[\s-]contrast|low[\s-]contrast|vivid|icy|sun[\s-]?bleached|analog(?:ue)?|lo[\s-]?fi|polished|raw|grim|dark|"
+    r"bright|colou?rful|saturated|painterly|hand[\s-]drawn|timeless|elegant|clean|sleek|airy|dusky|earthy|"
+    r"shot\s+on\s+[\w.-]+(?:\s+film)?|on\s+(?:16|35|8)\s?mm(?:\s+film)?|like\s+an?\s+[^,.;]+|[\w-]+\s+style|"
+    r"\d{4}s|\d0s)\b",
+    re.I,
+)

@@ -42,6 +42,10 @@ from agent.language.words import (  # noqa: F401  (re-exported for older imports
     ORDINALS, PLURAL_NOUNS, PRONOUNS, QUOTE, REQUEST, SETTING_BARE, SETTING_PREPS, SHOW_PREFIX, STYLE_OF,
     STYLE_WORDS, TECHNICAL_WORDS, parse_number,
 )
+from agent.language.words import (
+    BEINGS, LOOK_VERBS, LOOK_WORDS, OBJECTS_NOT_PLACES, PARTICIPLES, PLACE_NOUNS, TRAVERSE,
+)
+from agent.prompts import merge_items
 from agent.planner.length import CARD_SECONDS, card_seconds, film_seconds, fit_storyboard
 from storyboards.schema import Shot, Storyboard
 
@@ -244,6 +248,7 @@ class Beat:
     narration: list[str] = field(default_factory=list)
     caption: str | None = None
     pronoun_subject: bool = False
+    coverage: str | None = None          # a coverage shot of this beat: "establishing", "detail", ...
 
     @property
     def has_picture(self) -> bool:
@@ -265,10 +270,11 @@ def _is_verb(words: list[str], i: int) -> bool:
     prev = words[i - 1].lower().strip(",.;:!?") if i > 0 else ""
     if prev in DETERMINERS or prev in {"of", "with", "and", "for", "to"} or prev.endswith(("'s", "’s", "s'")):
         return False  # "the fisherman's hands": a possessive is followed by a noun
-    if w in COMMON_VERBS:
+    nxt = words[i + 1].lower().strip(",.;:!?") if i + 1 < len(words) else ""
+    if w in COMMON_VERBS or w in PARTICIPLES:
         return True
-    if len(w) > 4 and w.endswith("ing") and w not in ING_NOUNS:
-        return True
+    if len(w) > 4 and w.endswith("ing") and (w not in ING_NOUNS or nxt in DETERMINERS):
+        return True  # "lighting a fire", "crossing a forest": an -ing word with an object is a verb
     if (
         len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ous"))
         and w not in PLURAL_NOUNS and prev not in SETTING_PREPS and not prev.endswith("'s")
@@ -282,6 +288,8 @@ def _is_setting_start(words: list[str], i: int) -> bool:
     if w not in SETTING_PREPS or i + 1 >= len(words):
         return False
     nxt = words[i + 1].strip(",.;:!?")
+    if w == "at" and (i > 0 and words[i - 1].lower() in LOOK_VERBS or OBJECTS_NOT_PLACES.match(" ".join(words[i + 1:i + 3]))):
+        return False  # "looking at the camera": what is looked at, not where
     return nxt.lower() in DETERMINERS or nxt.lower() in SETTING_BARE or (nxt[:1].isupper() and nxt.lower() not in PRONOUNS)
 
 
@@ -372,7 +380,7 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     else:
         verb_at = next((i for i in range(1, len(words)) if _is_verb(words, i)), None)
         # "then lights the lamp": no subject, the previous beat's carries on
-        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past"}:
+        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home"}:
             verb_at = 0
     if verb_at is None:
         # no verb: "the cup on the table" -> subject + setting
@@ -407,6 +415,10 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     beat.action = _squash(" ".join(action_words))
     settings = [s for s in (_clean_setting(pre_setting) if pre_setting else "", _clean_setting(post_setting) if post_setting else "") if s]
     beat.setting = ", ".join(settings)
+    m = TRAVERSE.match(beat.action)
+    if m and not pre_setting and (not beat.setting or re.match(r"^(?:at|by|before|after)\s", beat.setting)):
+        # "crossing a snowy forest at dawn": the forest is where every shot of it happens
+        beat.setting = _squash(f"{m.group(1)} {beat.setting}")
     return beat
 
 
@@ -435,6 +447,18 @@ def _split_beats(body: str) -> list[str]:
     return [p.strip(" ,") for p in pieces if p.strip(" ,")]
 
 
+def _look_items(sentence: str) -> list[str]:
+    """The parts of a look sentence that say the look ("Cold, bleak, shot on 16mm" -> cold, bleak, shot on 16mm);
+    camera, pace and narration words are read elsewhere."""
+    items = []
+    for item in re.split(r"\s*[,;]\s*|\s+and\s+", sentence.strip(" .!?")):
+        item = _squash(item).lower()
+        if item and (LOOK_WORDS.search(item) or find_words(STYLE_WORDS, item)) and not find_camera(item) \
+                and not NARRATION_WORDS.search(item):
+            items.append(item)
+    return items
+
+
 def _is_modifier_only(text: str) -> bool:
     """A sentence that only sets the look ("Moody, cinematic."), with no picture in it."""
     rest = text
@@ -444,6 +468,7 @@ def _is_modifier_only(text: str) -> bool:
     for pattern, _ in CAMERA_PHRASES + FRAMING_PHRASES:
         rest = re.sub(rf"(?<![\w-])(?:{pattern})(?![\w-])", " ", rest, flags=re.I)
     rest = STYLE_OF.sub(" ", rest)
+    rest = LOOK_WORDS.sub(" ", rest)
     rest = re.sub(
         r"\b(and|or|very|with|a|an|the|look(?:ing)?|feel(?:ing)?|vibes?|tone|style|styled|colou?rs?|palette|please|lots|of|shot|shots|on|"
         r"film|grain|aesthetic|mood|throughout|all|every|each|use|using|keep|it|make|lighting|light|camera|moves?|movement|angles?|"
@@ -592,6 +617,15 @@ def plan_storyboard(
     body = re.sub(r"\.\s*[,;:]+", ".", body)
     body = re.sub(r"^[\s,;:]+", "", body)
 
+    # a look said inside a picture sentence (", like a 1970s postcard") is the film's look, not the picture
+    look_items: list[str] = []
+
+    def _look_clause(m: re.Match) -> str:
+        look_items.append(_squash(m.group(1)).lower())
+        return m.group(2)
+
+    body = re.sub(r",\s*((?:shot\s+|looking\s+)?like\s+an?\s+[^,.;:!?]+|(?:shot|filmed)\s+on\s+[^,.;:!?]+)([,.;:!?]|$)", _look_clause, body, flags=re.I)
+
     # 4. header ("A 30-second ad for a coffee brand:") and picture sentences
     header: str | None = None
     topic = ""
@@ -623,6 +657,7 @@ def plan_storyboard(
                 continue
         if _is_modifier_only(MARK.sub(" ", raw)):
             film_modifiers += " " + raw
+            look_items += _look_items(MARK.sub(" ", raw))
             pooled_quotes += [quotes[int(i)] for i in MARK.findall(raw)]
             continue
         beat = parse_beat(raw, quotes)
@@ -660,16 +695,7 @@ def plan_storyboard(
         notes.append("The brief names no picture, so this is a placeholder landscape.")
 
     # pronouns and missing subjects continue the previous beat's subject; a missing setting continues the scene
-    prev: Beat | None = None
-    for beat in picture_beats:
-        if prev is not None:
-            if (beat.pronoun_subject or not beat.subject) and prev.subject:
-                beat.subject = _the(prev.subject)
-            if not beat.setting and prev.setting and not re.search(r"\b(?:logo|title|card|text|tagline|slogan|end\s+card)\b", beat.subject, re.I):
-                beat.setting = prev.setting
-        elif beat.pronoun_subject and not beat.subject and topic:
-            beat.subject = topic
-        prev = beat
+    _carry_forward(picture_beats, topic)
     if topic:
         for beat in picture_beats:
             if re.fullmatch(r"(?:the|our|a|its)\s+(?:logo|product|brand)", beat.subject, re.I) and not re.search(r"\b(?:logo|product)\b", topic, re.I):
@@ -755,8 +781,9 @@ def plan_storyboard(
     # 7. look, mood, transitions
     style_guide = overrides.get("style_guide")
     if not style_guide:
-        if film_style:
-            style_guide = ", ".join(dict.fromkeys(film_style))
+        if film_style or look_items:
+            # the look sentence in the person's own words ("cold, bleak, shot on 16mm"), then what our words add
+            style_guide = merge_items(", ".join(look_items), ", ".join(dict.fromkeys(film_style)))
             notes.append(f"Look: {style_guide}.")
         else:
             style_guide = defaults.get("style_guide") or DEFAULT_STYLE
@@ -853,10 +880,55 @@ def plan_storyboard(
         end_card=end_card,
         shots=shots,
     )
+    storyboard = with_cast(storyboard)
+    if storyboard.cast:
+        notes.append("Cast: " + "; ".join(f"{m.name} ({m.description})" for m in storyboard.cast)
+                     + ", described the same way in every shot they are in.")
     storyboard, length_note = _exact_length(storyboard, total, max_shot_seconds, durations)
     notes.append(length_note)
     question = " ".join(questions) if questions else None
     return PlanResult(storyboard=storyboard, notes=notes, question=question)
+
+
+_POSSESSIVE = re.compile(r"^(?:his|her|their|its|our|my|your)\s+", re.I)
+
+
+def _member_phrases(subject: str) -> list[str]:
+    """The noun phrases of people and creatures in a subject: 'an old fisherman and his dog' -> both."""
+    subject = re.sub(r"^(?:a\s+)?(?:details?|textures?)\s+of\s+", "", subject, flags=re.I)
+    parts = re.split(r"\s+(?:and|with|&)\s+|,\s*", subject)
+    return [p.strip() for p in parts if head_noun(p) in BEINGS and not re.match(r"^(?:\w+'s)\b", p)]
+
+
+def with_cast(sb: Storyboard) -> Storyboard:
+    """Fill the film's cast from its shots: each person or creature once, described as first mentioned,
+    and named in every shot they are in."""
+    members: dict[str, dict] = {}
+    shot_cast: list[list[str]] = []
+    for shot in sb.shots:
+        here: list[str] = []
+        for phrase in _member_phrases(shot.subject):
+            noun = head_noun(phrase)
+            mid = re.sub(r"[^a-z0-9_-]", "", noun)[:64]
+            if not mid:
+                continue
+            if mid not in members:
+                described = _POSSESSIVE.sub("a ", re.sub(r"^the\s+", "a ", phrase, flags=re.I))
+                described = re.sub(r"^a\s+(?=[aeiou])", "an ", described, flags=re.I)
+                members[mid] = {"id": mid, "name": f"the {noun}", "description": described}
+            here.append(mid)
+        # a coverage shot or pronoun that names the member only by its noun still has them in it
+        for mid in members:
+            if mid not in here and re.search(rf"\b{re.escape(mid)}\b", f"{shot.subject} {shot.action}", re.I):
+                here.append(mid)
+        shot_cast.append(here)
+    if not members:
+        return sb
+    data = sb.model_dump()
+    data["cast"] = list(members.values())
+    for raw, here in zip(data["shots"], shot_cast):
+        raw["cast"] = here
+    return Storyboard.model_validate(data)
 
 
 def wants_cards(brief: str) -> tuple[bool, bool]:
@@ -879,6 +951,49 @@ def _exact_length(sb: Storyboard, total: float, max_shot_seconds: float, weights
     else:
         inside = "no title or end card (ask for one and it fits inside this length)"
     return fitted, f"The film is exactly {total:g} s long, as final.mp4 will be: {inside}."
+
+
+WEATHER = re.compile(r"\b(?:snowy|rainy|misty|foggy|stormy|windy|hazy|dusty)\b", re.I)
+CARD_SUBJECT = re.compile(r"\b(?:logo|title|card|text|tagline|slogan|end\s+card)\b", re.I)
+
+
+def head_noun(phrase: str) -> str:
+    """'an old fisherman' -> 'fisherman'; "a vendor's hands" -> 'hands'; 'the rainy city' -> 'city'."""
+    words = re.findall(r"[a-z][a-z'-]*", re.split(r"\s+(?:with|in|on|at|of|who|that|and)\s+", phrase.lower())[0])
+    return words[-1] if words else ""
+
+
+def is_place(phrase: str) -> bool:
+    return head_noun(phrase) in PLACE_NOUNS
+
+
+def _carry_forward(beats: list[Beat], topic: str) -> None:
+    """Pronouns and elided subjects resolve to what they refer to; the scene (setting, weather) carries
+    forward until a beat names another; a beat whose subject is a place is a new scene."""
+    prev: Beat | None = None
+    scene, weather = "", []
+    for beat in beats:
+        if prev is not None:
+            if (beat.pronoun_subject or not beat.subject) and prev.subject:
+                beat.subject = _the(prev.subject)
+            elif prev.subject and head_noun(prev.subject) != head_noun(beat.subject):
+                # "a boy climbing up to reach it": 'it' is the kite of the beat before
+                thing = _the(prev.subject)
+                beat.action = re.sub(r"\b(?:it)\b(?=\s*(?:$|[,.;]|\s+(?:and|then|while|as|before|from|with|down|up|out|back)\b))",
+                                     thing, beat.action) if not is_place(prev.subject) else beat.action
+        elif beat.pronoun_subject and not beat.subject and topic:
+            beat.subject = topic
+        if is_place(beat.subject):
+            scene, weather = (_squash(f"{beat.subject} {beat.setting}") if beat.setting.startswith(("at ", "by ")) else beat.subject), []
+        elif beat.setting:
+            scene = beat.setting
+        elif scene and not CARD_SUBJECT.search(beat.subject):
+            beat.setting = scene
+        found = [w for w in beat.atmosphere if WEATHER.search(w)] or ([] if is_place(beat.subject) else weather)
+        if not any(WEATHER.search(w) for w in beat.atmosphere) and weather and beat.setting == scene:
+            beat.atmosphere = list(dict.fromkeys(beat.atmosphere + weather))
+        weather = found or weather
+        prev = beat
 
 
 def _narration_line(beat: Beat) -> str:
@@ -912,10 +1027,58 @@ def _fit_beats(beats: list[Beat], n: int) -> list[tuple[Beat, bool]]:
         extra -= 1
         k += 1
     out: list[tuple[Beat, bool]] = []
+    offset = 0
     for beat, c in zip(beats, counts):
-        copies = [(replace(beat, camera=None, framing=None, narration=[], caption=None, cue=None), False) for _ in range(c - 1)]
+        # the opening beat's own shot already establishes (wide, moving in): no establishing shot before it
+        extras = [(b, False) for b in _coverage(beat, c - 1, offset, establish=bool(out))]
+        offset += c - 1
+        before = [e for e in extras if e[0].coverage == "establishing"]
+        after = [e for e in extras if e[0].coverage != "establishing"]
         # an ending's own shot (its caption, its framing) stays last; its extra coverage comes before it
-        out += copies + [(beat, True)] if beat.cue == "end" else [(beat, True)] + copies
+        out += before + after + [(beat, True)] if beat.cue == "end" else before + [(beat, True)] + after
+    return out
+
+
+# Coverage a director shoots around a beat: (name, framing, subject, action). {s} is the subject with
+# "the", {a} the beat's action, {scene} where it happens.
+_COVERAGE = [
+    ("establishing", "extreme_wide", "{scene}", "{s} small in the frame"),
+    ("detail", "close_up", "a detail of {s}", "{a}"),
+    ("reaction", "medium", "{s}", "{still}"),
+    ("low", "low_angle", "{s}", "{a}, seen from below"),
+    ("high", "high_angle", "{s}", "{a}, seen from above"),
+    ("follow", "medium", "{s}", "{a}, the camera following"),
+    ("texture", "extreme_close_up", "textures of {s}", "{a}"),
+    ("wider", "wide", "{s}", "{a}, in the wider scene"),
+]
+_CLOSE_COVERAGE = [("detail", "extreme_close_up", "a detail of {s}", "{a}"), ("context", "medium", "{s}", "{a}, seen a little wider")]
+_PLACE_COVERAGE = [("movement", "medium", "{s}", "life moving through it"), ("detail", "close_up", "details of {s}", "{a}")]
+
+
+def _coverage(beat: Beat, count: int, offset: int = 0, establish: bool = True) -> list[Beat]:
+    """`count` coverage shots of `beat`, each with its own framing and action (never the beat repeated)."""
+    if count <= 0:
+        return []
+    close = beat.framing in ("close_up", "extreme_close_up")
+    place = is_place(beat.subject)
+    plan = _CLOSE_COVERAGE + _COVERAGE[3:] if close else (_PLACE_COVERAGE + _COVERAGE[3:] if place else list(_COVERAGE))
+    if (not beat.setting and not place) or not establish:
+        plan = [p for p in plan if p[0] != "establishing"] or plan
+    subject = _the(beat.subject) if beat.subject else "the scene"
+    being = head_noun(beat.subject) in BEINGS
+    # later beats start further down the list, so neighbouring beats are not covered the same way
+    if offset and len(plan) > 1 and not (plan[0][0] == "establishing"):
+        plan = plan[offset % len(plan):] + plan[:offset % len(plan)]
+    values = {"s": subject, "a": beat.action, "scene": _the(beat.setting) if beat.setting else subject,
+              "still": "holding still for a moment" if being else "in the changing light"}
+    out = []
+    for k in range(count):
+        name, framing, subject_fmt, action_fmt = plan[k % len(plan)]
+        action = _squash(action_fmt.format(**values))
+        if k >= len(plan):
+            action += f", moment {k // len(plan) + 1}"
+        out.append(replace(beat, subject=_squash(subject_fmt.format(**values)), action=action, camera=None, framing=framing,
+                           narration=[], caption=None, cue=None, coverage=name))
     return out
 
 
@@ -945,7 +1108,7 @@ def _camera_framing(
 ) -> tuple[str, str]:
     """The brief's words first; otherwise establishing wide + slow dolly in, closer in the middle, end wide or on the end subject."""
     camera = beat.camera if first_of_beat else None
-    framing = beat.framing if first_of_beat else None
+    framing = beat.framing if (first_of_beat or beat.coverage) else None
     last = i == n - 1 and n > 1
     if not framing and film_framing:
         framing = film_framing
