@@ -346,3 +346,46 @@ LOOK_WORDS = re.compile(
     r"\d{4}s|\d0s)\b",
     re.I,
 )
+
+
+# ----------------------------------------------------------------------------- feedback
+
+# "render it", "looks good, render", "go ahead and render", "make the film": the person wants the film now.
+RENDER_ONLY = re.compile(
+    r"^(?:(?:ok(?:ay)?|great|good|perfect|nice|cool|lovely|looks?\s+(?:good|great)|love\s+it|yes|yep|sure|fine)[\s,.!]*)*"
+    r"(?:(?:please|now|and|then|just|so|go\s+ahead(?:\s+and)?|let'?s|you\s+can|can\s+you)\s+)*"
+    r"(?:render|make|shoot|produce|generate|film|cut)(?:\s+(?:it|this|that|the\s+(?:film|video|movie|cut|thing)))?"
+    r"(?:\s+(?:now|please|then))*[\s.!]*$",
+    re.I,
+)
+RENDER_TAIL = re.compile(r"(?:[,;.]\s*|\s+)(?:and\s+|then\s+)*(?:re-?)?render(?:\s+(?:it|this|the\s+film))?(?:\s+(?:now|please))*[\s.!]*$", re.I)
+# "add rain": weather and texture a person adds to shots -> (field, words)
+ADDITIONS: dict[str, tuple[str, str]] = {
+    "rain": ("atmosphere", "rain, wet reflections"), "fog": ("atmosphere", "thick fog"), "mist": ("atmosphere", "mist"),
+    "snow": ("atmosphere", "falling snow"), "smoke": ("atmosphere", "drifting smoke"), "wind": ("atmosphere", "wind"),
+    "dust": ("atmosphere", "dust in the air"), "haze": ("atmosphere", "haze"), "storm": ("atmosphere", "stormy, dark storm clouds"),
+    "lightning": ("lighting", "flashes of lightning"), "sunshine": ("lighting", "bright sunshine"),
+    "lens flare": ("technical", "lens flare"), "lens flares": ("technical", "lens flare"), "slow motion": ("technical", "slow motion"),
+    "film grain": ("style", "film grain"), "grain": ("style", "film grain"),
+}
+ADD_WEATHER = re.compile(
+    r"\b(?:add|adding|put\s+in|include|with|give\s+(?:it|them|the\s+\w+\s+shot)|a\s+bit\s+of|some|more)\s+(?:some\s+|a\s+(?:bit|touch)\s+of\s+|more\s+)?"
+    r"(rain|fog|mist|snow|smoke|wind|dust|haze|storm|lightning|sunshine|lens\s+flares?|slow\s+motion|film\s+grain|grain)\b",
+    re.I,
+)
+# "but keep it 20 seconds", "keep the same length": the film's length is held while shots change
+KEEP_LENGTH = re.compile(
+    r"(?:[,;]?\s*(?:but|and|while)\s+)?(?:keep(?:ing)?|hold(?:ing)?|stay(?:ing)?\s+at)\s+(?:it|the\s+(?:film|video|whole\s+thing|total|length|runtime))?\s*"
+    r"(?:at\s+|to\s+)?(?:(\d+(?:\.\d+)?)\s*(?:seconds?|secs?|s)\b(?:\s+(?:long|total|in\s+total|overall))?|the\s+same\s+length|(?:the\s+)?same)"
+    r"|(?:[,;]?\s*(?:but|and)\s+)?(?:keep|at)\s+the\s+same\s+(?:total\s+)?length|(?:[,;]?\s*(?:but|and)\s+)?(?:don'?t|do\s+not)\s+change\s+the\s+(?:total\s+)?length",
+    re.I,
+)
+# A person's sex, said in words, both ways; "-man" words (fisherman) change with them.
+FEMININE = {"man": "woman", "men": "women", "boy": "girl", "boys": "girls", "he": "she", "him": "her", "his": "her",
+            "himself": "herself", "father": "mother", "dad": "mum", "king": "queen", "prince": "princess", "son": "daughter",
+            "brother": "sister", "husband": "wife", "gentleman": "lady", "guy": "woman", "grandfather": "grandmother",
+            "grandpa": "grandma", "uncle": "aunt", "monk": "nun", "waiter": "waitress", "actor": "actress", "mr": "ms",
+            "groom": "bride", "male": "female", "nephew": "niece", "lord": "lady", "wizard": "witch"}
+MASCULINE = {v: k for k, v in FEMININE.items() if k not in {"his", "guy", "lord", "mr"}} | {"her": "his"}
+WOMAN_WORDS = {"woman", "girl", "female", "lady", "women", "she"}
+MAN_WORDS = {"man", "boy", "male", "guy", "gentleman", "men", "he"}

@@ -43,9 +43,11 @@ from agent.language.words import (  # noqa: F401  (re-exported for older imports
     STYLE_WORDS, TECHNICAL_WORDS, parse_number,
 )
 from agent.language.words import (
-    BEINGS, LOOK_VERBS, LOOK_WORDS, OBJECTS_NOT_PLACES, PARTICIPLES, PLACE_NOUNS, TRAVERSE,
+    BEINGS, LOOK_VERBS, LOOK_WORDS, OBJECTS_NOT_PLACES, PARTICIPLES, TRAVERSE,
 )
 from agent.prompts import merge_items
+from agent.language.nouns import head_noun, is_place
+from agent.planner.cast import with_cast
 from agent.planner.length import CARD_SECONDS, card_seconds, film_seconds, fit_storyboard
 from storyboards.schema import Shot, Storyboard
 
@@ -890,45 +892,6 @@ def plan_storyboard(
     return PlanResult(storyboard=storyboard, notes=notes, question=question)
 
 
-_POSSESSIVE = re.compile(r"^(?:his|her|their|its|our|my|your)\s+", re.I)
-
-
-def _member_phrases(subject: str) -> list[str]:
-    """The noun phrases of people and creatures in a subject: 'an old fisherman and his dog' -> both."""
-    subject = re.sub(r"^(?:a\s+)?(?:details?|textures?)\s+of\s+", "", subject, flags=re.I)
-    parts = re.split(r"\s+(?:and|with|&)\s+|,\s*", subject)
-    return [p.strip() for p in parts if head_noun(p) in BEINGS and not re.match(r"^(?:\w+'s)\b", p)]
-
-
-def with_cast(sb: Storyboard) -> Storyboard:
-    """Fill the film's cast from its shots: each person or creature once, described as first mentioned,
-    and named in every shot they are in."""
-    members: dict[str, dict] = {}
-    shot_cast: list[list[str]] = []
-    for shot in sb.shots:
-        here: list[str] = []
-        for phrase in _member_phrases(shot.subject):
-            noun = head_noun(phrase)
-            mid = re.sub(r"[^a-z0-9_-]", "", noun)[:64]
-            if not mid:
-                continue
-            if mid not in members:
-                described = _POSSESSIVE.sub("a ", re.sub(r"^the\s+", "a ", phrase, flags=re.I))
-                described = re.sub(r"^a\s+(?=[aeiou])", "an ", described, flags=re.I)
-                members[mid] = {"id": mid, "name": f"the {noun}", "description": described}
-            here.append(mid)
-        # a coverage shot or pronoun that names the member only by its noun still has them in it
-        for mid in members:
-            if mid not in here and re.search(rf"\b{re.escape(mid)}\b", f"{shot.subject} {shot.action}", re.I):
-                here.append(mid)
-        shot_cast.append(here)
-    if not members:
-        return sb
-    data = sb.model_dump()
-    data["cast"] = list(members.values())
-    for raw, here in zip(data["shots"], shot_cast):
-        raw["cast"] = here
-    return Storyboard.model_validate(data)
 
 
 def wants_cards(brief: str) -> tuple[bool, bool]:
@@ -957,14 +920,8 @@ WEATHER = re.compile(r"\b(?:snowy|rainy|misty|foggy|stormy|windy|hazy|dusty)\b",
 CARD_SUBJECT = re.compile(r"\b(?:logo|title|card|text|tagline|slogan|end\s+card)\b", re.I)
 
 
-def head_noun(phrase: str) -> str:
-    """'an old fisherman' -> 'fisherman'; "a vendor's hands" -> 'hands'; 'the rainy city' -> 'city'."""
-    words = re.findall(r"[a-z][a-z'-]*", re.split(r"\s+(?:with|in|on|at|of|who|that|and)\s+", phrase.lower())[0])
-    return words[-1] if words else ""
 
 
-def is_place(phrase: str) -> bool:
-    return head_noun(phrase) in PLACE_NOUNS
 
 
 def _carry_forward(beats: list[Beat], topic: str) -> None:
