@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.brains.tools import PLAN_TOOLS, READ_ONLY, REVISE_TOOLS, Draft, ToolError, apply_tool, tool_schemas
-from agent.feedback import FeedbackResult, changed_shot_ids
+from agent.feedback import FeedbackResult, changed_shot_ids, length_notes
+from agent.planner.constraints import enforce, from_brief, hold_scope, named_shots
 from agent.planner.rules import PlanResult
 from agent.settings import AgentSettings
 from storyboards.schema import CAMERA_MOVES, FRAMINGS, TRANSITIONS, Shot, Storyboard
@@ -236,7 +237,9 @@ class LLMBrain:
         if draft.storyboard is None:
             return PlanResult(storyboard=_placeholder(), notes=[], question=_question(out, planning=True))
         sb, notes = _apply_overrides(draft.storyboard, overrides, self.settings.max_shot_seconds)
-        notes = draft.notes + notes
+        # what the brief fixes (length, aspect, cards, negatives) holds whatever the model wrote
+        sb, held = enforce(sb, from_brief(brief, overrides), self.settings.max_shot_seconds)
+        notes = draft.notes + notes + held
         if out.text:
             notes.insert(0, out.text)
         if out.failure:  # a plan was made, but a later call in the same answer was refused
@@ -270,6 +273,9 @@ class LLMBrain:
         notes = [out.text] if out.text else []
         if out.failure:
             notes.append(f"I couldn't apply everything: {out.failure}")
+        new, held = hold_scope(original, new, named_shots(text, [s.id for s in original.shots]))
+        notes += held
+        notes += length_notes(original, new)
         changed = changed_shot_ids(original, new)
         long = [s.id for s in new.shots if s.id in changed and s.duration > self.settings.max_shot_seconds]
         if long:
