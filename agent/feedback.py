@@ -172,7 +172,7 @@ class _Refs:
     text: str = ""                                        # the clause with the references taken out
 
 
-def _find_refs(clause: str, order: list[str], bare_numbers: bool = False) -> _Refs:
+def _find_refs(clause: str, order: list[str], bare_numbers: bool = False, subjects: Mapping[str, str] | None = None) -> _Refs:
     refs = _Refs()
     n = len(order)
     text = clause
@@ -188,8 +188,11 @@ def _find_refs(clause: str, order: list[str], bare_numbers: bool = False) -> _Re
     text = _REF_ORDINAL.sub(" ", text)
     # shot ids: "shot s3", "shot 'opening'", "the gulls shot", or a bare id like s3
     for m in list(re.finditer(r"\bthe\s+([a-z0-9][a-z0-9_-]*)\s+shot\b", text, re.I)):
-        if m.group(1).lower() in order:
-            refs.ids.append(m.group(1).lower())
+        word = m.group(1).lower()
+        # "the cup shot": the one shot whose subject is the cup
+        showing = [sid for sid, subject in (subjects or {}).items() if re.search(rf"\b{re.escape(word)}s?\b", subject, re.I)]
+        if word in order or len(showing) == 1:
+            refs.ids.append(word if word in order else showing[0])
             text = text.replace(m.group(0), " ", 1)
     for m in list(re.finditer(r"\b(?:shot\s+)?['\"]?([a-z0-9][a-z0-9_-]*)['\"]?", text, re.I)):
         token = m.group(1).lower()
@@ -389,7 +392,7 @@ def apply_feedback(
     for clause in clauses:
         low = clause.lower()
         is_swap = bool(re.search(r"\b(?:swap|switch|exchange|flip)\b", low))
-        refs = _find_refs(clause, order, bare_numbers=is_swap)
+        refs = _find_refs(clause, order, bare_numbers=is_swap, subjects={s.id: s.subject for s in sb.shots})
         if refs.bad:
             shots_word = "shot" if len(refs.bad) == 1 else "shots"
             return unchanged(f"There is no {shots_word} {' or '.join(refs.bad)}: this storyboard has shots {valid}. Which did you mean?")
@@ -778,6 +781,15 @@ def apply_feedback(
             m = re.search(r"\b(?:replace|swap\s+out|switch)\s+(?:the\s+)?(.+?)\s+(?:with|for)\s+(.+)$|\bchange\s+(?:the\s+)?(.+?)\s+(?:to|into)\s+(.+)$"
                           r"|\bmake\s+the\s+(.+?)\s+(?:an?\s+)(.+)$|(?:^|,\s*|\b(?:in|on)\s+)(?:the\s+)?([a-z][\w' -]*?)\s+should\s+be\s+(?:an?\s+)?(.+)$",
                           refs.text.strip(" ,"), re.I)
+            colour = re.fullmatch(r"(?:make|paint|turn)\s+the\s+([a-z][\w'-]*)\s+([a-z]+)", refs.text.strip(" ,."), re.I)
+            if not m and colour and any(re.search(rf"\b{re.escape(colour.group(1))}\b", x.subject, re.I) for x in sb.shots):
+                # "make the boat red": the thing gets the adjective, in every shot that shows it
+                thing, adjective = colour.group(1), colour.group(2)
+                hit = [x.id for x in scope if re.search(rf"\b{re.escape(thing)}\b", x.subject, re.I)]
+                for x in scope:
+                    x.subject = re.sub(rf"\b{re.escape(thing)}\b", f"{adjective} {thing}", x.subject, count=1, flags=re.I)
+                reasons.append(f"{adjective} {thing} in {', '.join(hit)}")
+                handled = True
             member = find_member(sb, (m.group(1) or m.group(3) or m.group(5) or m.group(7) or "")) if m else None
             if m and member is not None:
                 # a cast member: change them once, and every shot they are in changes with them

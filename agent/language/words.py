@@ -240,6 +240,7 @@ train trains practice practices work works study studies rest rests relax relaxe
 sweep sweeps scroll scrolls tap taps swipe swipes spill spills fill fills drip drips boil boils fry fries
 grill grills slice slices chop chops mix mixes knead kneads sprinkle sprinkles
 is are was were becomes become transforms transform morphs morph
+circle circles circling sizzle sizzles creak creaks creaking snap snaps flicker waddle waddles slip slips
 """.split())
 # Plural nouns that end in "s" and commonly follow another noun ("city lights" is not "city" + verb).
 PLURAL_NOUNS = set("""
@@ -329,6 +330,7 @@ fisherman fisherwoman hunter farmer sailor soldier knight king queen prince prin
 detective thief chef cook baker barista waiter waitress vendor driver pilot astronaut doctor nurse
 dancer singer musician drummer guitarist painter artist writer student teacher scientist robot
 keeper grandmother grandfather grandma grandpa mother father mom dad son daughter brother sister
+glassblower shoemaker watchmaker blacksmith beekeeper woodworker potter weaver tailor
 postman mailman policeman policewoman firefighter officer guard janitor miner lumberjack blacksmith
 grandson granddaughter uncle aunt bride groom couple toddler
 runner skater surfer climber hiker cyclist swimmer boxer athlete player monk nun priest

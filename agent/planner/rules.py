@@ -46,6 +46,7 @@ from agent.language.words import (
     BEINGS, LOOK_VERBS, LOOK_WORDS, OBJECTS_NOT_PLACES, PARTICIPLES, TRAVERSE,
 )
 from agent.prompts import merge_items
+from agent.language.detect import QUESTIONS, language_of
 from agent.language.nouns import head_noun, is_place
 from agent.planner.cast import with_cast
 from agent.planner.length import CARD_SECONDS, card_seconds, film_seconds, fit_storyboard
@@ -250,6 +251,7 @@ class Beat:
     narration: list[str] = field(default_factory=list)
     caption: str | None = None
     pronoun_subject: bool = False
+    pronoun: str = ""                    # the pronoun that stood for the subject ("he", "she", "it")
     coverage: str | None = None          # a coverage shot of this beat: "establishing", "detail", ...
 
     @property
@@ -377,6 +379,7 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
         return beat
     if words[0].lower() in PRONOUNS:
         beat.pronoun_subject = True
+        beat.pronoun = words[0].lower()
         words = words[1:]
         verb_at = 0
     else:
@@ -440,7 +443,8 @@ def _split_beats(body: str) -> list[str]:
             current = chunks[0]
             for chunk in chunks[1:]:
                 words = chunk.split()
-                if len(words) >= 3 and words[0].lower() in BEAT_START and len(current.split()) >= 2:
+                clause = len(words) >= 3 and (_is_verb(words, 1) or _is_verb(words, 2)) and words[0].lower() not in {"and", "or", "with", "while", "as"}
+                if len(words) >= 3 and (words[0].lower() in BEAT_START or clause) and len(current.split()) >= 2:
                     pieces.append(current)
                     current = chunk
                 else:
@@ -554,6 +558,11 @@ def plan_storyboard(
     notes: list[str] = []
     questions: list[str] = []
     original = (brief or "").strip()
+    language = language_of(original)
+    if language != "en":
+        # never mangle a brief through English word lists: ask, in the person's language
+        return PlanResult(storyboard=Storyboard(title="Untitled", shots=[Shot(id="s1")]),
+                          notes=[f"The brief reads as {LANGUAGE_NAMES[language]}."], question=QUESTIONS[language])
 
     # 1. quoted lines out first, so their words are not read as instructions
     quotes: list[str] = []
@@ -628,6 +637,8 @@ def plan_storyboard(
 
     body = re.sub(r",\s*((?:shot\s+|looking\s+)?like\s+an?\s+[^,.;:!?]+|(?:shot|filmed)\s+on\s+[^,.;:!?]+)([,.;:!?]|$)", _look_clause, body, flags=re.I)
 
+    body = REQUEST.sub("", body, count=1)   # "make me ...", "can you create ..." are not picture words
+
     # 4. header ("A 30-second ad for a coffee brand:") and picture sentences
     header: str | None = None
     topic = ""
@@ -687,13 +698,21 @@ def plan_storyboard(
         film_camera = None
 
     placeholder = False
+    vague = [b for b in picture_beats if VAGUE.match(b.subject) and not b.action]
+    if picture_beats and len(vague) == len(picture_beats):
+        if any(re.search(r"\b(?:brand|company|business|product|startup|shop|store)\b", b.subject, re.I) for b in vague):
+            questions.append("What does the brand make or sell, and what should we see of it? For example: "
+                             "'a 15-second vertical ad: hands pour our cold brew over ice, end on the logo'. "
+                             "Until you say, I'd make 15 s at 16:9 in a clean commercial look.")
+        picture_beats = []
     if not picture_beats:
         placeholder = True
         picture_beats = [Beat(text="", subject="a quiet landscape", action="slowly changing light", setting="under an open sky")]
-        questions.append(
-            "What should the film show? Tell me the subject and what happens, e.g. "
-            "'a 20-second vertical video: a barista pours latte art, then a close-up of the cup, end on the logo'."
-        )
+        if not questions:
+            questions.append(
+                "What should the film show? Tell me the subject and what happens, e.g. "
+                "'a 20-second vertical video: a barista pours latte art, then a close-up of the cup, end on the logo'."
+            )
         notes.append("The brief names no picture, so this is a placeholder landscape.")
 
     # pronouns and missing subjects continue the previous beat's subject; a missing setting continues the scene
@@ -894,6 +913,11 @@ def plan_storyboard(
 
 
 
+LANGUAGE_NAMES = {"fr": "French", "de": "German", "es": "Spanish"}
+VAGUE = re.compile(r"^(?:(?:my|our|your|the|a|an|some|this|that)\s+)?(?:new\s+)?(?:brand|company|business|product|products|startup|shop|store|"
+                   r"something|anything|stuff|things?|video|film|content|idea)(?:\s+(?:cool|nice|great|fun|awesome|amazing|good|interesting))?$", re.I)
+
+
 def wants_cards(brief: str) -> tuple[bool, bool]:
     """(title card, end card): off unless the brief asks for them."""
     title = bool(re.search(r"\btitle\s+(?:card|screen|sequence)\b|\bopening\s+(?:title|credits)\b|\bwith\s+(?:a|the)\s+title\b", brief, re.I))
@@ -932,7 +956,10 @@ def _carry_forward(beats: list[Beat], topic: str) -> None:
     for beat in beats:
         if prev is not None:
             if (beat.pronoun_subject or not beat.subject) and prev.subject:
-                beat.subject = _the(prev.subject)
+                # "he"/"she" is a person or creature: the latest one, else what the film is about
+                person = beat.pronoun in ("he", "she") and head_noun(prev.subject) not in BEINGS
+                latest = next((b.subject for b in reversed(beats[:beats.index(beat)]) if head_noun(b.subject) in BEINGS), "")
+                beat.subject = _the(latest or topic or prev.subject) if person else _the(prev.subject)
             elif prev.subject and head_noun(prev.subject) != head_noun(beat.subject):
                 # "a boy climbing up to reach it": 'it' is the kite of the beat before
                 thing = _the(prev.subject)
@@ -1009,7 +1036,7 @@ _COVERAGE = [
     ("wider", "wide", "{s}", "{a}, in the wider scene"),
 ]
 _CLOSE_COVERAGE = [("detail", "extreme_close_up", "a detail of {s}", "{a}"), ("context", "medium", "{s}", "{a}, seen a little wider")]
-_PLACE_COVERAGE = [("movement", "medium", "{s}", "life moving through it"), ("detail", "close_up", "details of {s}", "{a}")]
+_PLACE_COVERAGE = [("movement", "medium", "{s}", "people moving through the frame"), ("detail", "close_up", "details of {s}", "{a}")]
 
 
 def _coverage(beat: Beat, count: int, offset: int = 0, establish: bool = True) -> list[Beat]:
