@@ -11,7 +11,10 @@ import yaml
 
 from agent.planner.length import film_seconds
 from agent.prompts import compose_storyboard
+from agent.settings import AgentSettings
 from storyboards.schema import Storyboard
+
+SETTINGS = AgentSettings(max_shot_seconds=8.0)
 
 CORPUS = Path(__file__).resolve().parent / "data" / "corpus"
 
@@ -63,7 +66,7 @@ def check_plan(case: dict[str, Any], result) -> list[str]:
             break
         k += 1
     if case.get("style"):
-        prompts = compose_storyboard(sb, "animatic")
+        prompts = compose_storyboard(sb, "animatic", settings=SETTINGS)
         for word in case["style"]:
             missing = [s.id for s in sb.shots if word.lower() not in prompts[s.id].prompt.lower()]
             if missing:

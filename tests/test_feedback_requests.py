@@ -8,6 +8,9 @@ from agent.feedback import apply_feedback
 from agent.planner import plan_storyboard
 from agent.planner.length import film_seconds
 from agent.prompts import compose_storyboard
+from agent.settings import AgentSettings
+
+SETTINGS = AgentSettings(max_shot_seconds=8.0)
 
 WOLF = ("A 15 second teaser: a wolf howling on a ridge, a hunter lighting a fire below, the wolf turns away. "
         "Cold, bleak, shot on 16mm.")
@@ -15,11 +18,11 @@ WOLF = ("A 15 second teaser: a wolf howling on a ridge, a hunter lighting a fire
 
 @pytest.fixture(scope="module")
 def wolf():
-    return plan_storyboard(WOLF, max_shot_seconds=8.0).storyboard
+    return plan_storyboard(WOLF, settings=SETTINGS).storyboard
 
 
 def revise(sb, text):
-    r = apply_feedback(sb, text, max_shot_seconds=8.0)
+    r = apply_feedback(sb, text, settings=SETTINGS)
     assert r.question is None, r.question
     return r
 
@@ -60,12 +63,12 @@ def test_the_hunter_should_be_a_woman_changes_the_cast_member_and_every_shot_wit
     assert "woman" in hunter.description
     with_hunter = [s.id for s in r.storyboard.shots if "hunter" in s.cast]
     assert with_hunter and r.changed_shots == with_hunter
-    prompts = compose_storyboard(r.storyboard, "animatic")
+    prompts = compose_storyboard(r.storyboard, "animatic", settings=SETTINGS)
     assert all("woman" in prompts[sid].prompt for sid in with_hunter)
 
 
 def test_the_fisherman_should_be_a_woman_changes_every_shot():
-    sb = plan_storyboard("an old fisherman and his dog wait out a storm").storyboard
+    sb = plan_storyboard("an old fisherman and his dog wait out a storm", settings=SETTINGS).storyboard
     r = revise(sb, "the fisherman should be a woman")
     assert "woman" in r.storyboard.member("fisherman").description
     assert r.storyboard.member("dog").description == sb.member("dog").description

@@ -6,9 +6,12 @@ import pytest
 
 from agent.feedback import changed_shot_ids
 from agent.prompts import compose_prompt, compose_storyboard
+from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
 from storyboards.schema import Storyboard, StoryboardError
 from storyboards.yamlio import dump_storyboard, load_storyboard
+
+SETTINGS = AgentSettings(max_shot_seconds=8.0)
 
 MARA = "a weathered woman in her sixties, yellow oilskin coat, grey braid"
 
@@ -56,10 +59,10 @@ def test_cast_round_trips_through_yaml_with_reference_paths_relative(tmp_path):
 
 def test_the_description_is_in_every_shot_with_the_member_even_on_a_tight_budget():
     sb = Storyboard.parse(film(style_guide="muted teal and amber palette, 35mm film grain"))
-    prompts = compose_storyboard(sb, "animatic")
+    prompts = compose_storyboard(sb, "animatic", settings=SETTINGS)
     assert MARA in prompts["s1"].prompt and MARA in prompts["s3"].prompt
     assert MARA not in prompts["s2"].prompt
-    tight = compose_prompt(sb.shot("s1"), sb.style_guide, "animatediff", cast=sb.cast)   # CLIP: 77 tokens
+    tight = compose_prompt(sb.shot("s1"), sb.style_guide, "animatediff", cast=sb.cast, settings=SETTINGS)   # CLIP: 77 tokens
     assert MARA in tight.prompt
 
 

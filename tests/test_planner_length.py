@@ -19,6 +19,8 @@ from storyboards.store import Store
 from storyboards.workspace import Workspace
 from tools.edit.video_io import ffmpeg_exe
 
+SETTINGS = AgentSettings(max_shot_seconds=8.0)
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -39,7 +41,7 @@ def decoded_frames(path: Path) -> int:
     ("A 45 second documentary about bees in a meadow, slow and calm", 45),
 ])
 def test_the_planned_film_is_exactly_as_long_as_asked(brief, seconds):
-    r = plan_storyboard(brief, max_shot_seconds=8.0)
+    r = plan_storyboard(brief, settings=SETTINGS)
     sb = r.storyboard
     assert abs(film_seconds(sb) - seconds) <= 1 / sb.fps + 1e-9, (film_seconds(sb), [s.duration for s in sb.shots])
     assert all(s.duration <= 8.0 for s in sb.shots)
@@ -47,23 +49,23 @@ def test_the_planned_film_is_exactly_as_long_as_asked(brief, seconds):
 
 
 def test_cards_are_off_unless_asked_and_fit_inside_when_asked():
-    plain = plan_storyboard("an 8 second film of a paper boat drifting down a rain gutter")
+    plain = plan_storyboard("an 8 second film of a paper boat drifting down a rain gutter", settings=SETTINGS)
     assert not plain.storyboard.title_card and not plain.storyboard.end_card
     assert any("no title or end card" in n for n in plain.notes)
-    carded = plan_storyboard("A 20 second film of a fox in the snow, with a title card and end credits")
+    carded = plan_storyboard("A 20 second film of a fox in the snow, with a title card and end credits", settings=SETTINGS)
     sb = carded.storyboard
     assert sb.title_card and sb.end_card
     assert abs(film_seconds(sb) - 20) <= 1 / sb.fps
     assert abs(sum(s.duration for s in sb.shots) - 16) <= 1.5   # the cards' 4 s come out of the shots
     assert any("title card and end card (4 s) fit inside it" in n for n in carded.notes)
     # too short for cards: they are dropped, and the person is told
-    tiny = plan_storyboard("a 3 second clip of a candle flame, with a title card and end card")
+    tiny = plan_storyboard("a 3 second clip of a candle flame, with a title card and end card", settings=SETTINGS)
     assert not tiny.storyboard.title_card and abs(film_seconds(tiny.storyboard) - 3) <= 1 / 24
     assert any("no room for a title or end card" in n for n in tiny.notes)
 
 
 def test_fit_keeps_round_durations_when_they_already_fit():
-    r = plan_storyboard("a 12 second film in three shots of a busy market street. Fast cuts.")
+    r = plan_storyboard("a 12 second film in three shots of a busy market street. Fast cuts.", settings=SETTINGS)
     assert [s.transition for s in r.storyboard.shots][:2] == ["cut", "cut"]
     assert [s.duration for s in r.storyboard.shots] == [4.0, 4.0, 4.0]
     refit = fit_storyboard(r.storyboard, 9.0)

@@ -5,11 +5,14 @@ from __future__ import annotations
 
 from agent.planner import plan_storyboard
 from agent.prompts import compose_storyboard
+from agent.settings import AgentSettings
 from storyboards.schema import Storyboard
+
+SETTINGS = AgentSettings(max_shot_seconds=8.0)
 
 
 def plan(brief: str):
-    r = plan_storyboard(brief, max_shot_seconds=8.0)
+    r = plan_storyboard(brief, settings=SETTINGS)
     Storyboard.parse(r.storyboard.model_dump())
     return r
 
@@ -28,7 +31,7 @@ def test_wolf_teaser_look_sentence_goes_to_every_shot_not_a_shot():
              "Cold, bleak, shot on 16mm.")
     sb = r.storyboard
     assert not any("cold" in s.subject.lower() or "shot on" in s.subject.lower() for s in sb.shots)
-    prompts = compose_storyboard(sb, "animatic")
+    prompts = compose_storyboard(sb, "animatic", settings=SETTINGS)
     for s in sb.shots:
         for word in ("cold", "bleak", "16mm"):
             assert word in prompts[s.id].prompt.lower(), prompts[s.id].prompt
@@ -95,7 +98,7 @@ def test_fisherman_and_dog_become_a_cast_described_once_in_every_shot():
     cast = {m.id: m for m in sb.cast}
     assert set(cast) == {"fisherman", "dog"}
     assert cast["fisherman"].description == "an old fisherman"
-    prompts = compose_storyboard(sb, "animatic")
+    prompts = compose_storyboard(sb, "animatic", settings=SETTINGS)
     for s in sb.shots:
         if "fisherman" in s.cast:
             assert "an old fisherman" in prompts[s.id].prompt

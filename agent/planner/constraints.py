@@ -29,7 +29,13 @@ class Constraints:
 
 def from_brief(brief: str, overrides: dict | None = None) -> Constraints:
     """What a brief fixes, as the rules parser reads it (the CLI's --seconds/--aspect win)."""
-    from agent.planner.rules import QUOTE, _read_lengths, find_aspects, find_negatives, wants_cards
+    from agent.planner.rules import (
+        QUOTE,
+        _read_lengths,
+        find_aspects,
+        find_negatives,
+        wants_cards,
+    )
 
     overrides = overrides or {}
     text = QUOTE.sub(" ", brief or "")
