@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agent.events import CutReady, Emit, ShotProgress
+from agent.planner.length import CARD_SECONDS
 from agent.prompts import with_prompts
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
@@ -98,7 +99,9 @@ def finish_film(
         tmp = Path(tmp)
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
-            title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
+            title=storyboard.title if storyboard.title_card else None, credits=storyboard.credits,
+            title_seconds=CARD_SECONDS, end_seconds=CARD_SECONDS if storyboard.end_card else 0.0,
+            finish_frames=disclosure_marker(watermark_id),
             narration=True, music_path=music, progress=progress,
             grade=0.0 if previz else settings.grade,
             x264_preset=("ultrafast" if previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset,

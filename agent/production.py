@@ -128,7 +128,8 @@ class Producer:
     # ------------------------------------------------------------------ planning requests
     def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
         backend_name = backend_override or shot.backend or self.settings.default_backend
-        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings)
+        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings,
+                                  cast=storyboard.cast)
         width, height = storyboard.size
         # The final tier: a smaller, slower draft that tools/enhance upscales and interpolates.
         gen_w, gen_h = (max(2, round(width * self.settings.generate_scale / 2) * 2),
