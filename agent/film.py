@@ -57,6 +57,17 @@ def disclosure_marker(payload: int, inplace: bool = False) -> Callable[[np.ndarr
     return mark
 
 
+def take_marking():
+    """Marks frames the editor makes from a take with that take's own payload (see tools/edit/segments.py);
+    the key names the operator's label and watermark settings, so changing them re-makes cached pieces."""
+    from tools.edit.segments import Marking
+    from tools.safety.settings import SafetySettings
+
+    s = SafetySettings()
+    key = json.dumps([s.label_text, s.label_position, s.label_scale, s.watermark_strength])
+    return Marking(mark_with=disclosure_marker, key=key)
+
+
 def mark_take_frames(frames: np.ndarray, payload: int) -> np.ndarray:
     """Mark a freshly generated take in place: its frames are ours alone, and at 720p a copy costs
     more than the marks."""
@@ -95,7 +106,8 @@ def finish_film(
     for shot in storyboard.shots:
         take = outcomes[shot.id].take
         clips.append(CutClip(path=workspace.resolve(take.file), shot_id=shot.id, duration=shot.duration,
-                             transition=shot.transition, narration=shot.narration, caption=shot.caption))
+                             transition=shot.transition, narration=shot.narration, caption=shot.caption,
+                             content_hash=take.content_hash, watermark=take.params.get("watermark_id")))
 
     def progress(done, total):
         emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "assemble", "done": done, "total": total, "attempt": 0})
@@ -111,6 +123,7 @@ def finish_film(
             narration=True, music_path=music, progress=progress,
             grade=0.0 if previz else grade,
             x264_preset=("ultrafast" if previz else "veryfast") if cut_preset == "auto" else cut_preset,
+            segment_cache=workspace.home / "segments", marking=take_marking(),
         )
         emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "sign", "done": 0, "total": 1, "attempt": 0})
         takes = [outcomes[s.id].take for s in storyboard.shots]
@@ -153,6 +166,7 @@ def finish_film(
             "frames": cut.frames,
             "timeline": cut.timeline,
             "edit_path": getattr(cut, "path_used", None),
+            "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made},
             "takes": [
                 {"shot_id": t.shot_id, "take_id": t.id, "prompt": t.prompt, "negative_prompt": t.negative_prompt,
                  "seed": t.seed, "backend": t.backend, "model": t.model, "key": t.key, "content_hash": t.content_hash,

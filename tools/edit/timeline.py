@@ -29,6 +29,8 @@ class CutClip:
     transition: str = "cut"
     narration: str | None = None
     caption: str | None = None
+    content_hash: str | None = None   # the take file's hash: the key of the cut's cached pieces made from it
+    watermark: int | None = None      # the payload the take was marked with when it was generated
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
