@@ -254,6 +254,7 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
          aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
          seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
          resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
+         no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Plan, render, critique, cut and sign a film from a brief."""
     director = _director()
@@ -264,7 +265,8 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
     with director_errors():
-        project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
+        storyboard = result.storyboard.model_copy(update={"music_bed": False}) if no_music else result.storyboard
+        project_id = director.start_project(owner(), storyboard, "planned from the brief", brief=brief)
     if not as_json:
         out.print(storyboard_table(result.storyboard))
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
@@ -282,6 +284,7 @@ def _check_backend(backend: Optional[str]) -> None:
 def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML file (see storyboards/examples/)."),
            out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
            backend: Optional[str] = typer.Option(None, "--backend", help="Override every shot's backend."),
+           no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Render a storyboard file into a film."""
     from storyboards.schema import StoryboardError
@@ -292,6 +295,8 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
         storyboard = load_storyboard(storyboard_file)
     except StoryboardError as e:
         fail(str(e), code=2)
+    if no_music:
+        storyboard = storyboard.model_copy(update={"music_bed": False})
     director = _director()
     with director_errors():
         project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")

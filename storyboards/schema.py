@@ -161,6 +161,8 @@ class Storyboard(BaseModel):
     style_guide: str = ""
     credits: str | None = None
     music: str | None = Field(None, description="optional music bed, a path relative to the storyboard file")
+    music_bed: bool | None = Field(None, description="false: no music under the film; unset or true: the `music` "
+                                   "file, else a bed generated to the film's mood and tempo")
     shots: list[Shot]
 
     @field_validator("aspect_ratio", mode="before")
