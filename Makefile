@@ -11,7 +11,9 @@ STAMP  := $(VENV)/.installed
 $(CORE): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install -q -U pip
-	$(PY) -m pip install -q -e .
+	# --no-compile: byte-compiling every installed module is a good part of the install; Python
+	# compiles the few the demo imports on first use
+	$(PY) -m pip install -q --no-compile -e .
 	touch $(CORE)
 
 # Everything the tests exercise: video models, LLM brains, hosted APIs, bots, and the local brain
