@@ -92,8 +92,9 @@ class Director:
 
     def plan(self, brief: str, overrides: dict | None = None):
         """A storyboard from a brief, without creating a project (for `director plan`)."""
-        defaults = {"resolution": self.settings.resolution} if self.settings.resolution else {}
-        return self._brain().plan(brief, {**defaults, **(overrides or {})})
+        from agent.brains import plan_brief
+
+        return plan_brief(self.settings, brief, overrides)
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
