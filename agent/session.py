@@ -12,11 +12,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from agent.errors import BadInput, Cancelled, Conflict, NotFound, Refused
-from agent.events import DirectorMessage, Emit, ErrorEvent, SafetyNotice, StoryboardEvent, noop
+from agent.errors import BadInput, Cancelled, Conflict, NeedsAnswer, NotFound, Refused
+from agent.estimate import PlannedShot, RenderEstimate, estimate_render
+from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
 from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
@@ -79,7 +81,7 @@ class Director:
         return make_brain(self.settings)
 
     def _storyboard_event(self, project_id: str, version, changed: list[str] | None = None) -> StoryboardEvent:
-        sb = with_prompts(version.storyboard)
+        sb = with_prompts(version.storyboard, settings=self.settings)
         return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
                                storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
                                duration=sb.duration, size=list(sb.size))
@@ -103,8 +105,9 @@ class Director:
 
     def plan(self, brief: str, overrides: dict | None = None):
         """A storyboard from a brief, without creating a project (for `director plan`)."""
-        defaults = {"resolution": self.settings.resolution} if self.settings.resolution else {}
-        return self._brain().plan(brief, {**defaults, **(overrides or {})})
+        from agent.brains import plan_brief
+
+        return plan_brief(self.settings, brief, overrides)
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
@@ -131,7 +134,7 @@ class Director:
         return "\n".join(lines)
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
-                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> dict:
+                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
         """Apply feedback as a new version made from the latest one. When another process or person
         stored a version first (the store's compare-and-set refuses ours), the text is applied again on
         the new latest version, a few times at most, so no one's change is lost."""
@@ -148,7 +151,7 @@ class Director:
             self.store.add_message(project_id, "user", text)
             for attempt in range(1, FEEDBACK_ATTEMPTS + 1):
                 revision = self._revise(project_id, current, text, shots, emit)
-                if isinstance(revision, dict):   # a question or a refusal: no new version
+                if isinstance(revision, RenderResult):   # a question or a refusal: no new version
                     return revision
                 try:
                     number = self.store.add_version(project_id, revision.storyboard, revision.reason, parent=current.number)
@@ -173,26 +176,25 @@ class Director:
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
-            return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
-                    "reused_takes": 0, "cut": None}
+            return RenderResult(project_id=project_id, version=number, changed_shots=changed)
         out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
         # `version` is the one this feedback made; the cut is of the latest, which may be newer when
         # someone else changed the film meanwhile (then it has both changes).
-        out["rendered_version"], out["version"] = out["version"], number
-        out["changed_shots"] = changed
+        out.rendered_version, out.version = out.version, number
+        out.changed_shots = changed
         return out
 
     def _revise(self, project_id: str, current: StoryboardVersion, text: str, shots: list[str] | None,
-                emit: Emit) -> "_Revision | dict":
-        """What the feedback makes of `current`: a revision to store, or a reply (question, refusal) as a result dict."""
-        def reply(msg: str, store: bool = False) -> dict:
+                emit: Emit) -> _Revision | RenderResult:
+        """What the feedback makes of `current`: a revision to store, or a reply (a question, a refusal)."""
+        def reply(msg: str, store: bool = False) -> RenderResult:
             if store:
                 self.store.add_message(project_id, "director", msg)
             self._say(emit, project_id, msg)
-            return {"project_id": project_id, "version": current.number, "question": msg,
-                    "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+            return RenderResult(project_id=project_id, version=current.number, question=msg)
 
-        result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
+        result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard),
+                                      shots=shots)
         if result.question:
             return reply(result.question, store=True)
         if result.undo:
@@ -220,25 +222,31 @@ class Director:
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
-               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
+               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None,
+               budget_usd: float | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
-        `regenerate` get a new take (new seed) even so. The render is a row in the store, written
-        before work starts, so `resume` can finish it if this process dies."""
+        `regenerate` get a new take (new seed) even so. `budget_usd` (default: the settings') caps the
+        money for hosted backends: over it the render is not started (NeedsAnswer). The render is a row
+        in the store (store.renders), written before work starts, so `resume` can finish it if this
+        process dies."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             version = self.store.get_version(project_id)
             job = self.store.renders.create(
                 project_id, owner, version.number, [s.id for s in version.storyboard.shots],
                 out_dir=str(Path(out_dir).absolute()) if out_dir else None, backend=backend, regenerate=sorted(regenerate or ()))
-            return self._render_job(job, emit, cancel)
+            return self._render_job(job, emit, cancel, budget_usd)
 
-    def _render_job(self, job: RenderJob, emit: Emit, cancel: threading.Event | None) -> dict:
+    def _render_job(self, job: RenderJob, emit: Emit, cancel: threading.Event | None,
+                    budget_usd: float | None = None) -> RenderResult:
         owner, project_id = job.owner, job.project_id
+        run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event(),
+                        budget_usd=self.settings.budget_usd if budget_usd is None else budget_usd)
         out_dir = Path(job.out_dir) if job.out_dir else None
         regenerate = set(job.regenerate) - set(job.done_shots)   # a resumed render keeps what it already made
         self.store.audit(owner, "render.started", {"project_id": project_id, "render_id": job.id})
         try:
-            result = self._render_steps(owner, project_id, emit, cancel, out_dir, job.backend, regenerate, job.id)
+            result = self._render_steps(owner, run, out_dir, job.backend, regenerate, job.id)
         except Cancelled:
             stopped = "interrupted" if self._interrupted.is_set() else "cancelled"
             self.store.renders.finish(job.id, stopped)
@@ -251,10 +259,29 @@ class Director:
             self.store.renders.finish(job.id, "failed", error=str(err))
             self.store.audit(owner, "render.failed", {"project_id": project_id, "render_id": job.id, "error": str(err)[:500]})
             raise
-        self.store.renders.finish(job.id, "done", cut_id=result["cut_id"])
+        self.store.renders.finish(job.id, "done", cut_id=result.cut_id)
         self.store.renders.supersede(project_id, by=job.id)
-        self.store.audit(owner, "render.finished", {"project_id": project_id, "render_id": job.id, "cut_id": result["cut_id"]})
-        return {**result, "render_id": job.id}
+        self.store.audit(owner, "render.finished", {"project_id": project_id, "render_id": job.id, "cut_id": result.cut_id})
+        result.render_id = job.id
+        return result
+
+    def estimate(self, owner: str, project_id: str, backend: str | None = None) -> RenderEstimate:
+        """What rendering the latest version would take (video, takes, time, money), without rendering."""
+        self._owned(owner, project_id)
+        storyboard = self.store.get_version(project_id).storyboard
+        plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
+        retries = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
+        return self._estimate(project_id, storyboard, plans, set(), retries, self.settings.budget_usd)
+
+    def _estimate(self, project_id: str, storyboard: Storyboard, plans: list, regenerate: set[str], retries: int,
+                  budget_usd: float | None) -> RenderEstimate:
+        shots = [PlannedShot(p.shot.id, p.backend, p.model, p.shot.duration, p.request.width, p.request.height,
+                             p.request.frames,
+                             reused=p.shot.id not in regenerate and self.producer.existing_take(project_id, p) is not None)
+                 for p in plans]
+        return estimate_render(shots, speeds=self.producer.speeds, prices=self.settings.hosted_prices, retries=retries,
+                               film_seconds=storyboard.duration, film_pixels=storyboard.size, fps=storyboard.fps,
+                               budget_usd=budget_usd)
 
     def interrupt(self) -> None:
         """The process is stopping: renders stop after their current step and resume on the next start."""
@@ -266,7 +293,7 @@ class Director:
         return self.store.renders.unfinished(owner=owner, project_id=project_id)
 
     def resume(self, owner: str | None = None, project_id: str | None = None, emit: Emit = noop,
-               cancel: threading.Event | None = None) -> list[dict]:
+               cancel: threading.Event | None = None) -> list[RenderResult]:
         """Finish interrupted renders (all of `owner`'s, or one project's): finished takes are reused and the
         cut goes where the interrupted render was asked to write it."""
         if project_id is not None and owner is not None:
@@ -287,14 +314,15 @@ class Director:
             if cancel is not None and cancel.is_set():
                 break
             try:
-                resumed += [r["project_id"] for r in self.resume(project_id=job.project_id, emit=emit, cancel=cancel)]
+                resumed += [r.project_id for r in self.resume(project_id=job.project_id, emit=emit, cancel=cancel)]
             except Cancelled:
                 break
             except Exception as err:  # one broken project must not stop the others
                 emit(ErrorEvent(project_id=job.project_id, code="resume_failed", message=str(err)))
         return resumed
 
-    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str], render_id: str) -> dict:
+    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str], render_id: str) -> RenderResult:
+        project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         renders = self.store.renders
@@ -306,17 +334,25 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
-        # Retries left for the whole film, beyond each shot's first take.
-        film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
-        from tools.farm import farm_map
-        from agent.film import mark_take_frames
+        from agent.production import farm_lane
 
-        def one(plan):
+        plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
+        run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
+        estimate = self._estimate(project_id, storyboard, plans, regenerate, run.retries_left, run.budget_usd)
+        emit(Estimate(project_id=project_id, video_seconds=estimate.video_seconds, takes=estimate.takes_budgeted,
+                      wall_seconds=estimate.wall_seconds, cost_usd=estimate.cost_usd, text=estimate.text()))
+        if estimate.over_budget:
+            raise NeedsAnswer(
+                f"This render is estimated at ${estimate.cost_usd:.2f}, over the budget of ${estimate.budget_usd:.2f}. "
+                f"To go ahead, allow it: --budget {estimate.cost_usd_max or estimate.cost_usd:.2f} on the command line "
+                f"(or DIRECTOR_BUDGET_USD), or render with fewer or shorter hosted shots.")
+        run.spent_usd = estimate.cost_usd or 0.0   # every shot's first take is booked before any retry
+        farm = self.producer._farm()
+
+        def one(plan):   # each shot's row in the render job follows it: resume reads these
             renders.shot_running(render_id, plan.shot.id)
             try:
-                outcome = self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
-                                                     force_new=plan.shot.id in regenerate)
+                outcome = self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate)
             except Cancelled:
                 raise
             except Exception as err:
@@ -325,25 +361,25 @@ class Director:
             renders.shot_done(render_id, plan.shot.id, outcome.take.id, outcome.reused, outcome.new_takes)
             return outcome
 
-        outcomes = {o.shot_id: o for o in farm_map(one, plans)}
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
+        outcomes = {o.shot_id: o for o in farm.run_shots(one, plans, lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
+        run.stop_if_cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
-                           cut_preset=self.settings.cut_preset)
+                           settings=self.settings, safety_warnings=report.reasons, backend=backend,
+                           farm=farm.describe())
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
-        summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
-                   f"Critic: {film['verdict']}.")
+        summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "
+                   f"Critic: {film.verdict}." + (f" {film.reasons[-1]}" if film.verdict != "pass" and film.reasons else ""))
         self.store.add_message(project_id, "director", summary)
         self._say(emit, project_id, summary)
-        return {"project_id": project_id, "version": version.number, "cut": film["cut"], "cut_id": film["cut_id"],
-                "changed_shots": [sid for sid, o in outcomes.items() if not o.reused], "new_takes": new_takes,
-                "reused_takes": reused, "verdict": film["verdict"], "duration": film["duration"],
-                "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
+        return RenderResult(project_id=project_id, version=version.number, cut=film.cut, cut_id=film.cut_id,
+                            changed_shots=[sid for sid, o in outcomes.items() if not o.reused], new_takes=new_takes,
+                            reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
+                            warnings=film.warnings + report.reasons)
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                    render: bool = True) -> RenderResult:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -368,7 +404,8 @@ class Director:
             self.store.select_take(project_id, take_id)
         self._say(emit, project_id, f"Shot {shot_id} now uses take {take.attempt}.")
         if not render:
-            return {"project_id": project_id, "changed_shots": [shot_id]}
+            return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
+                                changed_shots=[shot_id])
         return self.render(owner, project_id, emit=emit)
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
@@ -396,7 +433,7 @@ class Director:
         return {
             "project": project.model_dump(mode="json") if hasattr(project, "model_dump") else dict(project),
             "versions": [{"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at)} for v in versions],
-            "storyboard": with_prompts(latest.storyboard).model_dump(mode="json", exclude_none=True),
+            "storyboard": with_prompts(latest.storyboard, settings=self.settings).model_dump(mode="json", exclude_none=True),
             "version": latest.number,
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
@@ -418,7 +455,7 @@ class Director:
                 changed, removed, changes = diff.touched_shots, list(diff.removed), diff.lines()
             out.append({"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": v.created_at.isoformat(),
                         "changed_shots": changed, "removed_shots": removed, "changes": changes,
-                        "storyboard": with_prompts(v.storyboard).model_dump(mode="json", exclude_none=True)})
+                        "storyboard": with_prompts(v.storyboard, settings=self.settings).model_dump(mode="json", exclude_none=True)})
         return out
 
     def projects_overview(self, owner: str) -> list[dict]:

@@ -51,6 +51,16 @@ def live_port(env):
     sock.close()
 
 
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Tiny random-weight diffusers pipelines saved to folders, each built at most once per session
+    (tests/tiny_pipelines.py). `tiny_models.env(monkeypatch, {"t2v": "ltx"})` points the backend at them."""
+    pytest.importorskip("diffusers")
+    from tiny_pipelines import TinyModels
+
+    return TinyModels(tmp_path_factory.mktemp("tiny-models"))
+
+
 POSTGRES_SKIP = ("PostgreSQL tests need DIRECTOR_TEST_DATABASE_URL, the admin URL of a throwaway server "
                  "(`.ci/run` starts one with `.ci/postgres start DIR`)")
 

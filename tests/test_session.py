@@ -192,3 +192,15 @@ def _other_clip(d, tmp_path):
     frames = np.zeros((24, 96, 96, 3), np.uint8)
     frames[..., 0] = 255
     return write_video(frames, 24, tmp_path / "red.mp4")
+
+
+def test_history_lists_every_version_with_its_parent_and_changed_shots(tmp_path):
+    d = director(tmp_path)
+    project = d.user_message("ada", BRIEF)
+    d.feedback("ada", project, "make shot 2 darker", render=False)
+    history = d.history("ada", project)
+    shots = [s["id"] for s in history[0]["storyboard"]["shots"]]
+    assert [(v["number"], v["parent"]) for v in history] == [(1, None), (2, 1)]
+    assert history[0]["changed_shots"] == shots and history[1]["changed_shots"] == [shots[1]]
+    assert all(s["prompt"] for s in history[1]["storyboard"]["shots"])   # the composed prompts, as `plan --json`
+    assert any("lighting" in line for line in history[1]["changes"])
