@@ -143,3 +143,25 @@ def test_make_projects_and_history_on_postgresql(tmp_path, database_url):
     history = json.loads(run(["history", made["project_id"], "--json"], home, DIRECTOR_DATABASE_URL=database_url).stdout)
     assert [(v["number"], v["parent"]) for v in history["versions"]] == [(1, None), (2, 1)]
     assert history["versions"][1]["changed_shots"] == [history["versions"][0]["storyboard"]["shots"][0]["id"]]
+
+
+@pytest.mark.slow
+def test_ctrl_c_on_make_leaves_an_interrupted_render_that_resume_finishes(tmp_path):
+    home, out = tmp_path / "home", tmp_path / "film"
+    proc = subprocess.Popen([*DIRECTOR, "make", BRIEF, "--out", str(out), "--resolution", "96"], cwd=ROOT,
+                            env=_env(home, DIRECTOR_FARM_WORKERS="1"), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 240
+    while not _takes_with_files(home / "director.db"):
+        assert proc.poll() is None, f"make ended before its first take was stored: {proc.communicate()}"
+        assert time.monotonic() < deadline, "no take was stored in 240 s"
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, stderr = proc.communicate(timeout=60)
+    assert proc.returncode != 0 and "Traceback" not in stderr
+    listed = json.loads(run(["projects", "--json"], home).stdout)["projects"]
+    assert listed[0]["render_state"] == "interrupted"
+    with sqlite3.connect(home / "director.db") as c:
+        assert c.execute("SELECT state FROM renders").fetchall() == [("interrupted",)]   # recorded, not guessed
+    resumed = json.loads(run(["resume", "--json"], home).stdout)["resumed"]
+    assert [r["project_id"] for r in resumed] == [listed[0]["id"]] and resumed[0]["reused_takes"] >= 1
+    assert (out / "final.mp4").is_file()
