@@ -175,7 +175,7 @@ def test_a_take_file_swapped_or_truncated_is_made_again_and_said_so(tmp_path):
     said = " ".join(e.get("text", "") for e in events if e["type"] == "director_message")
     assert f"Shot {shots[0]}: take {first.attempt} was not reused because its file is" in said
     assert f"Shot {shots[1]}: take {second.attempt} was not reused" in said
-    for sid, old in zip(shots, (first, second)):
+    for sid, old in zip(shots, (first, second), strict=True):
         now = d.store.selected_take(project, sid)
         assert now.id != old.id and file_sha256(d.workspace.resolve(now.file)) == now.content_hash
         assert d.store.get_take(old.id).status == "error" and "not reused" in d.store.get_take(old.id).error
