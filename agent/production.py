@@ -97,6 +97,19 @@ def repair_prompt(prompt: str, negative: str, critique: Critique | None) -> tupl
     return prompt, negative, added
 
 
+def shot_for_backend(storyboard: Storyboard, shot: Shot) -> dict[str, Any]:
+    """The structured shot a backend reads, with the cast members it names described (the previz draws
+    each the same way in every shot). Without a cast the dict is the shot's own, so earlier takes keep
+    their keys."""
+    data = shot.model_dump(exclude={"prompt"})
+    # `index`: the member's place in the film's cast, so two members never share a colour in the previz.
+    members = [{**m.model_dump(include={"id", "name", "description"}), "index": i}
+               for i, m in enumerate(storyboard.cast) if m.id in shot.cast]
+    if members:
+        data["cast_members"] = members
+    return data
+
+
 def derive_seed(*parts: Any) -> int:
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:4], "big")
@@ -165,7 +178,7 @@ class Producer:
             reference_image=Path(shot.reference) if shot.reference else None,
             source_video=Path(shot.source) if shot.source else None,
             strength=shot.strength,
-            shot=shot.model_dump(exclude={"prompt"}),
+            shot=shot_for_backend(storyboard, shot),
         )
         backend = get_backend(backend_name)
         model = backend.model_id(request)
