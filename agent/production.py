@@ -110,6 +110,33 @@ def shot_for_backend(storyboard: Storyboard, shot: Shot) -> dict[str, Any]:
     return data
 
 
+def save_still(frame: np.ndarray, path: Path) -> Path:
+    """One RGB frame as a PNG, written atomically."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG")
+    return path
+
+
+def continuity_waves(storyboard: Storyboard) -> list[list[Shot]]:
+    """The shots in the order continuity allows: first every shot that starts fresh, then each shot
+    whose `continue_from` shot is already made (a chain a -> b -> c takes three waves). Shots in one
+    wave run side by side on the farm."""
+    done: set[str] = set()
+    waves: list[list[Shot]] = []
+    left = list(storyboard.shots)
+    while left:
+        wave = [s for s in left if s.continue_from is None or s.continue_from in done]
+        if not wave:   # the schema refuses cycles (continue_from must name an earlier shot); be safe anyway
+            wave = left
+        waves.append(wave)
+        done |= {s.id for s in wave}
+        left = [s for s in left if s.id not in done]
+    return waves
+
+
 def derive_seed(*parts: Any) -> int:
     digest = hashlib.sha256("|".join(str(p) for p in parts).encode()).digest()
     return int.from_bytes(digest[:4], "big")
@@ -140,6 +167,19 @@ class Producer:
             return current_farm()
         return self.farm
 
+    def last_frame(self, take: Take) -> Path:
+        """The unmarked last frame of a take, as a PNG beside it (decoded from the take for takes made
+        before these were kept)."""
+        if not take.file:
+            raise BackendError(f"take {take.id} of shot '{take.shot_id}' has no file to continue from")
+        path = self.workspace.take_path(take.key, suffix=".last.png")
+        if not path.exists():
+            from tools.edit.video_io import read_video
+
+            frames, _ = read_video(self.workspace.resolve(take.file))
+            save_still(frames[-1], path)
+        return path
+
     def existing_take(self, project_id: str, plan: ShotPlan) -> Take | None:
         """A take already made with this shot's exact spec, whose file is still there (None: make one)."""
         existing = self.store.selected_take(project_id, plan.shot.id, spec_key=plan.spec_key)
@@ -157,7 +197,10 @@ class Producer:
         return None if per_second is None else per_second * plan.shot.duration
 
     # ------------------------------------------------------------------ planning requests
-    def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
+    def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None,
+                  start_frame: Path | None = None) -> ShotPlan:
+        """`start_frame`: for a shot that continues another (`continue_from`), the last frame of that
+        shot's take; the shot is then made image-to-video from it, so the action carries across the cut."""
         backend_name = backend_override or shot.backend or self.settings.default_backend
         composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings,
                                   cast=storyboard.cast)
@@ -174,8 +217,8 @@ class Producer:
             width=gen_w,
             height=gen_h,
             seed=0,
-            mode=shot.mode,
-            reference_image=Path(shot.reference) if shot.reference else None,
+            mode="i2v" if start_frame else shot.mode,
+            reference_image=start_frame or (Path(shot.reference) if shot.reference else None),
             source_video=Path(shot.source) if shot.source else None,
             strength=shot.strength,
             shot=shot_for_backend(storyboard, shot),
@@ -317,6 +360,9 @@ class Producer:
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
             take.params["watermark_id"] = watermark_id
+            # The last frame as generated, before the marks: a shot that continues this one starts from
+            # it (a label burned into a start frame would be carried along by the next shot's camera).
+            last_frame = frames[-1].copy()
             marked = run.mark(frames, watermark_id)
             timings["mark"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -327,6 +373,7 @@ class Producer:
             write_video(marked, take.fps, path, crf=17, preset="ultrafast")
             rel = self.workspace.relative(path)
             sample_take(marked).save(samples_path(self.workspace, key))
+            save_still(last_frame, self.workspace.take_path(key, suffix=".last.png"))
             timings["encode"] = time.perf_counter() - t0
             take.file = rel
             take.content_hash = file_sha256(path)

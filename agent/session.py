@@ -165,7 +165,9 @@ class Director:
         if not render:
             return RenderResult(project_id=project_id, version=number, changed_shots=changed)
         out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        out.changed_shots = changed
+        # What the person changed, and what the render had to make again because of it (a shot that
+        # continues a changed one starts from a new frame).
+        out.changed_shots = sorted(set(changed) | set(out.changed_shots))
         return out
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
@@ -262,7 +264,7 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        from agent.production import farm_lane
+        from agent.production import continuity_waves, farm_lane
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
@@ -276,10 +278,18 @@ class Director:
                 f"(or DIRECTOR_BUDGET_USD), or render with fewer or shorter hosted shots.")
         run.spent_usd = estimate.cost_usd or 0.0   # every shot's first take is booked before any retry
         farm = self.producer._farm()
-        outcomes = {o.shot_id: o for o in farm.run_shots(
-            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans,
-            lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
-        run.stop_if_cancelled()
+        outcomes: dict = {}
+        for wave in continuity_waves(storyboard):
+            # A shot that continues another starts from the last frame of that shot's take, made in an earlier wave.
+            wave_plans = [plan for plan in plans if plan.shot in wave and not plan.shot.continue_from] + [
+                self.producer.plan_shot(storyboard, shot, backend,
+                                        start_frame=self.producer.last_frame(outcomes[shot.continue_from].take))
+                for shot in wave if shot.continue_from]
+            outcomes.update({o.shot_id: o for o in farm.run_shots(
+                lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), wave_plans,
+                lane_of=farm_lane, cancel=run.cancel, stop=run.stop)})
+            run.stop_if_cancelled()
+        outcomes = {s.id: outcomes[s.id] for s in storyboard.shots}   # storyboard order, as before
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            settings=self.settings, safety_warnings=report.reasons, backend=backend,
