@@ -14,6 +14,7 @@ from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
+from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.prompts import with_prompts
 from agent.production import Producer
 from agent.run import RenderResult, RenderRun
@@ -177,6 +178,74 @@ class Director:
         self._owned(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
+
+    # ------------------------------------------------------------------ keyframes first
+    def keyframes(self, owner: str, project_id: str, shots: list[str] | None = None, reroll: bool = False,
+                  emit: Emit = noop) -> KeyframeSet:
+        """One still per shot of the latest version (or of `shots`), to approve before rendering. A
+        shot that already has a proposal for this version keeps it unless `reroll` asks for another."""
+        from agent.production import derive_seed
+        from tools.generate import GenerationRequest
+        from tools.generate.stills import make_still
+
+        self._owned(owner, project_id)
+        version = self.store.get_version(project_id)
+        storyboard = version.storyboard
+        wanted = self._shot_ids(storyboard, shots)
+        old = load_proposals(self.workspace, project_id)
+        previous = {k.shot_id: k for k in old.keyframes} if old and old.version == version.number else {}
+        made: list[Keyframe] = []
+        for shot in storyboard.shots:
+            kept = previous.get(shot.id)
+            if kept is not None and not (reroll and shot.id in wanted):
+                made.append(kept)
+                continue
+            if shot.id not in wanted and kept is None and shots is not None:
+                continue
+            roll = kept.roll + 1 if kept else 1
+            plan = self.producer.plan_shot(storyboard, shot)
+            width, height = storyboard.size
+            seed = derive_seed(project_id, shot.id, plan.spec_key, "keyframe", roll)
+            still = make_still(GenerationRequest(**{**plan.request.__dict__, "seed": seed, "width": width, "height": height}))
+            path = save_still(self.workspace, still.image)
+            made.append(Keyframe(shot_id=shot.id, still=self.workspace.relative(path), seed=seed, backend=still.backend,
+                                 model=still.model, roll=roll))
+        proposals = save_proposals(self.workspace, KeyframeSet(project_id=project_id, version=version.number,
+                                                               keyframes=made), storyboard)
+        self._say(emit, project_id, describe(proposals) + f" They are in /media/{project_id}/keyframes.png.")
+        return proposals
+
+    def approve_keyframes(self, owner: str, project_id: str, shots: list[str] | None = None,
+                          emit: Emit = noop) -> KeyframeSet:
+        """A new version in which each approved shot is image-to-video from its still."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            proposals = load_proposals(self.workspace, project_id)
+            if proposals is None or proposals.version != current.number:
+                raise BadInput("there are no keyframes for the latest version yet: make them first "
+                               f"(`director keyframes {project_id}`, or Keyframes on the page)")
+            wanted = [sid for sid in self._shot_ids(current.storyboard, shots) if proposals.get(sid)]
+            storyboard = approved_storyboard(current.storyboard, proposals, self.workspace, wanted)
+            order = [s.id for s in current.storyboard.shots]
+            positions = ", ".join(str(order.index(sid) + 1) for sid in wanted)
+            number = self.store.add_version(project_id, storyboard, f"keyframes approved for shot {positions}",
+                                            parent=current.number)
+            for k in proposals.keyframes:
+                k.approved = k.approved or k.shot_id in wanted
+            proposals.version = number
+            save_proposals(self.workspace, proposals, storyboard)
+            self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), wanted)
+        self._say(emit, project_id, f"Keyframes approved for shot {positions}: rendering animates each from its still.")
+        return proposals
+
+    @staticmethod
+    def _shot_ids(storyboard: Storyboard, shots: list[str] | None) -> list[str]:
+        known = [s.id for s in storyboard.shots]
+        for sid in shots or []:
+            if sid not in known:
+                raise NotFound(f"no shot '{sid}' in this storyboard; its shots are {', '.join(known)}")
+        return list(shots) if shots else known
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,

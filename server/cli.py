@@ -336,6 +336,34 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
 
 
 @app.command()
+def keyframes(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
+              shots: Optional[str] = typer.Option(None, "--shots", help="Only these shot ids, comma-separated."),
+              reroll: bool = typer.Option(False, "--reroll", help="Make new stills for the shots (all, or --shots)."),
+              approve: bool = typer.Option(False, "--approve", help="Approve the stills: those shots render from them."),
+              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the keyframes.")):
+    """One still per shot to approve before rendering (keyframes.png in the project's folder)."""
+    director = _director()
+    wanted = [s.strip() for s in shots.split(",") if s.strip()] if shots else None
+    with director_errors(), Progress(enabled=not as_json) as progress:
+        if approve:
+            result = director.approve_keyframes(owner(), project_id, shots=wanted, emit=progress)
+        else:
+            result = director.keyframes(owner(), project_id, shots=wanted, reroll=reroll, emit=progress)
+    home = director.workspace
+    if as_json:
+        emit_json({**result.model_dump(mode="json"), "sheet": str(home.resolve(result.sheet)) if result.sheet else None,
+                   "stills": {k.shot_id: str(home.resolve(k.still)) for k in result.keyframes}})
+        return
+    for k in result.keyframes:
+        out.print(f"{k.shot_id}: {home.resolve(k.still)}  ({'approved' if k.approved else f'proposal {k.roll}'}, "
+                  f"{k.backend}, seed {k.seed})", highlight=False)
+    if result.sheet:
+        out.print(f"[bold]All stills:[/] {home.resolve(result.sheet)}")
+    if not approve:
+        out.print(f"Approve with `director keyframes {project_id} --approve`, then render: `director feedback {project_id} \"render it\"`.")
+
+
+@app.command()
 def chat(project_id: Optional[str] = typer.Argument(None, help="Continue this project (default: a new one).")):
     """Talk with the director in the terminal (/render, /undo, /versions, /quit)."""
     from server.chat import run_chat
