@@ -78,6 +78,7 @@ REPAIRS: dict[str, tuple[str, str]] = {
     "noise": ("clean image", "noise, grain burst, artifacts"),
     "scene_cut": ("one continuous shot", "scene change, jump cut"),
     "consistency": ("consistent subject", "morphing, changing identity"),
+    "identity": ("exactly as in the reference image", "different person, changed appearance"),
 }
 
 
@@ -102,12 +103,25 @@ def shot_for_backend(storyboard: Storyboard, shot: Shot) -> dict[str, Any]:
     each the same way in every shot). Without a cast the dict is the shot's own, so earlier takes keep
     their keys."""
     data = shot.model_dump(exclude={"prompt"})
-    # `index`: the member's place in the film's cast, so two members never share a colour in the previz.
-    members = [{**m.model_dump(include={"id", "name", "description"}), "index": i}
+    # `index`: the member's place in the film's cast, so two members never share a colour in the previz;
+    # `references`: their reference images, which the critic compares the take with.
+    members = [{**m.model_dump(include={"id", "name", "description", "references"}), "index": i}
                for i, m in enumerate(storyboard.cast) if m.id in shot.cast]
     if members:
         data["cast_members"] = members
     return data
+
+
+def reference_for(storyboard: Storyboard, shot: Shot) -> Path | None:
+    """The image an image-to-video shot starts from: its own reference, else the reference of the
+    first cast member in it who has one (so the member looks like their picture)."""
+    if shot.reference:
+        return Path(shot.reference)
+    if shot.mode == "i2v":
+        for member in storyboard.cast:
+            if member.id in shot.cast and member.references:
+                return Path(member.references[0])
+    return None
 
 
 def save_still(frame: np.ndarray, path: Path) -> Path:
@@ -218,7 +232,7 @@ class Producer:
             height=gen_h,
             seed=0,
             mode="i2v" if start_frame else shot.mode,
-            reference_image=start_frame or (Path(shot.reference) if shot.reference else None),
+            reference_image=start_frame or reference_for(storyboard, shot),
             source_video=Path(shot.source) if shot.source else None,
             strength=shot.strength,
             shot=shot_for_backend(storyboard, shot),
