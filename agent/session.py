@@ -8,12 +8,15 @@ restart: nothing lives only in this object.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
-from typing import Callable
+from typing import Any, Callable
 
 from agent.film import finish_film
+from agent.limits import check_brief, check_caps, check_inputs, check_seconds
 from agent.prompts import with_prompts
 from agent.production import Cancelled, Emit, Producer, noop
+from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
@@ -33,6 +36,9 @@ class Director:
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._interrupted = threading.Event()
+        # Busy projects queue work in order instead of refusing it (agent/queue.py).
+        self.queues = ProjectQueues(self._render_batch, max_queued=self.settings.max_queued,
+                                    parallel_renders=self.settings.parallel_renders)
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -58,6 +64,7 @@ class Director:
 
     # ------------------------------------------------------------------ conversation
     def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
+        check_caps(storyboard, self.settings)
         project = self.store.create_project(owner, storyboard.title, settings={"aspect_ratio": storyboard.aspect_ratio, "fps": storyboard.fps})
         if brief:
             self.store.add_message(project.id, "user", brief)
@@ -68,23 +75,43 @@ class Director:
     def plan(self, brief: str, overrides: dict | None = None):
         """A storyboard from a brief, without creating a project (for `director plan`)."""
         defaults = {"resolution": self.settings.resolution} if self.settings.resolution else {}
-        return self._brain().plan(brief, {**defaults, **(overrides or {})})
+        overrides = overrides or {}
+        check_brief(brief, self.settings)
+        if overrides.get("seconds") is not None:
+            check_seconds(float(overrides["seconds"]), self.settings)
+        plan = self._brain().plan(brief, {**defaults, **overrides})
+        if plan.storyboard is not None and not plan.question:
+            check_caps(plan.storyboard, self.settings)
+        return plan
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
+        return self.user_message_async(owner, text, project_id, emit, cancel).result()
+
+    def user_message_async(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
+                           cancel: threading.Event | None = None) -> Future:
+        """Queue a chat line (in arrival order, per project); the future gets the project id once it is
+        applied and, when it re-renders, once the render is done. Returns at once."""
         if project_id is None:
-            plan = self.plan(text)
-            if plan.question:
-                emit({"type": "director_message", "project_id": None, "text": plan.question})
-                return ""
-            project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
-            message = self._describe_plan(plan)
-            self.store.add_message(project_id, "director", message)
-            emit({"type": "director_message", "project_id": project_id, "text": message})
-            return project_id
-        self._owned(owner, project_id)
-        has_cut = bool(self.store.list_cuts(project_id))
-        self.feedback(owner, project_id, text, emit=emit, render=has_cut, cancel=cancel)
+            return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
+
+        def step():
+            self._owned(owner, project_id)
+            has_cut = bool(self.store.list_cuts(project_id))
+            outcome = self._feedback_step(owner, project_id, text, None, emit, has_cut, cancel, None)
+            return then(outcome, lambda _: project_id) if isinstance(outcome, Future) else project_id
+
+        return self.queues.submit(project_id, step)
+
+    def _brief(self, owner: str, text: str, emit: Emit) -> str:
+        plan = self.plan(text)
+        if plan.question:
+            emit({"type": "director_message", "project_id": None, "text": plan.question})
+            return ""
+        project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
+        message = self._describe_plan(plan)
+        self.store.add_message(project_id, "director", message)
+        emit({"type": "director_message", "project_id": project_id, "text": message})
         return project_id
 
     def _describe_plan(self, plan) -> str:
@@ -96,6 +123,17 @@ class Director:
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
                  render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> dict:
+        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir).result()
+
+    def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
+                       emit: Emit = noop, render: bool = True, cancel: threading.Event | None = None,
+                       out_dir: Path | None = None) -> Future:
+        """Queue feedback behind the project's earlier messages; returns at once (see agent/queue.py)."""
+        return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
+                                                                          cancel, out_dir))
+
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> dict | Future:
+        """Apply feedback now (a new version); a render it needs is queued and returned as a Future."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
@@ -127,6 +165,7 @@ class Director:
                     return {"project_id": project_id, "version": current.number, "question": msg,
                             "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
                 self.store.select_take(project_id, takes[index].id)
+            check_caps(new_sb, self.settings)
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
             version = self.store.get_version(project_id, number)
@@ -141,14 +180,19 @@ class Director:
         if not render:
             return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
                     "reused_takes": 0, "cut": None}
-        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        out["changed_shots"] = changed
-        return out
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
+        return then(self.queues.request_render(project_id, request), lambda out: {**out, "changed_shots": changed})
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
+        return self.approve_storyboard_async(owner, project_id, emit).result()
+
+    def approve_storyboard_async(self, owner: str, project_id: str, emit: Emit = noop) -> Future:
+        return self.queues.submit(project_id, lambda: self._approve(owner, project_id, emit))
+
+    def _approve(self, owner: str, project_id: str, emit: Emit) -> None:
         self._owned(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         emit({"type": "director_message", "project_id": project_id, "text": "Storyboard approved. Rendering when you say so."})
@@ -157,10 +201,27 @@ class Director:
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
                out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
-        `regenerate` get a new take (new seed) even so."""
-        self._owned(owner, project_id)
-        with self._lock(project_id):
-            return self._render_locked(owner, project_id, emit, cancel, out_dir, backend, set(regenerate or ()))
+        `regenerate` get a new take (new seed) even so. Waits its turn behind a running render."""
+        return self.render_async(owner, project_id, emit, cancel, out_dir, backend, regenerate).result()
+
+    def render_async(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
+                     out_dir: Path | None = None, backend: str | None = None,
+                     regenerate: list[str] | None = None) -> Future:
+        """Queue a render behind the project's earlier messages and renders; returns at once."""
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, backend, set(regenerate or ()))
+
+        def step() -> Future:
+            self._owned(owner, project_id)
+            return self.queues.request_render(project_id, request)
+
+        return self.queues.submit(project_id, step)
+
+    def _render_batch(self, project_id: str, requests: list[RenderRequest]) -> dict:
+        """One render of the latest version for every request that waited for it (agent/queue.py)."""
+        first = requests[0]
+        regenerate = set().union(*(r.regenerate for r in requests))
+        cancel: Any = first.cancel if len(requests) == 1 else AnyCancel([r.cancel for r in requests])
+        return self._render_locked(first.owner, project_id, first.emit, cancel, first.out_dir, first.backend, regenerate)
 
     def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
         self.store.audit(owner, "render.started", {"project_id": project_id})
@@ -208,6 +269,9 @@ class Director:
     def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
+        # Before any take: a music file that is not audio must not cost a whole render first.
+        check_caps(storyboard, self.settings)
+        check_inputs(storyboard, max_pixels=self.settings.max_input_pixels)
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
             emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
@@ -244,6 +308,13 @@ class Director:
                 "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
 
     def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
+        return self.select_take_async(owner, project_id, shot_id, take_id, emit, render).result()
+
+    def select_take_async(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                          render: bool = True) -> Future:
+        return self.queues.submit(project_id, lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render))
+
+    def _select_step(self, owner, project_id, shot_id, take_id, emit, render) -> dict | Future:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -266,7 +337,7 @@ class Director:
         emit({"type": "director_message", "project_id": project_id, "text": f"Shot {shot_id} now uses take {take.attempt}."})
         if not render:
             return {"project_id": project_id, "changed_shots": [shot_id]}
-        return self.render(owner, project_id, emit=emit)
+        return self.queues.request_render(project_id, RenderRequest(owner, emit))
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
         for version in reversed(self.store.list_versions(project_id)):

@@ -180,6 +180,8 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
 
 
 def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Optional[int] = None) -> dict:
+    from agent.limits import check_seconds
+    from agent.settings import AgentSettings
     from storyboards.schema import ASPECT_RATIOS
 
     o = {}
@@ -187,13 +189,12 @@ def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Opti
         if not (64 <= resolution <= 2160) or resolution % 2:
             fail(f"--resolution {resolution} must be an even number of pixels between 64 and 2160 (the short side)", code=2)
         o["resolution"] = resolution
-    if aspect:
+    if aspect is not None:   # --aspect "" is a mistake, not "the default"
         if aspect not in ASPECT_RATIOS:
             fail(f"--aspect '{aspect}' is not one of: {', '.join(ASPECT_RATIOS)}", code=2)
         o["aspect_ratio"] = aspect
     if seconds is not None:
-        if not (1 <= seconds <= 600):
-            fail(f"--seconds {seconds:g} must be between 1 and 600", code=2)
+        check_seconds(seconds, AgentSettings())   # the agent's cap, the same for every front door
         o["seconds"] = seconds
     return o
 
@@ -235,12 +236,18 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
     from storyboards.schema import StoryboardError
     from storyboards.yamlio import load_storyboard
 
+    from agent.limits import check_caps, check_inputs
+
     _check_backend(backend)
     try:
         storyboard = load_storyboard(storyboard_file)
     except StoryboardError as e:
         fail(str(e), code=2)
     director = _director()
+    # Everything the render reads is checked before a project exists: a refusal leaves nothing behind.
+    check_caps(storyboard, director.settings)
+    check_inputs(storyboard, roots=[storyboard_file.absolute().parent, director.workspace.uploads_dir],
+                 max_pixels=director.settings.max_input_pixels)
     project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
 
@@ -275,7 +282,13 @@ def chat(project_id: Optional[str] = typer.Argument(None, help="Continue this pr
     """Talk with the director in the terminal (/render, /undo, /versions, /quit)."""
     from server.chat import run_chat
 
-    run_chat(_director(), owner(), project_id)
+    director = _director()
+    if project_id is not None:
+        try:
+            director.project_state(owner(), project_id)
+        except KeyError as e:
+            fail(f"{str(e).strip(chr(34) + chr(39))}; `director projects` lists yours", code=2)
+    run_chat(director, owner(), project_id)
 
 
 @users_app.command("add")
@@ -334,8 +347,11 @@ def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA
     from storyboards.workspace import Workspace
     from tools.safety.verify import verify_video
 
+    from tools.media_kind import require_video
+
     if not video.is_file():
         fail(f"no such video: {video}", code=2)
+    require_video(video)   # MediaError (exit 2) for a file that is not a video
     workspace = Workspace()
     store = Store(workspace=workspace)
     report = verify_video(video, keys_dir=workspace.keys_dir, resolve_watermark=store.resolve_watermark)
@@ -367,6 +383,9 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
     if image is not None:
         if not image.is_file():
             fail(f"no such image: {image}", code=2)
+        from tools.media_kind import require_image
+
+        require_image(image)   # MediaError (exit 2): not an image, or too many pixels to decode
         img = check_image(image, consents=consents_for_media(store, image))
         img_data = img.to_dict() if hasattr(img, "to_dict") else img.model_dump(mode="json")
         order = ["allow", "warn", "needs_consent", "block"]
@@ -402,6 +421,10 @@ def consent_add(name: str = typer.Argument(..., help="The person who consented."
             fail(f"--expires '{expires}' is not a date like 2027-01-31", code=2)
     if reference is not None and not reference.is_file():
         fail(f"no such reference image: {reference}", code=2)
+    if reference is not None:
+        from tools.media_kind import require_image
+
+        require_image(reference)   # MediaError (exit 2) before anything is recorded
     from storyboards.hashing import file_sha256
     from storyboards.workspace import Workspace
     from tools.safety.faces import strip_metadata
@@ -502,6 +525,13 @@ def main() -> None:
     except CLIError as e:
         err.print(f"[bold red]error:[/] {e}")
         sys.exit(1)
+    except ValueError as e:
+        # Bad input from any command (agent.limits.InputRefused, tools.media_kind.MediaError carry
+        # code 'bad_request'): one line, exit 2. Any other ValueError is a bug and keeps its traceback.
+        if getattr(e, "code", None) not in ("bad_request", "queue_full"):
+            raise
+        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

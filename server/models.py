@@ -11,6 +11,7 @@ tests validate real events against them). Extra keys are allowed on events: the 
 from __future__ import annotations
 
 import json
+import re
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
@@ -27,7 +28,8 @@ ERROR_CODES = {
     "unknown_type": "the message's `type` is missing or not one the server knows",
     "invalid_message": "a field is missing or has the wrong type",
     "not_found": "no such project, shot or take for this user",
-    "busy": "the project is already rendering; cancel it or wait",
+    "busy": "the project is already rendering; cancel it or wait (no longer sent: busy projects queue)",
+    "queue_full": "too many messages are already waiting for this project; wait for the director to catch up",
     "not_running": "cancel: nothing is running for that project",
     "rate_limited": "too many messages; slow down",
     "bad_request": "the director could not do what was asked",
@@ -116,8 +118,17 @@ class ProtocolError(Exception):
         return error_event(self.code, self.message, self.project_id, self.request_id)
 
 
+# An absolute path of this machine (two or more /segments): never shown to a client.
+_SERVER_PATH = re.compile(r"(?<![\w:/.])(?:/[\w.@+-]+){2,}/?")
+
+
+def public_message(text: str) -> str:
+    """`text` without absolute server paths; a file keeps its name ('…/final.mp4')."""
+    return _SERVER_PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
+
+
 def error_event(code: str, message: str, project_id: str | None = None, request_id: str | None = None) -> dict:
-    event = {"type": "error", "project_id": project_id, "code": code, "message": message}
+    event = {"type": "error", "project_id": project_id, "code": code, "message": public_message(message)}
     if request_id is not None:
         event["request_id"] = request_id
     return event
@@ -138,13 +149,44 @@ def _describe(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+MAX_DEPTH = 32   # the deepest real message is 3 levels (an object holding a list of shot ids)
+
+
+def _nesting(raw: str | bytes) -> int:
+    """How deep [ and { nest in `raw`, outside strings; counted without parsing (no recursion)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_client_message(raw: str | bytes, max_bytes: int | None = None) -> ClientMessage:
     """Parse one websocket frame into a client message or raise ProtocolError saying what was wrong."""
     if max_bytes is not None and len(raw) > max_bytes:
         raise ProtocolError("too_large", f"message is {len(raw)} bytes; the limit is {max_bytes}")
+    brackets = raw.count("[" if isinstance(raw, str) else b"[") + raw.count("{" if isinstance(raw, str) else b"{")
+    depth = _nesting(raw) if brackets > MAX_DEPTH else 0   # the scan only when it could matter
+    if depth > MAX_DEPTH:
+        # json.loads recurses once per level: a deep enough message would escape as RecursionError.
+        raise ProtocolError("invalid_message", f"message is nested {depth} levels deep; the limit is {MAX_DEPTH}")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise ProtocolError("bad_json", f"message is not valid JSON ({err}); send one JSON object per message") from None
     if not isinstance(data, dict):
         raise ProtocolError("not_object", f"message must be a JSON object with 'type' and 'project_id', not {type(data).__name__}")
@@ -215,6 +257,15 @@ class SafetyNoticeEvent(_Event):
     reasons: list[str] = Field(default_factory=list)
 
 
+class QueuedEvent(_Event):
+    """The message is applied; the render it needs waits behind the project's running one."""
+
+    type: Literal["queued"]
+    position: int = Field(description="1 = next to run")
+    kind: str = ""
+    text: str = ""
+
+
 class ErrorEvent(_Event):
     type: Literal["error"]
     code: str
@@ -224,7 +275,7 @@ class ErrorEvent(_Event):
 
 ServerEvent = Annotated[
     Union[DirectorMessageEvent, StoryboardEvent, ShotProgressEvent, TakeReadyEvent, CutReadyEvent,
-          SafetyNoticeEvent, ErrorEvent],
+          SafetyNoticeEvent, QueuedEvent, ErrorEvent],
     Field(discriminator="type"),
 ]
 server_event_adapter: TypeAdapter[Any] = TypeAdapter(ServerEvent)
