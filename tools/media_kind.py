@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import re
 import subprocess
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -20,6 +21,14 @@ class MediaError(ValueError):
     """The file is missing, is not the kind of media asked for, or is too large to decode."""
 
     code = "bad_request"
+
+
+class TooManyPixels(MediaError):
+    """An image (or video frame) declaring more pixels than the limit; refused before decoding."""
+
+    def __init__(self, message: str, width: int | None = None, height: int | None = None):
+        super().__init__(message)
+        self.width, self.height = width, height
 
 
 @dataclass(frozen=True)
@@ -53,16 +62,23 @@ def image_info(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXELS)
     path = Path(path)
     _exists(path, "image")
     try:
-        # Pillow's own bomb guard decodes nothing either; ours is stricter and has a clear message.
-        with Image.open(path) as im:
-            info = ImageInfo(format=(im.format or "?").lower(), width=im.size[0], height=im.size[1])
-            if info.pixels > max_pixels:
-                raise MediaError(f"image {_name(path)} is {info.width}x{info.height} "
-                                 f"({info.pixels / 1e6:.0f} MP); the limit is {max_pixels / 1e6:g} MP")
-            im.verify()
+        with warnings.catch_warnings():
+            # Pillow's own bomb guard (a warning, then an error) decodes nothing either; ours is
+            # stricter, configurable and says what to do.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                info = ImageInfo(format=(im.format or "?").lower(), width=im.size[0], height=im.size[1])
+                if info.pixels > max_pixels:
+                    raise TooManyPixels(f"image {_name(path)} is {info.width}x{info.height} "
+                                        f"({info.pixels / 1e6:.0f} MP); the limit is {max_pixels / 1e6:g} MP",
+                                        info.width, info.height)
+                im.verify()
     except MediaError:
         raise
-    except (UnidentifiedImageError, Image.DecompressionBombError) as err:
+    except Image.DecompressionBombError:
+        raise TooManyPixels(f"image {_name(path)} declares more than {2 * (Image.MAX_IMAGE_PIXELS or 0) / 1e6:.0f} MP; "
+                            f"the limit is {max_pixels / 1e6:g} MP") from None
+    except UnidentifiedImageError as err:
         raise MediaError(f"{_name(path)} is not an image we can read (png, jpeg or webp): "
                          f"{type(err).__name__}") from None
     except (OSError, SyntaxError, ValueError) as err:
@@ -99,7 +115,7 @@ def require_video(path: str | os.PathLike, *, max_pixels: int = DEFAULT_MAX_PIXE
     size = re.search(r"\b(\d{2,5})x(\d{2,5})\b", re.sub(r"\([^)]*\)", "", line.split("Video:", 1)[1]))
     width, height = (int(size.group(1)), int(size.group(2))) if size else (0, 0)
     if width * height > max_pixels:
-        raise MediaError(f"video {_name(path)} is {width}x{height}; the limit is {max_pixels / 1e6:g} MP a frame")
+        raise TooManyPixels(f"video {_name(path)} is {width}x{height}; the limit is {max_pixels / 1e6:g} MP a frame")
     return {"width": width, "height": height}
 
 
