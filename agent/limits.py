@@ -16,14 +16,13 @@ import re
 from collections.abc import Iterable
 from pathlib import Path
 
+from agent.errors import BadInput
 from storyboards.schema import Storyboard
 from tools.media_kind import MediaError, require_audio, require_image, require_video
 
 
-class InputRefused(ValueError):
+class InputRefused(BadInput):
     """A storyboard or request the director will not take as it is; the message says why and what to do."""
-
-    code = "bad_request"
 
 
 class OverCap(InputRefused):

@@ -25,15 +25,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.events import Emit, Queued, noop
 from agent.limits import InputRefused
 
 
 class QueueFull(InputRefused):
-    code = "queue_full"
+    """The project's queue is full: the sender should wait for the director to catch up."""
 
-
-def noop(event: dict) -> None:
-    pass
+    code, exit_code, http_status = "queue_full", 5, 429
 
 
 class AnyCancel:
@@ -53,7 +52,7 @@ class AnyCancel:
 @dataclass(eq=False)
 class RenderRequest:
     owner: str
-    emit: Callable[[dict], None] = noop
+    emit: Emit = noop
     cancel: threading.Event | None = None
     out_dir: Path | None = None
     backend: str | None = None
@@ -176,7 +175,7 @@ class ProjectQueues:
         return batch
 
     def _drain_renders(self, project_id: str) -> None:
-        from agent.production import Cancelled
+        from agent.errors import Cancelled
 
         while batch := self._next_batch(project_id):
             live = [r for r in batch if r.cancel is None or not r.cancel.is_set()]
@@ -196,7 +195,7 @@ class ProjectQueues:
                 request.future.set_result(dict(result))
 
 
-def queued_event(project_id: str, position: int, what: str) -> dict:
+def queued_event(project_id: str, position: int, what: str) -> Queued:
     text = (f"Your change is saved; its {what} starts when the current one ends "
             f"({'next' if position == 1 else f'{position} in line'}).")
-    return {"type": "queued", "project_id": project_id, "position": position, "kind": what, "text": text}
+    return Queued(project_id=project_id, position=position, kind=what, text=text)

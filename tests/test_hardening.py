@@ -7,6 +7,7 @@ contain. Every case must also print no traceback and leave no project, version o
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import struct
@@ -169,3 +170,26 @@ def test_bad_input_gets_one_clear_line_and_leaves_nothing_behind(case, command, 
 def test_the_corpus_counts():
     """The figure the report quotes: every bad input in the corpus is held (the test above)."""
     assert len(CORPUS) >= 25
+
+
+@pytest.mark.slow
+def test_a_film_signed_by_another_installation_is_not_vouched_for_here(tmp_path):
+    """Made in workspace A, checked in workspace B: B says plainly it did not make it."""
+    here, elsewhere = tmp_path / "here", tmp_path / "elsewhere"
+    made = run(["make", "A red kite over a green hill, two shots", "--resolution", "144", "--out",
+                str(tmp_path / "film"), "--json"], elsewhere)
+    assert made.returncode == 0, made.stderr
+    film = tmp_path / "film" / "final.mp4"
+
+    at_home = run(["verify", str(film), "--json"], elsewhere)
+    assert json.loads(at_home.stdout)["verdict"].startswith("ai-generated (all three")
+
+    report = run(["verify", str(film), "--json"], here)
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert data["verdict"].startswith("not made here")
+    assert "all three" not in data["verdict"]
+    assert data["c2pa"]["trusted_here"] is False and data["watermark"]["names_a_cut_here"] is False
+    text = run(["verify", str(film)], here).stdout
+    assert "The signer is not trusted here" in text
+    assert "The watermark names no cut of this workspace" in text

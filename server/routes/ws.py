@@ -15,40 +15,23 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from agent.errors import Cancelled, NotFound, as_director_error, public_message
+from agent.events import CutReady, DirectorMessage, Emit, ErrorEvent, Event
 from server.deps import owner_of, token_from, user_for
 from server.hub import Connection, Hub, Job
 from server.models import (
     ApproveStoryboard, CancelMessage, FeedbackMessage, ProtocolError, RenderMessage, SelectTake, Subscribe,
-    ERROR_CODES, UserMessage, error_event, parse_client_message,
+    UserMessage, error_event, parse_client_message,
 )
 
 router = APIRouter()
 log = logging.getLogger("reel_director.server")
 
 
-def _is_cancelled(err: BaseException) -> bool:
-    try:
-        from agent.session import Cancelled
-    except ImportError:
-        return type(err).__name__ == "Cancelled"
-    return isinstance(err, Cancelled)
-
-
-def error_for(err: BaseException, project_id: str | None) -> dict:
-    """An exception from the Director, as the `error` event a person can act on."""
-    from storyboards.schema import StoryboardError
-
-    code = getattr(err, "code", None)
-    if isinstance(code, str) and code in ERROR_CODES:
-        return error_event(code, str(err), project_id)
-    if isinstance(err, KeyError):
-        text = err.args[0] if err.args else "not found"
-        return error_event("not_found", str(text), project_id)
-    if isinstance(err, PermissionError) or type(err).__name__ == "SafetyRefusal":
-        return error_event("refused", str(err), project_id)
-    if isinstance(err, (StoryboardError, ValueError)):
-        return error_event("bad_request", str(err), project_id)
-    return error_event("internal", f"the director failed: {type(err).__name__}: {err}", project_id)
+def error_for(err: BaseException, project_id: str | None) -> ErrorEvent:
+    """The one translation of a Director exception for the websocket: an `error` event a person can act on."""
+    error = as_director_error(err)
+    return error_event(error.code, public_message(error.message), project_id)
 
 
 class Session:
@@ -67,8 +50,8 @@ class Session:
         self.conn = Connection(websocket, owner, self.settings.ws_queue_size)
         self.tasks: set[asyncio.Task] = set()
 
-    def reply(self, event: dict) -> None:
-        self.conn.push(event)
+    def reply(self, event: Event) -> None:
+        self.conn.push(event.to_wire())
 
     async def handle(self, raw: str | bytes) -> None:
         try:
@@ -99,8 +82,8 @@ class Session:
             job.cancel.set()
             # What arrives after the cancel is new work, with its own cancel event.
             self.hub.jobs.pop((owner, msg.project_id), None)
-            self.hub.publish({"type": "director_message", "project_id": msg.project_id,
-                              "text": f"Stopping the {job.kind} after the current step; finished takes are kept."},
+            self.hub.publish(DirectorMessage(project_id=msg.project_id,
+                                             text=f"Stopping the {job.kind} after the current step; finished takes are kept."),
                              owner=owner, origin=self.conn)
         # Each *_async call only queues the message (agent/queue.py), here on the event loop, so
         # messages keep the order they arrived in; a busy project queues them, it never refuses.
@@ -126,17 +109,14 @@ class Session:
     async def subscribe(self, project_id: str, request_id: str | None) -> None:
         """Follow a project; the answer is its latest `storyboard` (the full state is GET /api/projects/{id})."""
         try:
-            state = await run_in_threadpool(self.director.project_state, self.owner, project_id)
-        except (KeyError, ValueError):
+            board = await run_in_threadpool(self.director.storyboard_event, self.owner, project_id)
+        except NotFound:
             raise ProtocolError("not_found", f"no project {project_id!r} for you", project_id, request_id) from None
         self.hub.subscribe(self.conn, project_id)
-        latest = (state.get("versions") or [{}])[-1]
-        self.reply({"type": "storyboard", "project_id": project_id, "version": state.get("version"),
-                    "parent": latest.get("parent"), "reason": latest.get("reason", ""),
-                    "storyboard": state.get("storyboard"), "changed_shots": []})
+        self.reply(board)
 
     def start(self, project_id: str | None, kind: str, request_id: str | None,
-              work: Callable[[Callable[[dict], None], Any], Any]) -> None:
+              work: Callable[[Emit, Any], Any]) -> None:
         """Queue `work(emit, cancel)` (which returns a Future at once) and report how it ends.
         Jobs of one project share one cancel event: 'cancel' stops what runs and what waits."""
         job = None
@@ -149,15 +129,14 @@ class Session:
                 job.count += 1
         cancel = job.cancel if job else None
 
-        def deliver(event: dict) -> None:  # on the event loop
+        def deliver(event: Event) -> None:  # on the event loop
             self.hub.publish(event, self.owner, self.conn, project_id)
 
-        def emit(event: dict) -> None:  # from the Director's worker thread
-            if isinstance(event, dict):
-                try:
-                    self.loop.call_soon_threadsafe(deliver, event)
-                except RuntimeError:  # loop closed: the server is shutting down
-                    pass
+        def emit(event: Event) -> None:  # from the Director's worker thread
+            try:
+                self.loop.call_soon_threadsafe(deliver, event)
+            except RuntimeError:  # loop closed: the server is shutting down
+                pass
 
         try:
             future = work(emit, cancel)
@@ -166,7 +145,7 @@ class Session:
                 self._release(job)
             event = error_for(err, project_id)
             if request_id is not None:
-                event["request_id"] = request_id
+                event.request_id = request_id
             self.reply(event)
             return
         task = asyncio.ensure_future(self._run(future, job, project_id, request_id, kind))
@@ -183,15 +162,16 @@ class Session:
         except BaseException as err:  # noqa: BLE001 - every failure becomes an error event
             if isinstance(err, asyncio.CancelledError):
                 raise
-            if _is_cancelled(err):
-                event = {"type": "director_message", "project_id": project_id, "cancelled": True,
-                         "text": f"The {kind} was cancelled; finished takes are kept."}
+            event: Event
+            if isinstance(err, Cancelled):
+                event = DirectorMessage(project_id=project_id, cancelled=True,
+                                        text=f"The {kind} was cancelled; finished takes are kept.")
             else:
                 event = error_for(err, project_id)
-                if event["code"] == "internal":
+                if event.code == "internal":
                     log.exception("director %s failed for %s on %s", kind, self.owner, project_id)
             if request_id is not None:
-                event["request_id"] = request_id
+                event.request_id = request_id
             self.hub.publish(event, owner=self.owner, origin=self.conn)
         finally:
             if job is not None:
