@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tools.safety import c2pa_manifest, label, watermark
 from tools.safety._media import decode_frames
