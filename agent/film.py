@@ -6,6 +6,7 @@ final.mp4, storyboard.yaml, critique.json, manifest.json, contact_sheet.png, fin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shutil
@@ -14,13 +15,14 @@ import uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
 from agent.events import CutReady, Emit, ShotProgress
-from agent.production import take_samples
+from agent.planner.length import CARD_SECONDS
 from agent.prompts import with_prompts
+from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
 from storyboards.schema import Cut, Storyboard
 from storyboards.store import Store
@@ -41,27 +43,85 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def disclosure_marker(payload: int, inplace: bool = False) -> Callable[[np.ndarray], np.ndarray]:
-    """The visible label and the invisible watermark, applied to every frame we deliver. `inplace`
-    marks the given frames themselves (for fresh takes nobody else holds)."""
-    from tools.safety.label import burn_label
+@dataclass
+class Delivery:
+    """The delivered cut, as the session reports it."""
+
+    cut: str          # path of final.mp4
+    cut_id: str
+    duration: float
+    verdict: str      # the critic's, on the whole film
+    warnings: list[str]
+    reasons: list[str] = field(default_factory=list)   # why the film failed, and what the director did about it
+
+
+def deliver_subtitles(cut, out_dir: Path, tmp: Path) -> None:
+    """final.srt and final.vtt when the film has words on screen; a film with none offers no empty
+    subtitle files (and loses the ones an earlier version of it had)."""
+    srt = Path(cut.srt_path) if cut.srt_path else None
+    has_words = srt is not None and srt.exists() and srt.read_text(encoding="utf-8").strip() != ""
+    for name, src in (("final.srt", cut.srt_path), ("final.vtt", cut.vtt_path)):
+        if has_words and src and Path(src).exists():
+            shutil.move(str(src), tmp / f"staged-{name}")
+            (tmp / f"staged-{name}").replace(out_dir / name)
+        elif not has_words:
+            (out_dir / name).unlink(missing_ok=True)
+
+
+def mood_text(storyboard: Storyboard) -> str:
+    """The film's own words about its look and feeling: what the music bed is matched to."""
+    parts = [storyboard.title, storyboard.style_guide]
+    for shot in storyboard.shots:
+        parts += [shot.atmosphere, shot.lighting, shot.setting, shot.action]
+    return " ".join(p for p in parts if p)
+
+
+def music_for(storyboard: Storyboard, workspace: Workspace) -> tuple[Path | None, str | None]:
+    """(the music bed's file, what it is): none when the storyboard says `music_bed: false`; the
+    storyboard's own `music` file when it names one; else a bed made for this film (MusicGen when
+    configured, the synthesiser otherwise), cached in the workspace by what made it."""
+    from tools.edit.music import MusicBrief, film_music, musicgen_model
+    from tools.edit.narration import write_wav
+
+    if storyboard.music_bed is False:
+        return None, None
+    if storyboard.music:
+        return Path(storyboard.music), f"music file {Path(storyboard.music).name}"
+    text = mood_text(storyboard)
+    # long enough for title and end cards and a held end; the assembler trims it and fades it out
+    seconds = storyboard.duration + 12.0
+    brief = MusicBrief.from_text(text, storyboard.title)
+    key = hashlib.sha256(json.dumps([brief.__dict__, round(seconds), musicgen_model()], default=str).encode()).hexdigest()
+    path = workspace.home / "music" / f"{key[:32]}.wav"
+    note_path = path.with_suffix(".txt")
+    if path.is_file() and note_path.is_file():
+        return path, note_path.read_text()
+    samples, note = film_music(seconds, text, storyboard.title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    write_wav(tmp, samples)
+    tmp.replace(path)
+    atomic_write_text(note_path, note)
+    return path, note
+
+
+def speaker(shot) -> str | None:
+    """Who speaks a shot's narration: its first cast member (None: the narrator)."""
+    cast = getattr(shot, "cast", None) or []
+    first = cast[0] if cast else None
+    return getattr(first, "id", first)
+
+
+def take_marking():
+    """Marks frames the editor makes from a take with that take's own payload (see tools/edit/segments.py);
+    the key names the operator's label and watermark settings, so changing them re-makes cached pieces."""
+    from tools.edit.segments import Marking
+    from tools.safety.disclosure import disclosure_marker
     from tools.safety.settings import SafetySettings
-    from tools.safety.watermark import embed_frames
 
-    settings = SafetySettings()
-
-    def mark(frames: np.ndarray) -> np.ndarray:
-        labelled = burn_label(frames, text=settings.label_text, position=settings.label_position,
-                              scale=settings.label_scale, inplace=inplace)
-        return embed_frames(labelled, payload, inplace=True)  # labelled is our own copy, or allowed in place
-
-    return mark
-
-
-def mark_take_frames(frames: np.ndarray, payload: int) -> np.ndarray:
-    """Mark a freshly generated take in place: its frames are ours alone, and at 720p a copy costs
-    more than the marks."""
-    return disclosure_marker(payload, inplace=True)(frames)
+    s = SafetySettings()
+    key = json.dumps([s.label_text, s.label_position, s.label_scale, s.watermark_strength])
+    return Marking(mark_with=disclosure_marker, key=key)
 
 
 def finish_film(
@@ -73,18 +133,20 @@ def finish_film(
     outcomes: dict,
     out_dir: Path,
     emit: Emit,
+    settings: AgentSettings,
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
-    grade: float = 0.5,
-    cut_preset: str = "auto",
-) -> dict:
+    farm: dict | None = None,
+) -> Delivery:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed."""
     from tools.critique.consistency import style_consistency
     from tools.edit.assemble import CutClip, assemble_cut
-    from tools.edit.contact_sheet import contact_sheet
+    from tools.edit.contact_sheet import contact_sheet, take_samples
+    from tools.edit.narration import voice_for
     from tools.edit.otio_export import write_otio
     from tools.safety.c2pa_manifest import sign_video
+    from tools.safety.disclosure import disclosure_marker
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -96,22 +158,27 @@ def finish_film(
     for shot in storyboard.shots:
         take = outcomes[shot.id].take
         clips.append(CutClip(path=workspace.resolve(take.file), shot_id=shot.id, duration=shot.duration,
-                             transition=shot.transition, narration=shot.narration, caption=shot.caption))
+                             transition=shot.transition, narration=shot.narration, caption=shot.caption,
+                             content_hash=take.content_hash, watermark=take.params.get("watermark_id"),
+                             voice=voice_for(speaker(shot))))
 
     def progress(done, total):
         emit(ShotProgress(project_id=project_id, shot_id="*", stage="assemble", done=done, total=total, attempt=0))
 
-    music = Path(storyboard.music) if storyboard.music else None
+    music, music_note = music_for(storyboard, workspace)
     # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
     previz = all(outcomes[s.id].take.backend == "animatic" for s in storyboard.shots)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp:
         tmp = Path(tmp)
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
-            title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
+            title=storyboard.title if storyboard.title_card else None, credits=storyboard.credits,
+            title_seconds=CARD_SECONDS, end_seconds=CARD_SECONDS if storyboard.end_card else 0.0,
+            finish_frames=disclosure_marker(watermark_id),
             narration=True, music_path=music, progress=progress,
-            grade=0.0 if previz else grade,
-            x264_preset=("ultrafast" if previz else "veryfast") if cut_preset == "auto" else cut_preset,
+            grade=0.0 if previz else settings.grade,
+            x264_preset=("ultrafast" if previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset,
+            segment_cache=workspace.home / "segments", marking=take_marking(),
         )
         emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
         takes = [outcomes[s.id].take for s in storyboard.shots]
@@ -123,10 +190,7 @@ def finish_film(
             keys_dir=workspace.keys_dir,
         )
         # Sidecars first, the film last: a reader who sees final.mp4 sees a complete delivery.
-        for name, src in (("final.srt", cut.srt_path), ("final.vtt", cut.vtt_path)):
-            if src and Path(src).exists():
-                shutil.move(str(src), tmp / f"staged-{name}")
-                (tmp / f"staged-{name}").replace(out_dir / name)
+        deliver_subtitles(cut, out_dir, tmp)
         write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
 
         samples = {s.id: take_samples(workspace, outcomes[s.id].take) for s in storyboard.shots}
@@ -137,9 +201,9 @@ def finish_film(
             sheet_rows.append((shot.id, samples[shot.id], lines, (c.verdict == "pass") if c else True))
         contact_sheet(sheet_rows, out_dir / "contact_sheet.png", fps=storyboard.fps)
         # Judged on the cut itself, where the editor's grade has pulled the shots together.
-        style = style_consistency(cut_shot_frames(signed, cut.timeline))
+        style = style_consistency(cut_shot_frames(signed, cut.timeline), looks=[shot_look(s) for s in storyboard.shots])
 
-        critique_doc = film_critique(storyboard, outcomes, style)
+        critique_doc = film_critique(storyboard, outcomes, style, previz=previz, grade=settings.grade)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
         manifest = {
             "project_id": project_id,
@@ -154,6 +218,7 @@ def finish_film(
             "frames": cut.frames,
             "timeline": cut.timeline,
             "edit_path": getattr(cut, "path_used", None),
+            "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made},
             "takes": [
                 {"shot_id": t.shot_id, "take_id": t.id, "prompt": t.prompt, "negative_prompt": t.negative_prompt,
                  "seed": t.seed, "backend": t.backend, "model": t.model, "key": t.key, "content_hash": t.content_hash,
@@ -162,20 +227,24 @@ def finish_film(
             ],
             "safety_warnings": list(safety_warnings or []),
             "edit_warnings": list(cut.warnings),
+            "music": music_note,
             "packages": package_versions(),
+            "farm": farm or {"engine": "local"},   # what ran the takes: engine, workers or cluster, nodes used
         }
         atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
-        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend)))
+        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend, settings=settings)))
         signed.replace(out_dir / "final.mp4")
 
     record = Cut(id=cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),
                  preset=f"{width}x{height}", take_ids=[outcomes[s.id].take.id for s in storyboard.shots], manifest=manifest)
     store.add_cut(record, watermark_id)
+    delivery = Delivery(cut=str(out_dir / "final.mp4"), cut_id=cut_id, duration=cut.duration,
+                        verdict=critique_doc["verdict"], warnings=list(cut.warnings),
+                        reasons=critique_doc["reasons"])
     emit(CutReady(project_id=project_id, version=version, cut_id=cut_id, url=f"/media/{project_id}/final.mp4",
                   duration=cut.duration, verdict=critique_doc["verdict"],
                   files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
-    return {"cut": str(out_dir / "final.mp4"), "cut_id": cut_id, "duration": cut.duration, "verdict": critique_doc["verdict"],
-            "warnings": list(cut.warnings)}
+    return delivery
 
 
 def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160) -> list[np.ndarray]:
@@ -202,7 +271,24 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
     return [frames[[j for j, o in enumerate(owners) if o == i]] for i in range(len(shots))]
 
 
-def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
+def shot_look(shot) -> str:
+    """The words of a shot that ask for a look (night, storm, haze...), for the film-level critic."""
+    return " ".join(str(v) for v in (shot.lighting, shot.atmosphere, shot.setting) if v)
+
+
+def style_failure_note(style, previz: bool, grade: float) -> str:
+    """Why the director did not pull an outlier shot back to the film's look, in words."""
+    shots = ", ".join(str(i + 1) for i in style.frames) or "the outlier"
+    if previz:
+        return ("Not regraded: an animatic previz keeps each shot's palette as planned; footage from a video model is "
+                "graded toward one look.")
+    if grade <= 0:
+        return "Not regraded: grading is off (DIRECTOR_GRADE=0); set it above 0 to pull the shots toward one look."
+    return (f"The grade (strength {grade:g}) did not bring shot {shots} close enough: say \"another take of shot {shots}\" "
+            f"or describe its look (\"make shot {shots} match the others\").")
+
+
+def film_critique(storyboard: Storyboard, outcomes: dict, style, previz: bool = False, grade: float = 0.5) -> dict:
     shots = {}
     failed = []
     for shot in storyboard.shots:
@@ -219,6 +305,6 @@ def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
     verdict = "pass" if not failed and style.passed is not False else "fail"
     reasons = [f"shot '{sid}' kept its best take, which still fails: {'; '.join(shots[sid].get('reasons', []))}" for sid in failed]
     if style.passed is False:
-        reasons.append(style.reason)
+        reasons.append(f"{style.reason}. {style_failure_note(style, previz, grade)}")
     return {"verdict": verdict, "reasons": reasons, "failed_shots": failed, "shots": shots,
             "style_consistency": style.model_dump()}

@@ -23,13 +23,23 @@ import numpy as np
 from agent.errors import Cancelled
 from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
 from agent.prompts import compose_prompt
+from agent.run import RenderRun
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_path, atomic_write_text
 from storyboards.hashing import file_sha256, request_key, spec_key
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
 from storyboards.store import Store
 from storyboards.workspace import Workspace
-from tools.generate import BackendError, GenerationRequest, get_backend
+from tools.generate import (
+    EXCLUSIVE,
+    BackendCrash,
+    BackendError,
+    GenerationCancelled,
+    GenerationError,
+    GenerationRequest,
+    concurrency_of,
+    get_backend,
+)
 
 __all__ = ["Cancelled", "Emit", "noop", "Producer", "ShotPlan", "ShotOutcome"]
 
@@ -53,23 +63,6 @@ class ShotOutcome:
     take: Take
     reused: bool
     new_takes: int = 0
-
-
-@dataclass
-class ProductionResult:
-    outcomes: dict[str, ShotOutcome] = field(default_factory=dict)
-
-    @property
-    def new_takes(self) -> int:
-        return sum(o.new_takes for o in self.outcomes.values())
-
-    @property
-    def reused_takes(self) -> int:
-        return sum(1 for o in self.outcomes.values() if o.reused)
-
-    @property
-    def regenerated_shots(self) -> list[str]:
-        return [sid for sid, o in self.outcomes.items() if not o.reused]
 
 
 # Words added to a shot when the critic names a cause the prompt can address.
@@ -108,19 +101,35 @@ def derive_seed(*parts: Any) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
+def farm_lane(plan: ShotPlan) -> str | None:
+    """The farm lane a shot must queue in: one per exclusive model (a loaded pipeline has one owner at a
+    time), None for backends any number of takes can share."""
+    if concurrency_of(get_backend(plan.backend)) == EXCLUSIVE:
+        return f"{plan.backend}:{plan.model}"
+    return None
+
+
 class Producer:
     """Makes and judges takes for the shots of one storyboard version."""
 
-    def __init__(self, store: Store, workspace: Workspace, settings: AgentSettings | None = None):
+    def __init__(self, store: Store, workspace: Workspace, settings: AgentSettings):
         self.store = store
         self.workspace = workspace
-        self.settings = settings or AgentSettings()
-        self._film_budget_lock = threading.Lock()
+        self.settings = settings
+        self.farm = None   # None: tools.farm.current_farm(), chosen by DIRECTOR_FARM
+
+    def _farm(self):
+        if self.farm is None:
+            from tools.farm import current_farm
+
+            return current_farm()
+        return self.farm
 
     # ------------------------------------------------------------------ planning requests
     def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
         backend_name = backend_override or shot.backend or self.settings.default_backend
-        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name)
+        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings,
+                                  cast=storyboard.cast)
         width, height = storyboard.size
         # The final tier: a smaller, slower draft that tools/enhance upscales and interpolates.
         gen_w, gen_h = (max(2, round(width * self.settings.generate_scale / 2) * 2),
@@ -167,18 +176,10 @@ class Producer:
                         target=(width, height, storyboard.frames_for(shot), storyboard.fps))
 
     # ------------------------------------------------------------------ one shot
-    def produce_shot(
-        self,
-        project_id: str,
-        storyboard: Storyboard,
-        plan: ShotPlan,
-        emit: Emit,
-        cancel: threading.Event | None,
-        film_budget: list[int],
-        finish_frames: Callable[[np.ndarray, int], np.ndarray],
-        force_new: bool = False,
-    ) -> ShotOutcome:
-        shot = plan.shot
+    def produce_shot(self, run: RenderRun, plan: ShotPlan, force_new: bool = False) -> ShotOutcome:
+        """The shot's take: its existing one when the spec is unchanged (and not `force_new`), else new
+        takes until one passes the critic or the shot's and the film's retries run out."""
+        shot, project_id, emit = plan.shot, run.project_id, run.emit
         if not force_new:
             existing = self.store.selected_take(project_id, shot.id, spec_key=plan.spec_key)
             if existing is None:
@@ -201,19 +202,21 @@ class Producer:
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
         for attempt in range(1, attempts_allowed + 1):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            if attempt > 1:
-                with self._film_budget_lock:
-                    if film_budget[0] <= 0:
-                        break
-                    film_budget[0] -= 1
-            if shot.seed is not None and attempt == 1 and base_attempt == 0:
+            run.stop_if_cancelled()
+            if attempt > 1 and not run.take_retry():
+                break
+            resume_token = None
+            if attempt > 1 and take.status == TakeStatus.error:
+                # The backend failed, not the take: ask again for the same take (same seed), picking up
+                # any work it already paid for (a finished Runway task whose download broke).
+                seed, resume_token = take.seed, take.params.get("resume_token")
+            elif shot.seed is not None and attempt == 1 and base_attempt == 0:
                 seed = shot.seed
             else:
                 seed = derive_seed(project_id, shot.id, plan.spec_key, base_attempt + attempt)
-            request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative})
-            take = self._generate_take(project_id, plan, request, base_attempt + attempt, emit, finish_frames)
+            request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative,
+                                           "resume_token": resume_token})
+            take = self._generate_take(run, plan, request, base_attempt + attempt)
             made += 1
             if take.status != TakeStatus.error and (best is None or (take.critique and best.critique and take.critique.score > best.critique.score)):
                 best = take
@@ -234,14 +237,13 @@ class Producer:
                        thumbnail=f"/media/{project_id}/thumbs/{best.id}.jpg"))
         return ShotOutcome(shot.id, best, reused=False, new_takes=made)
 
-    def _generate_take(self, project_id, plan: ShotPlan, request: GenerationRequest, attempt: int, emit: Emit,
-                       finish_frames) -> Take:
+    def _generate_take(self, run: RenderRun, plan: ShotPlan, request: GenerationRequest, attempt: int) -> Take:
         """Generate, critique, mark and encode one take; record it whatever happens."""
         from tools.critique import critique_frames
-        from tools.edit.contact_sheet import sample_take
+        from tools.edit.contact_sheet import sample_take, samples_path
         from tools.edit.video_io import write_video
 
-        shot = plan.shot
+        shot, project_id, emit = plan.shot, run.project_id, run.emit
         key = request_key({**plan.spec_fields, "prompt": request.prompt, "negative_prompt": request.negative_prompt, "seed": request.seed})
         take = Take(
             id=f"t-{uuid.uuid4().hex[:10]}", shot_id=shot.id, key=key, spec_key=plan.spec_key,
@@ -252,20 +254,27 @@ class Producer:
         timings: dict[str, float] = {}
 
         def progress(done: int, total: int) -> None:
+            if run.stopping:
+                raise GenerationCancelled()   # out of the backend, after the step it just finished
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="generate", done=done, total=total,
                               attempt=attempt))
 
+        stage = "generating"
         try:
             t0 = time.perf_counter()
-            result = get_backend(plan.backend).generate(request, progress=progress)
+            result = self._farm().generate(plan.backend, request, progress=progress, stop=run.stop)
             timings["generate"] = time.perf_counter() - t0
+            stage = "finishing"
             frames = result.frames
             if frames.shape[0] != request.frames or frames.shape[1:3] != (request.height, request.width):
                 raise BackendError(
                     f"backend {plan.backend} returned {frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}; "
                     f"the shot needs {request.frames} of {request.width}x{request.height}"
                 )
-            take.params = {**result.params, "notes": result.notes}
+            # the generated pixels' own hash (the file's differs: each take carries its own watermark id);
+            # the same request on any farm, local or Ray, must give the same value
+            take.params = {**result.params, "notes": result.notes,
+                           "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
             frames = self._finish_tier(frames, request, plan, take, timings)
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
@@ -276,7 +285,7 @@ class Producer:
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
             take.params["watermark_id"] = watermark_id
-            marked = finish_frames(frames, watermark_id)
+            marked = run.mark(frames, watermark_id)
             timings["mark"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             path = self.workspace.take_path(key)
@@ -291,11 +300,24 @@ class Producer:
             take.content_hash = file_sha256(path)
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
-        except BackendError as err:
+        except GenerationCancelled:
+            raise Cancelled() from None
+        except BackendCrash:
+            raise
+        except BackendError as err:   # the backend says this take failed: an error take, and maybe a retry
             take.status, take.error, take.timings = TakeStatus.error, str(err), timings
-        except Exception as err:  # a backend's own bug: record it on the take, keep the film's other shots
+            if isinstance(err, GenerationError) and err.resume_token:
+                take.params["resume_token"] = err.resume_token
+        except Exception as err:   # a programming error: retrying cannot help, so stop the render
             take.status, take.timings = TakeStatus.error, timings
-            take.error = f"backend {plan.backend} failed unexpectedly: {type(err).__name__}: {err}"
+            where = f"backend {plan.backend}" if stage == "generating" else "the take's critique/encode"
+            take.error = f"{where} crashed: {type(err).__name__}: {err}"
+            self.store.add_take(project_id, take.model_copy())
+            raise BackendCrash(
+                f"shot '{shot.id}': {where} crashed with {type(err).__name__}: {err}. This is a bug, not a weak take, "
+                "so the render stopped (finished takes are kept). Report it with this message; a "
+                "DIRECTOR_DEFAULT_BACKEND or per-shot backend other than this one avoids it meanwhile."
+            ) from err
         self.store.add_take(project_id, take.model_copy())
         return take
 
@@ -330,24 +352,6 @@ class Producer:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
                 Path(tmp).write_bytes(jpg.tobytes())
-
-
-def samples_path(workspace: Workspace, key: str) -> Path:
-    return workspace.take_path(key, ".samples.npz")
-
-
-def take_samples(workspace: Workspace, take: Take):
-    """The take's saved sample frames; decoded from its file (and saved) when an older take has none."""
-    from tools.edit.contact_sheet import Samples, sample_take
-    from tools.edit.video_io import read_video
-
-    path = samples_path(workspace, take.key)
-    if path.is_file():
-        return Samples.load(path)
-    frames, _ = read_video(workspace.resolve(take.file))
-    samples = sample_take(frames)
-    samples.save(path)
-    return samples
 
 
 def take_public(take: Take, project_id: str) -> dict:

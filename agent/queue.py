@@ -35,16 +35,18 @@ class QueueFull(InputRefused):
     code, exit_code, http_status = "queue_full", 5, 429
 
 
-class AnyCancel:
-    """Set when any of the batched requests' cancel events is set (what the producer polls)."""
+class AnyCancel(threading.Event):
+    """Set when any of the batched requests' cancel events is set (what the render polls)."""
 
     def __init__(self, events: list[threading.Event | None]):
+        super().__init__()
         self.events = [e for e in events if e is not None]
 
     def is_set(self) -> bool:
-        return any(e.is_set() for e in self.events)
+        return super().is_set() or any(e.is_set() for e in self.events)
 
     def set(self) -> None:
+        super().set()
         for e in self.events:
             e.set()
 
@@ -91,7 +93,7 @@ def _copy(source: Future, target: Future) -> None:
 
 
 class ProjectQueues:
-    def __init__(self, render_batch: Callable[[str, list[RenderRequest]], dict], *, max_queued: int = 100,
+    def __init__(self, render_batch: Callable[[str, list[RenderRequest]], Any], *, max_queued: int = 100,
                  parallel_renders: int = 2):
         self.render_batch = render_batch
         self.max_queued = max_queued
@@ -192,7 +194,7 @@ class ProjectQueues:
                         request.future.set_exception(err)
                     continue
             for request in live:
-                request.future.set_result(dict(result))
+                request.future.set_result(result.model_copy())
 
 
 def queued_event(project_id: str, position: int, what: str) -> Queued:

@@ -19,6 +19,7 @@ from agent.limits import check_brief, check_caps, check_inputs, check_seconds
 from agent.prompts import with_prompts
 from agent.production import Producer
 from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
+from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
@@ -74,7 +75,7 @@ class Director:
         return make_brain(self.settings)
 
     def _storyboard_event(self, project_id: str, version, changed: list[str] | None = None) -> StoryboardEvent:
-        sb = with_prompts(version.storyboard)
+        sb = with_prompts(version.storyboard, settings=self.settings)
         return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
                                storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
                                duration=sb.duration, size=list(sb.size))
@@ -99,12 +100,13 @@ class Director:
 
     def plan(self, brief: str, overrides: dict | None = None):
         """A storyboard from a brief, without creating a project (for `director plan`)."""
-        defaults = {"resolution": self.settings.resolution} if self.settings.resolution else {}
+        from agent.brains import plan_brief
+
         overrides = overrides or {}
         check_brief(brief, self.settings)
         if overrides.get("seconds") is not None:
             check_seconds(float(overrides["seconds"]), self.settings)
-        plan = self._brain().plan(brief, {**defaults, **overrides})
+        plan = plan_brief(self.settings, brief, overrides)
         if plan.storyboard is not None and not plan.question:
             check_caps(plan.storyboard, self.settings)
         return plan
@@ -147,7 +149,7 @@ class Director:
         return "\n".join(lines)
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
-                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> dict:
+                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
         return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir).result()
 
     def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
@@ -157,7 +159,7 @@ class Director:
         return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
                                                                           cancel, out_dir))
 
-    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> dict | Future:
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> RenderResult | Future:
         """Apply feedback now (a new version); a render it needs is queued and returned as a Future."""
         self._owned(owner, project_id)
         with self._lock(project_id):
@@ -169,14 +171,12 @@ class Director:
             if result.question:
                 self.store.add_message(project_id, "director", result.question)
                 self._say(emit, project_id, result.question)
-                return {"project_id": project_id, "version": current.number, "question": result.question,
-                        "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                return RenderResult(project_id=project_id, version=current.number, question=result.question)
             if result.undo:
                 if current.parent is None:
                     msg = "There is nothing to undo: this is the first version."
                     self._say(emit, project_id, msg)
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                    return RenderResult(project_id=project_id, version=current.number, question=msg)
                 parent = self.store.get_version(project_id, current.parent)
                 new_sb, reason = parent.storyboard, f"undo: back to version {parent.number}"
             else:
@@ -187,8 +187,7 @@ class Director:
                 if not (0 <= index < len(takes)):
                     msg = f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}."
                     self._say(emit, project_id, msg)
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                    return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
             check_caps(new_sb, self.settings)
             diff = diff_storyboards(current.storyboard, new_sb)
@@ -203,10 +202,10 @@ class Director:
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
-            return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
-                    "reused_takes": 0, "cut": None}
+            return RenderResult(project_id=project_id, version=number, changed_shots=changed)
         request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
-        return then(self.queues.request_render(project_id, request), lambda out: {**out, "changed_shots": changed})
+        return then(self.queues.request_render(project_id, request),
+                    lambda out: out.model_copy(update={"changed_shots": changed}))
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
@@ -224,7 +223,7 @@ class Director:
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
-               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
+               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so. Waits its turn behind a running render."""
         return self.render_async(owner, project_id, emit, cancel, out_dir, backend, regenerate).result()
@@ -241,17 +240,19 @@ class Director:
 
         return self.queues.submit(project_id, step)
 
-    def _render_batch(self, project_id: str, requests: list[RenderRequest]) -> dict:
+    def _render_batch(self, project_id: str, requests: list[RenderRequest]) -> RenderResult:
         """One render of the latest version for every request that waited for it (agent/queue.py)."""
         first = requests[0]
         regenerate = set().union(*(r.regenerate for r in requests))
         cancel: Any = first.cancel if len(requests) == 1 else AnyCancel([r.cancel for r in requests])
-        return self._render_locked(first.owner, project_id, first.emit, cancel, first.out_dir, first.backend, regenerate)
+        run = RenderRun(project_id, emit=first.emit, cancel=cancel or threading.Event())
+        return self._render_locked(first.owner, run, first.out_dir, first.backend, regenerate)
 
-    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+    def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+        project_id = run.project_id
         self.store.audit(owner, "render.started", {"project_id": project_id})
         try:
-            result = self._render_steps(owner, project_id, emit, cancel, out_dir, backend, regenerate)
+            result = self._render_steps(owner, run, out_dir, backend, regenerate)
         except Cancelled:
             stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
             self.store.audit(owner, stopped, {"project_id": project_id})
@@ -259,7 +260,7 @@ class Director:
         except Exception as err:
             self.store.audit(owner, "render.failed", {"project_id": project_id, "error": str(err)[:500]})
             raise
-        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result["cut_id"]})
+        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result.cut_id})
         return result
 
     def interrupt(self) -> None:
@@ -291,7 +292,8 @@ class Director:
                 emit(ErrorEvent(project_id=project_id, code="resume_failed", message=str(err)))
         return resumed
 
-    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+        project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         # Before any take: a music file that is not audio must not cost a whole render first.
@@ -304,42 +306,38 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
+        from agent.production import farm_lane
+
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
-        # Retries left for the whole film, beyond each shot's first take.
-        film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
-        from tools.farm import farm_map
-        from agent.film import mark_take_frames
-
-        def one(plan):
-            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
-                                              force_new=plan.shot.id in regenerate)
-
-        outcomes = {o.shot_id: o for o in farm_map(one, plans)}
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
+        run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
+        farm = self.producer._farm()
+        outcomes = {o.shot_id: o for o in farm.run_shots(
+            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans,
+            lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
+        run.stop_if_cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
-                           cut_preset=self.settings.cut_preset)
+                           settings=self.settings, safety_warnings=report.reasons, backend=backend,
+                           farm=farm.describe())
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
-        summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
-                   f"Critic: {film['verdict']}.")
+        summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "
+                   f"Critic: {film.verdict}." + (f" {film.reasons[-1]}" if film.verdict != "pass" and film.reasons else ""))
         self.store.add_message(project_id, "director", summary)
         self._say(emit, project_id, summary)
-        return {"project_id": project_id, "version": version.number, "cut": film["cut"], "cut_id": film["cut_id"],
-                "changed_shots": [sid for sid, o in outcomes.items() if not o.reused], "new_takes": new_takes,
-                "reused_takes": reused, "verdict": film["verdict"], "duration": film["duration"],
-                "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
+        return RenderResult(project_id=project_id, version=version.number, cut=film.cut, cut_id=film.cut_id,
+                            changed_shots=[sid for sid, o in outcomes.items() if not o.reused], new_takes=new_takes,
+                            reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
+                            warnings=film.warnings + report.reasons)
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> RenderResult:
         return self.select_take_async(owner, project_id, shot_id, take_id, emit, render).result()
 
     def select_take_async(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
                           render: bool = True) -> Future:
         return self.queues.submit(project_id, lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render))
 
-    def _select_step(self, owner, project_id, shot_id, take_id, emit, render) -> dict | Future:
+    def _select_step(self, owner, project_id, shot_id, take_id, emit, render) -> RenderResult | Future:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -361,7 +359,8 @@ class Director:
             self.store.select_take(project_id, take_id)
         self._say(emit, project_id, f"Shot {shot_id} now uses take {take.attempt}.")
         if not render:
-            return {"project_id": project_id, "changed_shots": [shot_id]}
+            return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
+                                changed_shots=[shot_id])
         return self.queues.request_render(project_id, RenderRequest(owner, emit))
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
@@ -389,7 +388,7 @@ class Director:
         return {
             "project": project.model_dump(mode="json") if hasattr(project, "model_dump") else dict(project),
             "versions": [{"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at)} for v in versions],
-            "storyboard": with_prompts(latest.storyboard).model_dump(mode="json", exclude_none=True),
+            "storyboard": with_prompts(latest.storyboard, settings=self.settings).model_dump(mode="json", exclude_none=True),
             "version": latest.number,
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],

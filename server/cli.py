@@ -13,13 +13,17 @@ import os
 import sys
 from pathlib import Path
 from contextlib import contextmanager
-from typing import Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from agent.events import DirectorMessage, Event, SafetyNotice, ShotProgress, TakeReady
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from agent.events import Event
+
+if TYPE_CHECKING:
+    from agent.run import RenderResult
 
 app = typer.Typer(
     name="director",
@@ -27,14 +31,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain click help: typer's rich help pulls in rich.markdown and friends, half of `director --help`'s time
+    rich_markup_mode=None,
 )
-users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True)
-consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
+consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(users_app, name="users")
 app.add_typer(consent_app, name="consent")
 
-err = Console(stderr=True)
-out = Console()
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs ~50 ms that `director --help` need not pay."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def get(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+
+err = _LazyConsole(stderr=True)
+out = _LazyConsole()
 
 LOCAL_OWNER = "local"
 
@@ -87,6 +111,8 @@ def _director():
 
 
 def storyboard_table(storyboard, title: str | None = None) -> Table:
+    from rich.table import Table
+
     table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
                   show_lines=False, expand=False)
     for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
@@ -110,7 +136,7 @@ class Progress:
             from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
             self.bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-                                     TimeElapsedColumn(), console=err, transient=False)
+                                     TimeElapsedColumn(), console=err.get(), transient=False)
             self.bars.__enter__()
         return self
 
@@ -121,6 +147,9 @@ class Progress:
     def __call__(self, event: Event) -> None:
         if not self.bars:
             return
+        # imported here, not at the top: pydantic's import is a third of `director --help`
+        from agent.events import DirectorMessage, SafetyNotice, ShotProgress, TakeReady
+
         if isinstance(event, ShotProgress):
             sid = event.shot_id or "?"
             name = "cut" if sid == "*" else f"shot {sid}"
@@ -143,27 +172,28 @@ class Progress:
             self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
 
 
-def _result_paths(result: dict) -> dict:
-    d = Path(result["out_dir"])
+def _result_paths(result: RenderResult) -> dict:
+    if not result.out_dir:
+        return {}
+    d = Path(result.out_dir)
     from agent.film import OUTPUT_FILES
 
     return {name: str(d / name) for name in OUTPUT_FILES if (d / name).exists()}
 
 
-def _print_result(result: dict, as_json: bool) -> None:
+def _print_result(result: RenderResult, as_json: bool) -> None:
     if as_json:
-        result = {**result, "files": _result_paths(result)}
-        emit_json(result)
+        emit_json({**result.to_json(), "files": _result_paths(result)})
         return
-    out.print(f"[bold green]Film:[/] {result['cut']}  ({result['duration']:.1f} s, critic: {result['verdict']})")
-    out.print(f"project {result['project_id']} · version {result['version']} · "
-              f"{result['new_takes']} new takes, {result['reused_takes']} reused · changed: {', '.join(result['changed_shots']) or 'none'}")
+    out.print(f"[bold green]Film:[/] {result.cut}  ({result.duration or 0:.1f} s, critic: {result.verdict})")
+    out.print(f"project {result.project_id} · version {result.version} · "
+              f"{result.new_takes} new takes, {result.reused_takes} reused · changed: {', '.join(result.changed_shots) or 'none'}")
     out.print(f"Beside it: {', '.join(Path(p).name for p in _result_paths(result).values())}")
-    for w in result.get("warnings", []):
+    for w in result.warnings:
         out.print(f"[yellow]note:[/] {w}", highlight=False)
 
 
-def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> dict:
+def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> RenderResult:
     with director_errors(), Progress(enabled=not as_json) as progress:
         return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
 
@@ -181,14 +211,19 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
     from agent.prompts import with_prompts
 
     overrides = _overrides(aspect, seconds, resolution)
+    # no Director: planning needs neither the database nor the media stack
+    from agent.brains import plan_brief
+    from agent.settings import AgentSettings
+
+    settings = AgentSettings()
     with director_errors():
-        result = _director().plan(brief, overrides)
+        result = plan_brief(settings, brief, overrides)
     if result.question and as_json:
         emit_json({"question": result.question, "storyboard": None})
         raise typer.Exit(4)
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
-    sb = with_prompts(result.storyboard)
+    sb = with_prompts(result.storyboard, settings=settings)
     if as_json:
         emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
                    "size": list(sb.size)})
@@ -225,6 +260,7 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
          aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
          seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
          resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
+         no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Plan, render, critique, cut and sign a film from a brief."""
     director = _director()
@@ -235,7 +271,8 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
     with director_errors():
-        project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
+        storyboard = result.storyboard.model_copy(update={"music_bed": False}) if no_music else result.storyboard
+        project_id = director.start_project(owner(), storyboard, "planned from the brief", brief=brief)
     if not as_json:
         out.print(storyboard_table(result.storyboard))
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
@@ -253,6 +290,7 @@ def _check_backend(backend: Optional[str]) -> None:
 def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML file (see storyboards/examples/)."),
            out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
            backend: Optional[str] = typer.Option(None, "--backend", help="Override every shot's backend."),
+           no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Render a storyboard file into a film."""
     from storyboards.schema import StoryboardError
@@ -265,6 +303,8 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
         storyboard = load_storyboard(storyboard_file)
     except StoryboardError as e:
         fail(str(e), code=2)
+    if no_music:
+        storyboard = storyboard.model_copy(update={"music_bed": False})
     director = _director()
     with director_errors():
         # Everything the render reads is checked before a project exists: a refusal leaves nothing behind.
@@ -283,10 +323,10 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
     director = _director()
     with director_errors(), Progress(enabled=not as_json) as progress:
         result = director.feedback(owner(), project_id, text, emit=progress)
-    if result.get("question"):
+    if result.question:
         if as_json:
-            emit_json(result)
-        fail(result["question"], code=4)
+            emit_json(result.to_json())
+        fail(result.question, code=4)
     _print_result(result, as_json)
 
 
@@ -343,6 +383,8 @@ def critique(video: Path = typer.Argument(..., help="A video file to judge."),
     else:
         colour = "green" if result.verdict == "pass" else "red"
         out.print(f"[bold {colour}]{result.verdict}[/] (score {result.score:.2f})")
+        from rich.table import Table
+
         table = Table("metric", "value", "limit", "ok", "reason")
         for name, m in result.metrics.items():
             table.add_row(name, "—" if m.value is None else f"{m.value:.3f}", "" if m.threshold is None else f"{m.threshold:g}",
@@ -390,10 +432,7 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
            as_json: bool = typer.Option(False, "--json", help="Print verdict, reasons and spans as JSON.")):
     """Check text (and an image) against the likeness and content policy."""
     from storyboards.store import Store
-    from tools.safety.faces import check_image
     from tools.safety.policy import check_text
-
-    from agent.safety_gate import consents_for_media
 
     store = Store()
     report = check_text(text, consents=[c.name for c in store.active_consents()])
@@ -404,6 +443,9 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
         from tools.media_kind import require_image
 
         require_image(image)   # MediaError (exit 2): not an image, or too many pixels to decode
+        from agent.safety_gate import consents_for_media
+        from tools.safety.faces import check_image   # OpenCV: only when there is an image to look at
+
         img = check_image(image, consents=consents_for_media(store, image))
         img_data = img.to_dict() if hasattr(img, "to_dict") else img.model_dump(mode="json")
         order = ["allow", "warn", "needs_consent", "block"]
