@@ -15,7 +15,7 @@ from typing import Any
 from agent.errors import BadInput, Cancelled, NotFound, Refused
 from agent.events import DirectorMessage, Emit, ErrorEvent, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
-from agent.limits import check_brief, check_caps, check_inputs, check_seconds
+from agent.limits import check_caps, check_inputs
 from agent.prompts import with_prompts
 from agent.production import Producer
 from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
@@ -102,14 +102,7 @@ class Director:
         """A storyboard from a brief, without creating a project (for `director plan`)."""
         from agent.brains import plan_brief
 
-        overrides = overrides or {}
-        check_brief(brief, self.settings)
-        if overrides.get("seconds") is not None:
-            check_seconds(float(overrides["seconds"]), self.settings)
-        plan = plan_brief(self.settings, brief, overrides)
-        if plan.storyboard is not None and not plan.question:
-            check_caps(plan.storyboard, self.settings)
-        return plan
+        return plan_brief(self.settings, brief, overrides)   # the caps are checked there
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
