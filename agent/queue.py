@@ -59,10 +59,13 @@ class RenderRequest:
     out_dir: Path | None = None
     backend: str | None = None
     regenerate: set[str] = field(default_factory=set)
+    budget_usd: float | None = None
     future: Future = field(default_factory=Future)
 
     def same_output(self, other: RenderRequest) -> bool:
-        return (self.owner, self.out_dir, self.backend) == (other.owner, other.out_dir, other.backend)
+        """Requests one render can serve: same person, output folder, backend and budget."""
+        return (self.owner, self.out_dir, self.backend, self.budget_usd) == \
+            (other.owner, other.out_dir, other.backend, other.budget_usd)
 
 
 def then(source: Future, fn: Callable[[Any], Any]) -> Future:

@@ -104,10 +104,17 @@ def director_errors() -> Iterator[None]:
         exit_for(error)
 
 
-def _director():
+def _director(budget: Optional[float] = None):
+    """The Director with settings from the environment; `--budget` (USD) overrides DIRECTOR_BUDGET_USD."""
     from agent.session import Director
+    from agent.settings import AgentSettings
 
-    return Director()
+    if budget is not None and budget < 0:
+        fail(f"--budget {budget:g} must be zero or more (US dollars for hosted backends)", code=2)
+    return Director(settings=AgentSettings(budget_usd=budget)) if budget is not None else Director()
+
+
+BUDGET_HELP = "Most US dollars this render may spend on hosted backends (default DIRECTOR_BUDGET_USD); over it the director asks first (exit 4)."
 
 
 def storyboard_table(storyboard, title: str | None = None) -> Table:
@@ -148,7 +155,7 @@ class Progress:
         if not self.bars:
             return
         # imported here, not at the top: pydantic's import is a third of `director --help`
-        from agent.events import DirectorMessage, SafetyNotice, ShotProgress, TakeReady
+        from agent.events import DirectorMessage, Estimate, SafetyNotice, ShotProgress, TakeReady
 
         if isinstance(event, ShotProgress):
             sid = event.shot_id or "?"
@@ -170,6 +177,8 @@ class Progress:
             self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
         elif isinstance(event, SafetyNotice):
             self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
+        elif isinstance(event, Estimate):
+            self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
 
 
 def _result_paths(result: RenderResult) -> dict:
@@ -261,9 +270,10 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
          seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
          resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
          no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
+         budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Plan, render, critique, cut and sign a film from a brief."""
-    director = _director()
+    director = _director(budget)
     _check_backend(backend)
     overrides = _overrides(aspect, seconds, resolution)
     with director_errors():
@@ -291,6 +301,7 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
            out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
            backend: Optional[str] = typer.Option(None, "--backend", help="Override every shot's backend."),
            no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
+           budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Render a storyboard file into a film."""
     from storyboards.schema import StoryboardError
@@ -305,7 +316,7 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
         fail(str(e), code=2)
     if no_music:
         storyboard = storyboard.model_copy(update={"music_bed": False})
-    director = _director()
+    director = _director(budget)
     with director_errors():
         # Everything the render reads is checked before a project exists: a refusal leaves nothing behind.
         check_caps(storyboard, director.settings)
@@ -318,9 +329,10 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
 @app.command()
 def feedback(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
              text: str = typer.Argument(..., help='What to change, e.g. "shot 2 darker", "make it vertical".'),
+             budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Change a film in plain language; re-renders only what changed."""
-    director = _director()
+    director = _director(budget)
     with director_errors(), Progress(enabled=not as_json) as progress:
         result = director.feedback(owner(), project_id, text, emit=progress)
     if result.question:
