@@ -8,15 +8,19 @@ restart: nothing lives only in this object.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
+from agent.limits import check_caps, check_inputs
 from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
 from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
@@ -37,6 +41,9 @@ class Director:
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._interrupted = threading.Event()
+        # Busy projects queue work in order instead of refusing it (agent/queue.py).
+        self.queues = ProjectQueues(self._render_batch, max_queued=self.settings.max_queued,
+                                    parallel_renders=self.settings.parallel_renders)
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -85,6 +92,7 @@ class Director:
 
     # ------------------------------------------------------------------ conversation
     def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
+        check_caps(storyboard, self.settings)
         project = self.store.create_project(owner, storyboard.title, settings={"aspect_ratio": storyboard.aspect_ratio, "fps": storyboard.fps})
         if brief:
             self.store.add_message(project.id, "user", brief)
@@ -96,23 +104,36 @@ class Director:
         """A storyboard from a brief, without creating a project (for `director plan`)."""
         from agent.brains import plan_brief
 
-        return plan_brief(self.settings, brief, overrides)
+        return plan_brief(self.settings, brief, overrides)   # the caps are checked there
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
+        return self.user_message_async(owner, text, project_id, emit, cancel).result()
+
+    def user_message_async(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
+                           cancel: threading.Event | None = None) -> Future:
+        """Queue a chat line (in arrival order, per project); the future gets the project id once it is
+        applied and, when it re-renders, once the render is done. Returns at once."""
         if project_id is None:
-            plan = self.plan(text)
-            if plan.question:
-                self._say(emit, None, plan.question)
-                return ""
-            project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
-            message = self._describe_plan(plan)
-            self.store.add_message(project_id, "director", message)
-            self._say(emit, project_id, message)
-            return project_id
-        self._owned(owner, project_id)
-        has_cut = bool(self.store.list_cuts(project_id))
-        self.feedback(owner, project_id, text, emit=emit, render=has_cut, cancel=cancel)
+            return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
+
+        def step():
+            self._owned(owner, project_id)
+            has_cut = bool(self.store.list_cuts(project_id))
+            outcome = self._feedback_step(owner, project_id, text, None, emit, has_cut, cancel, None)
+            return then(outcome, lambda _: project_id) if isinstance(outcome, Future) else project_id
+
+        return self.queues.submit(project_id, step)
+
+    def _brief(self, owner: str, text: str, emit: Emit) -> str:
+        plan = self.plan(text)
+        if plan.question:
+            self._say(emit, None, plan.question)
+            return ""
+        project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
+        message = self._describe_plan(plan)
+        self.store.add_message(project_id, "director", message)
+        self._say(emit, project_id, message)
         return project_id
 
     def _describe_plan(self, plan) -> str:
@@ -124,6 +145,17 @@ class Director:
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
                  render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
+        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir).result()
+
+    def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
+                       emit: Emit = noop, render: bool = True, cancel: threading.Event | None = None,
+                       out_dir: Path | None = None) -> Future:
+        """Queue feedback behind the project's earlier messages; returns at once (see agent/queue.py)."""
+        return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
+                                                                          cancel, out_dir))
+
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> RenderResult | Future:
+        """Apply feedback now (a new version); a render it needs is queued and returned as a Future."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
@@ -152,6 +184,7 @@ class Director:
                     self._say(emit, project_id, msg)
                     return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
+            check_caps(new_sb, self.settings)
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
             version = self.store.get_version(project_id, number)
@@ -165,16 +198,22 @@ class Director:
             render = render or bool(result.wants_render)
         if not render:
             return RenderResult(project_id=project_id, version=number, changed_shots=changed)
-        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        # What the person changed, and what the render had to make again because of it (a shot that
-        # continues a changed one starts from a new frame).
-        out.changed_shots = sorted(set(changed) | set(out.changed_shots))
-        return out
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
+        return then(self.queues.request_render(project_id, request),
+                    # What the person changed, and what the render had to make again because of it (a
+                    # shot that continues a changed one starts from a new frame).
+                    lambda out: out.model_copy(update={"changed_shots": sorted(set(changed) | set(out.changed_shots))}))
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
+        return self.approve_storyboard_async(owner, project_id, emit).result()
+
+    def approve_storyboard_async(self, owner: str, project_id: str, emit: Emit = noop) -> Future:
+        return self.queues.submit(project_id, lambda: self._approve(owner, project_id, emit))
+
+    def _approve(self, owner: str, project_id: str, emit: Emit) -> None:
         self._owned(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
@@ -253,12 +292,31 @@ class Director:
                budget_usd: float | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so. `budget_usd` (default: the settings') caps the
-        money for hosted backends: over it the render is not started (NeedsAnswer)."""
-        self._owned(owner, project_id)
-        with self._lock(project_id):
-            run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event(),
-                            budget_usd=self.settings.budget_usd if budget_usd is None else budget_usd)
-            return self._render_locked(owner, run, out_dir, backend, set(regenerate or ()))
+        money for hosted backends: over it the render is not started (NeedsAnswer). Waits its turn
+        behind a running render of the project."""
+        return self.render_async(owner, project_id, emit, cancel, out_dir, backend, regenerate, budget_usd).result()
+
+    def render_async(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
+                     out_dir: Path | None = None, backend: str | None = None,
+                     regenerate: list[str] | None = None, budget_usd: float | None = None) -> Future:
+        """Queue a render behind the project's earlier messages and renders; returns at once."""
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, backend, set(regenerate or ()),
+                                budget_usd=budget_usd)
+
+        def step() -> Future:
+            self._owned(owner, project_id)
+            return self.queues.request_render(project_id, request)
+
+        return self.queues.submit(project_id, step)
+
+    def _render_batch(self, project_id: str, requests: list[RenderRequest]) -> RenderResult:
+        """One render of the latest version for every request that waited for it (agent/queue.py)."""
+        first = requests[0]
+        regenerate = set().union(*(r.regenerate for r in requests))
+        cancel: Any = first.cancel if len(requests) == 1 else AnyCancel([r.cancel for r in requests])
+        budget = self.settings.budget_usd if first.budget_usd is None else first.budget_usd
+        run = RenderRun(project_id, emit=first.emit, cancel=cancel or threading.Event(), budget_usd=budget)
+        return self._render_locked(first.owner, run, first.out_dir, first.backend, regenerate)
 
     def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
         project_id = run.project_id
@@ -326,6 +384,9 @@ class Director:
         project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
+        # Before any take: a music file that is not audio must not cost a whole render first.
+        check_caps(storyboard, self.settings)
+        check_inputs(storyboard, max_pixels=self.settings.max_input_pixels)
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
@@ -374,8 +435,14 @@ class Director:
                             reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
                             warnings=film.warnings + report.reasons)
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
-                    render: bool = True) -> RenderResult:
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> RenderResult:
+        return self.select_take_async(owner, project_id, shot_id, take_id, emit, render).result()
+
+    def select_take_async(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                          render: bool = True) -> Future:
+        return self.queues.submit(project_id, lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render))
+
+    def _select_step(self, owner, project_id, shot_id, take_id, emit, render) -> RenderResult | Future:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -399,7 +466,7 @@ class Director:
         if not render:
             return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
                                 changed_shots=[shot_id])
-        return self.render(owner, project_id, emit=emit)
+        return self.queues.request_render(project_id, RenderRequest(owner, emit))
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
         for version in reversed(self.store.list_versions(project_id)):
