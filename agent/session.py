@@ -8,6 +8,7 @@ restart: nothing lives only in this object.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -16,8 +17,11 @@ from agent.errors import BadInput, Cancelled, Conflict, NeedsAnswer, NotFound, R
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
+from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
+from agent.limits import check_caps, check_inputs
 from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
 from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
@@ -30,6 +34,8 @@ __all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "Refused", "NotFoun
 
 # How often feedback is applied again on a newer version when another writer got there first.
 FEEDBACK_ATTEMPTS = 4
+# After Ctrl-C, how long the CLI waits for the render to record itself as interrupted.
+INTERRUPT_GRACE_S = 1.5
 
 
 @dataclass
@@ -48,6 +54,9 @@ class Director:
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._interrupted = threading.Event()
+        # Busy projects queue work in order instead of refusing it (agent/queue.py).
+        self.queues = ProjectQueues(self._render_batch, max_queued=self.settings.max_queued,
+                                    parallel_renders=self.settings.parallel_renders)
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -96,6 +105,7 @@ class Director:
 
     # ------------------------------------------------------------------ conversation
     def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
+        check_caps(storyboard, self.settings)
         project = self.store.create_project(owner, storyboard.title, settings={"aspect_ratio": storyboard.aspect_ratio, "fps": storyboard.fps})
         if brief:
             self.store.add_message(project.id, "user", brief)
@@ -107,23 +117,36 @@ class Director:
         """A storyboard from a brief, without creating a project (for `director plan`)."""
         from agent.brains import plan_brief
 
-        return plan_brief(self.settings, brief, overrides)
+        return plan_brief(self.settings, brief, overrides)   # the caps are checked there
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
+        return self.user_message_async(owner, text, project_id, emit, cancel).result()
+
+    def user_message_async(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
+                           cancel: threading.Event | None = None) -> Future:
+        """Queue a chat line (in arrival order, per project); the future gets the project id once it is
+        applied and, when it re-renders, once the render is done. Returns at once."""
         if project_id is None:
-            plan = self.plan(text)
-            if plan.question:
-                self._say(emit, None, plan.question)
-                return ""
-            project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
-            message = self._describe_plan(plan)
-            self.store.add_message(project_id, "director", message)
-            self._say(emit, project_id, message)
-            return project_id
-        self._owned(owner, project_id)
-        has_cut = bool(self.store.list_cuts(project_id))
-        self.feedback(owner, project_id, text, emit=emit, render=has_cut, cancel=cancel)
+            return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
+
+        def step():
+            self._owned(owner, project_id)
+            has_cut = bool(self.store.list_cuts(project_id))
+            outcome = self._feedback_step(owner, project_id, text, None, emit, has_cut, cancel, None)
+            return then(outcome, lambda _: project_id) if isinstance(outcome, Future) else project_id
+
+        return self.queues.submit(project_id, step)
+
+    def _brief(self, owner: str, text: str, emit: Emit) -> str:
+        plan = self.plan(text)
+        if plan.question:
+            self._say(emit, None, plan.question)
+            return ""
+        project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
+        message = self._describe_plan(plan)
+        self.store.add_message(project_id, "director", message)
+        self._say(emit, project_id, message)
         return project_id
 
     def _describe_plan(self, plan) -> str:
@@ -135,9 +158,22 @@ class Director:
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
                  render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
-        """Apply feedback as a new version made from the latest one. When another process or person
-        stored a version first (the store's compare-and-set refuses ours), the text is applied again on
-        the new latest version, a few times at most, so no one's change is lost."""
+        cancel = cancel or threading.Event()
+        return self._wait(self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir), cancel)
+
+    def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
+                       emit: Emit = noop, render: bool = True, cancel: threading.Event | None = None,
+                       out_dir: Path | None = None) -> Future:
+        """Queue feedback behind the project's earlier messages; returns at once (see agent/queue.py)."""
+        return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
+                                                                          cancel, out_dir))
+
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> RenderResult | Future:
+        """Apply feedback now (a new version); a render it needs is queued and returned as a Future.
+
+        The new version names the version it was made from. When another process stored a version
+        first (the store's compare-and-set refuses ours), the text is applied again on the new latest
+        version, a few times at most, so no one's change is lost."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
@@ -177,12 +213,14 @@ class Director:
             render = render or bool(result.wants_render)
         if not render:
             return RenderResult(project_id=project_id, version=number, changed_shots=changed)
-        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        # `version` is the one this feedback made; the cut is of the latest, which may be newer when
-        # someone else changed the film meanwhile (then it has both changes).
-        out.rendered_version, out.version = out.version, number
-        out.changed_shots = changed
-        return out
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
+        return then(self.queues.request_render(project_id, request),
+                    # What the person changed, and what the render had to make again because of it (a
+                    # shot that continues a changed one starts from a new frame). `version` is the one this
+                    # feedback made; the cut is of the latest (`rendered_version`), newer when someone else
+                    # changed the film meanwhile (then it has both changes).
+                    lambda out: out.model_copy(update={"changed_shots": sorted(set(changed) | set(out.changed_shots)),
+                                                       "version": number, "rendered_version": out.version}))
 
     def _revise(self, project_id: str, current: StoryboardVersion, text: str, shots: list[str] | None,
                 emit: Emit) -> _Revision | RenderResult:
@@ -210,15 +248,90 @@ class Director:
             if not (0 <= index < len(takes)):
                 return reply(f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}.")
             self.store.select_take(project_id, takes[index].id)
+        check_caps(new_sb, self.settings)
         return _Revision(new_sb, reason, result)
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
+        return self.approve_storyboard_async(owner, project_id, emit).result()
+
+    def approve_storyboard_async(self, owner: str, project_id: str, emit: Emit = noop) -> Future:
+        return self.queues.submit(project_id, lambda: self._approve(owner, project_id, emit))
+
+    def _approve(self, owner: str, project_id: str, emit: Emit) -> None:
         self._owned(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
+
+    # ------------------------------------------------------------------ keyframes first
+    def keyframes(self, owner: str, project_id: str, shots: list[str] | None = None, reroll: bool = False,
+                  emit: Emit = noop) -> KeyframeSet:
+        """One still per shot of the latest version (or of `shots`), to approve before rendering. A
+        shot that already has a proposal for this version keeps it unless `reroll` asks for another."""
+        from agent.production import derive_seed
+        from tools.generate import GenerationRequest
+        from tools.generate.stills import make_still
+
+        self._owned(owner, project_id)
+        version = self.store.get_version(project_id)
+        storyboard = version.storyboard
+        wanted = self._shot_ids(storyboard, shots)
+        old = load_proposals(self.workspace, project_id)
+        previous = {k.shot_id: k for k in old.keyframes} if old and old.version == version.number else {}
+        made: list[Keyframe] = []
+        for shot in storyboard.shots:
+            kept = previous.get(shot.id)
+            if kept is not None and not (reroll and shot.id in wanted):
+                made.append(kept)
+                continue
+            if shot.id not in wanted and kept is None and shots is not None:
+                continue
+            roll = kept.roll + 1 if kept else 1
+            plan = self.producer.plan_shot(storyboard, shot)
+            width, height = storyboard.size
+            seed = derive_seed(project_id, shot.id, plan.spec_key, "keyframe", roll)
+            still = make_still(GenerationRequest(**{**plan.request.__dict__, "seed": seed, "width": width, "height": height}))
+            path = save_still(self.workspace, still.image)
+            made.append(Keyframe(shot_id=shot.id, still=self.workspace.relative(path), seed=seed, backend=still.backend,
+                                 model=still.model, roll=roll))
+        proposals = save_proposals(self.workspace, KeyframeSet(project_id=project_id, version=version.number,
+                                                               keyframes=made), storyboard)
+        self._say(emit, project_id, describe(proposals) + f" They are in /media/{project_id}/keyframes.png.")
+        return proposals
+
+    def approve_keyframes(self, owner: str, project_id: str, shots: list[str] | None = None,
+                          emit: Emit = noop) -> KeyframeSet:
+        """A new version in which each approved shot is image-to-video from its still."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            proposals = load_proposals(self.workspace, project_id)
+            if proposals is None or proposals.version != current.number:
+                raise BadInput("there are no keyframes for the latest version yet: make them first "
+                               f"(`director keyframes {project_id}`, or Keyframes on the page)")
+            wanted = [sid for sid in self._shot_ids(current.storyboard, shots) if proposals.get(sid)]
+            storyboard = approved_storyboard(current.storyboard, proposals, self.workspace, wanted)
+            order = [s.id for s in current.storyboard.shots]
+            positions = ", ".join(str(order.index(sid) + 1) for sid in wanted)
+            number = self.store.add_version(project_id, storyboard, f"keyframes approved for shot {positions}",
+                                            parent=current.number)
+            for k in proposals.keyframes:
+                k.approved = k.approved or k.shot_id in wanted
+            proposals.version = number
+            save_proposals(self.workspace, proposals, storyboard)
+            self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), wanted)
+        self._say(emit, project_id, f"Keyframes approved for shot {positions}: rendering animates each from its still.")
+        return proposals
+
+    @staticmethod
+    def _shot_ids(storyboard: Storyboard, shots: list[str] | None) -> list[str]:
+        known = [s.id for s in storyboard.shots]
+        for sid in shots or []:
+            if sid not in known:
+                raise NotFound(f"no shot '{sid}' in this storyboard; its shots are {', '.join(known)}")
+        return list(shots) if shots else known
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
@@ -226,22 +339,56 @@ class Director:
                budget_usd: float | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so. `budget_usd` (default: the settings') caps the
-        money for hosted backends: over it the render is not started (NeedsAnswer). The render is a row
-        in the store (store.renders), written before work starts, so `resume` can finish it if this
-        process dies."""
-        self._owned(owner, project_id)
-        with self._lock(project_id):
-            version = self.store.get_version(project_id)
-            job = self.store.renders.create(
-                project_id, owner, version.number, [s.id for s in version.storyboard.shots],
-                out_dir=str(Path(out_dir).absolute()) if out_dir else None, backend=backend, regenerate=sorted(regenerate or ()))
-            return self._render_job(job, emit, cancel, budget_usd)
+        money for hosted backends: over it the render is not started (NeedsAnswer). Waits its turn
+        behind a running render of the project."""
+        cancel = cancel or threading.Event()
+        return self._wait(self.render_async(owner, project_id, emit, cancel, out_dir, backend, regenerate, budget_usd), cancel)
 
-    def _render_job(self, job: RenderJob, emit: Emit, cancel: threading.Event | None,
-                    budget_usd: float | None = None) -> RenderResult:
+    def _wait(self, future: Future, cancel: threading.Event) -> Any:
+        """The queued work's result. Ctrl-C while waiting (the CLI) interrupts the render the wait is for:
+        it stops after its running takes' current step and its row says `interrupted`, for `resume`."""
+        try:
+            return future.result()
+        except KeyboardInterrupt:
+            self.interrupt()
+            cancel.set()
+            try:
+                future.result(timeout=INTERRUPT_GRACE_S)
+            except BaseException:  # noqa: BLE001 - stopping: only the record matters now
+                pass
+            raise
+
+    def render_async(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
+                     out_dir: Path | None = None, backend: str | None = None,
+                     regenerate: list[str] | None = None, budget_usd: float | None = None) -> Future:
+        """Queue a render behind the project's earlier messages and renders; returns at once."""
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, backend, set(regenerate or ()),
+                                budget_usd=budget_usd)
+
+        def step() -> Future:
+            self._owned(owner, project_id)
+            return self.queues.request_render(project_id, request)
+
+        return self.queues.submit(project_id, step)
+
+    def _render_batch(self, project_id: str, requests: list[RenderRequest]) -> RenderResult:
+        """One render of the latest version for every request that waited for it (agent/queue.py). The
+        render is a row in the store (store.renders), written before work starts, so `resume` can finish
+        it if this process dies."""
+        first = requests[0]
+        regenerate = set().union(*(r.regenerate for r in requests))
+        cancel: Any = first.cancel if len(requests) == 1 else AnyCancel([r.cancel for r in requests])
+        version = self.store.get_version(project_id)
+        job = self.store.renders.create(
+            project_id, first.owner, version.number, [s.id for s in version.storyboard.shots],
+            out_dir=str(Path(first.out_dir).absolute()) if first.out_dir else None, backend=first.backend,
+            regenerate=sorted(regenerate))
+        return self._render_job(job, first.emit, cancel, first.budget_usd)
+
+    def _render_job(self, job: RenderJob, emit: Emit, cancel: Any, budget_usd: float | None = None) -> RenderResult:
         owner, project_id = job.owner, job.project_id
-        run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event(),
-                        budget_usd=self.settings.budget_usd if budget_usd is None else budget_usd)
+        budget = self.settings.budget_usd if budget_usd is None else budget_usd
+        run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event(), budget_usd=budget)
         out_dir = Path(job.out_dir) if job.out_dir else None
         regenerate = set(job.regenerate) - set(job.done_shots)   # a resumed render keeps what it already made
         self.store.audit(owner, "render.started", {"project_id": project_id, "render_id": job.id})
@@ -327,6 +474,9 @@ class Director:
         storyboard = version.storyboard
         renders = self.store.renders
         renders.start(render_id, version=version.number, shot_ids=[s.id for s in storyboard.shots])
+        # Before any take: a music file that is not audio must not cost a whole render first.
+        check_caps(storyboard, self.settings)
+        check_inputs(storyboard, max_pixels=self.settings.max_input_pixels)
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
@@ -334,7 +484,7 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        from agent.production import farm_lane
+        from agent.production import continuity_waves, farm_lane
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
@@ -361,8 +511,17 @@ class Director:
             renders.shot_done(render_id, plan.shot.id, outcome.take.id, outcome.reused, outcome.new_takes)
             return outcome
 
-        outcomes = {o.shot_id: o for o in farm.run_shots(one, plans, lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
-        run.stop_if_cancelled()
+        outcomes: dict = {}
+        for wave in continuity_waves(storyboard):
+            # A shot that continues another starts from the last frame of that shot's take, made in an earlier wave.
+            wave_plans = [plan for plan in plans if plan.shot in wave and not plan.shot.continue_from] + [
+                self.producer.plan_shot(storyboard, shot, backend,
+                                        start_frame=self.producer.last_frame(outcomes[shot.continue_from].take))
+                for shot in wave if shot.continue_from]
+            outcomes.update({o.shot_id: o for o in farm.run_shots(one, wave_plans, lane_of=farm_lane, cancel=run.cancel,
+                                                                  stop=run.stop)})
+            run.stop_if_cancelled()
+        outcomes = {s.id: outcomes[s.id] for s in storyboard.shots}   # storyboard order, as before
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            settings=self.settings, safety_warnings=report.reasons, backend=backend,
@@ -378,8 +537,14 @@ class Director:
                             reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
                             warnings=film.warnings + report.reasons)
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
-                    render: bool = True) -> RenderResult:
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> RenderResult:
+        return self.select_take_async(owner, project_id, shot_id, take_id, emit, render).result()
+
+    def select_take_async(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                          render: bool = True) -> Future:
+        return self.queues.submit(project_id, lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render))
+
+    def _select_step(self, owner, project_id, shot_id, take_id, emit, render) -> RenderResult | Future:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -406,7 +571,7 @@ class Director:
         if not render:
             return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
                                 changed_shots=[shot_id])
-        return self.render(owner, project_id, emit=emit)
+        return self.queues.request_render(project_id, RenderRequest(owner, emit))
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
         for version in reversed(self.store.list_versions(project_id)):
