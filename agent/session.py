@@ -11,7 +11,9 @@ import threading
 from pathlib import Path
 from typing import Callable
 
+from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
 from agent.film import finish_film
+from agent.live import LiveJobs, seconds_per_frame
 from agent.prompts import with_prompts
 from agent.production import Cancelled, Emit, Producer, noop
 from agent.safety_gate import SafetyRefusal, check_storyboard
@@ -33,6 +35,7 @@ class Director:
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._interrupted = threading.Event()
+        self.live = LiveJobs()   # what each project's render is doing now (for a reloaded page)
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -71,7 +74,14 @@ class Director:
         return self._brain().plan(brief, {**defaults, **(overrides or {})})
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
-                     cancel: threading.Event | None = None) -> str:
+                     cancel: threading.Event | None = None, upload: str | None = None) -> str:
+        """A chat line. `upload` (an id from POST /api/uploads) goes to the shots the text names
+        ("use this for shot 2"): an image makes them image-to-video, a clip video-to-video."""
+        if upload is not None:
+            if project_id is None:
+                raise ValueError("attach a file to a film you have: start with a brief, then send the file for a shot")
+            self.attach_upload(owner, project_id, upload, text, emit=emit)
+            return project_id
         if project_id is None:
             plan = self.plan(text)
             if plan.question:
@@ -145,6 +155,121 @@ class Director:
         out["changed_shots"] = changed
         return out
 
+    # ------------------------------------------------------------------ manual edits (the page's cards)
+    def edit_storyboard(self, owner: str, project_id: str, edits: list[ShotEdit], emit: Emit = noop,
+                        reason: str | None = None) -> dict:
+        """Apply card edits as one new storyboard version (the same record as chat feedback). No render:
+        the person renders when ready, and only the shots whose pixels changed are made again."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            new_sb, said = apply_edits(current.storyboard, edits)
+            return self._write_version(project_id, current, new_sb, reason or said, emit)
+
+    def edit_shot(self, owner: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop) -> dict:
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", shot_id, dict(fields))], emit=emit)
+
+    def restore_version(self, owner: str, project_id: str, number: int, emit: Emit = noop) -> dict:
+        """Go back to version `number`: its storyboard becomes a new version (history is never rewritten)."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            try:
+                old = self.store.get_version(project_id, number)
+            except (KeyError, ValueError):
+                raise KeyError(f"no version {number}: this film has versions 1 to {current.number}") from None
+            return self._write_version(project_id, current, old.storyboard, f"back to version {number}", emit)
+
+    def attach_upload(self, owner: str, project_id: str, upload: str, text: str = "", shots: list[str] | None = None,
+                      emit: Emit = noop) -> dict:
+        """Use an uploaded image (or clip) for the shots `shots`, or those `text` names ("use this for shot 2")."""
+        from agent.feedback import _find_refs
+
+        self._owned(owner, project_id)
+        path = upload_path(self.workspace.uploads_dir, upload_folder(owner), upload)
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        if not shots:
+            refs = _find_refs(text or "", order, bare_numbers=True)
+            if refs.bad:
+                raise ValueError(f"there is no shot {', '.join(refs.bad)}: this film has shots 1 to {len(order)}")
+            shots = refs.ids
+        if not shots:
+            question = f"Which shot should use this file? Say \"use this for shot 2\" (shots 1 to {len(order)})."
+            self.store.add_message(project_id, "director", question)
+            emit({"type": "director_message", "project_id": project_id, "text": question})
+            return {"project_id": project_id, "question": question, "changed_shots": []}
+        if text:
+            self.store.add_message(project_id, "user", text)
+        fields = fields_for_upload(path)
+        kind = "image" if fields["mode"] == "i2v" else "clip"
+        numbers = ", ".join(str(order.index(s) + 1) for s in shots if s in order)
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", sid, fields) for sid in shots], emit=emit,
+                                    reason=f"shot {numbers}: made from your {kind}")
+
+    def accept_take(self, owner: str, project_id: str, shot_id: str, emit: Emit = noop) -> dict:
+        """Keep a shot's take although the critic failed it (recorded, and shown as accepted)."""
+        self._owned(owner, project_id)
+        take = self.store.selected_take(project_id, shot_id)
+        if take is None:
+            raise KeyError(f"shot '{shot_id}' has no take yet: render first")
+        self.store.audit(owner, "take.accepted", {"project_id": project_id, "shot_id": shot_id, "take_id": take.id})
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        number = order.index(shot_id) + 1 if shot_id in order else shot_id
+        text = f"Shot {number}: take {take.attempt} accepted as it is."
+        self.store.add_message(project_id, "director", text)
+        emit({"type": "director_message", "project_id": project_id, "text": text})
+        return {"project_id": project_id, "shot_id": shot_id, "take_id": take.id}
+
+    def _write_version(self, project_id: str, current, new_sb: Storyboard, reason: str, emit: Emit) -> dict:
+        diff = diff_storyboards(current.storyboard, new_sb)
+        if not diff:
+            text = "That changes nothing: the storyboard stays at version %d." % current.number
+            emit({"type": "director_message", "project_id": project_id, "text": text})
+            return {"project_id": project_id, "version": current.number, "changed_shots": []}
+        number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
+        changed = diff.shots_to_regenerate
+        self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), changed)
+        message = f"Version {number}: {reason}." + (" Render to see it." if changed else "")
+        self.store.add_message(project_id, "director", message)
+        emit({"type": "director_message", "project_id": project_id, "text": message})
+        return {"project_id": project_id, "version": number, "changed_shots": changed}
+
+    def history(self, owner: str, project_id: str) -> list[dict]:
+        """Every version, oldest first: number, parent, reason, when, which shots it changed, and its cut."""
+        self._owned(owner, project_id)
+        versions = self.store.list_versions(project_id)
+        by_number = {v.number: v for v in versions}
+        cuts = {c.version: c for c in self.store.list_cuts(project_id)}
+        out = []
+        for v in versions:
+            parent = by_number.get(v.parent) if v.parent is not None else None
+            diff = diff_storyboards(parent.storyboard, v.storyboard) if parent else None
+            order = [s.id for s in v.storyboard.shots]
+            cut = cuts.get(v.number)
+            kept = cut and (self.workspace.project_dir(project_id) / "cuts" / f"{cut.id}.mp4").is_file()
+            out.append({"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at),
+                        "shots": len(order), "changed_shots": diff.touched_shots if diff else order,
+                        "regenerated_shots": diff.shots_to_regenerate if diff else order,
+                        "removed_shots": diff.removed if diff else [],
+                        "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept else None})
+        return out
+
+    def _emit_estimate(self, project_id, number, storyboard, plans, regenerate, emit, job) -> None:
+        """Before any work: which shots will be made and which reused, and how long it should take."""
+        takes = [t for s in storyboard.shots for t in self.store.takes_for_shot(project_id, s.id)]
+        spf = seconds_per_frame(takes[-40:])
+        shots = {}
+        for plan in plans:
+            sid = plan.shot.id
+            reused = sid not in regenerate and any(
+                t.file and t.status.value != "error" for t in self.store.find_takes(project_id, spec_key=plan.spec_key))
+            shots[sid] = {"reused": reused, "seconds": 0.0 if reused else round(spf * storyboard.frames_for(plan.shot), 1)}
+        if job is not None:
+            job.estimates = {sid: e["seconds"] for sid, e in shots.items()}
+            job.stage = "rendering shots"
+        emit({"type": "estimate", "project_id": project_id, "version": number, "shots": shots,
+              "seconds": round(sum(e["seconds"] for e in shots.values()), 1)})
+
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
@@ -160,12 +285,17 @@ class Director:
         `regenerate` get a new take (new seed) even so."""
         self._owned(owner, project_id)
         with self._lock(project_id):
-            return self._render_locked(owner, project_id, emit, cancel, out_dir, backend, set(regenerate or ()))
+            job = self.live.start(project_id, "render")
+            try:
+                return self._render_locked(owner, project_id, self.live.track(job, emit), cancel, out_dir, backend,
+                                           set(regenerate or ()), job)
+            finally:
+                self.live.finish(project_id, job)
 
-    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str], job=None) -> dict:
         self.store.audit(owner, "render.started", {"project_id": project_id})
         try:
-            result = self._render_steps(owner, project_id, emit, cancel, out_dir, backend, regenerate)
+            result = self._render_steps(owner, project_id, emit, cancel, out_dir, backend, regenerate, job)
         except Cancelled:
             stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
             self.store.audit(owner, stopped, {"project_id": project_id})
@@ -205,7 +335,7 @@ class Director:
                 emit({"type": "error", "project_id": project_id, "code": "resume_failed", "message": str(err)})
         return resumed
 
-    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str], job=None) -> dict:
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
@@ -216,6 +346,7 @@ class Director:
             emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
+        self._emit_estimate(project_id, version.number, storyboard, plans, regenerate, emit, job)
         # Retries left for the whole film, beyond each shot's first take.
         film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
         from tools.farm import farm_map
@@ -232,6 +363,7 @@ class Director:
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
                            cut_preset=self.settings.cut_preset)
+        self._keep_cut(project_id, film)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
@@ -243,7 +375,26 @@ class Director:
                 "reused_takes": reused, "verdict": film["verdict"], "duration": film["duration"],
                 "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
+    def _keep_cut(self, project_id: str, film: dict) -> None:
+        """A copy of each cut by id (final.mp4 is rewritten by the next render), for comparing versions."""
+        import os
+        import shutil
+
+        src = Path(film["cut"])
+        dst = self.workspace.project_dir(project_id) / "cuts" / f"{film['cut_id']}.mp4"
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_suffix(".tmp")
+            try:
+                os.link(src, tmp)   # the same bytes: a hard link costs nothing
+            except OSError:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        except OSError:
+            pass   # comparing versions is a convenience; the delivered cut is already safe
+
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True,
+                    cancel: threading.Event | None = None) -> dict:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -266,7 +417,7 @@ class Director:
         emit({"type": "director_message", "project_id": project_id, "text": f"Shot {shot_id} now uses take {take.attempt}."})
         if not render:
             return {"project_id": project_id, "changed_shots": [shot_id]}
-        return self.render(owner, project_id, emit=emit)
+        return self.render(owner, project_id, emit=emit, cancel=cancel)
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
         for version in reversed(self.store.list_versions(project_id)):
@@ -298,12 +449,52 @@ class Director:
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
             "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],
+            "history": self.history(owner, project_id),
+            "job": self.live.get(project_id),        # the render running now, per shot (None when idle)
+            "accepted": self._accepted(project_id),  # shot id -> take id kept although the critic failed it
         }
+
+    def _accepted(self, project_id: str) -> dict[str, str]:
+        accepted: dict[str, str] = {}
+        for entry in reversed(self.store.audit_log(limit=2000, event="take.accepted")):
+            detail = entry.detail if isinstance(entry.detail, dict) else {}
+            if detail.get("project_id") == project_id:
+                accepted[detail["shot_id"]] = detail["take_id"]
+        return accepted
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
         self._owned(owner, project_id)
+        special = self._take_media(project_id, filename)
+        if special is not None:
+            return special
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
             raise KeyError(f"no file '{filename}' in project '{project_id}'")
         return path
+
+    def _take_media(self, project_id: str, filename: str) -> Path | None:
+        """takes/<take id>.mp4: a take's video (to play it); plots/<take id>.png: its critique plot,
+        drawn on first request. None for any other name."""
+        import re
+
+        m = re.fullmatch(r"(takes|plots)/(t-[0-9a-f]{6,32})\.(mp4|png)", filename)
+        if not m or (m.group(1), m.group(3)) not in (("takes", "mp4"), ("plots", "png")):
+            return None
+        try:
+            take = self.store.get_take(m.group(2))
+        except KeyError:
+            take = None
+        if take is None or self.store.take_project(take.id) != project_id or not take.file:
+            raise KeyError(f"no file '{filename}' in project '{project_id}'")
+        if m.group(1) == "takes":
+            return self.workspace.resolve(take.file)
+        plot = self.workspace.project_dir(project_id) / "plots" / f"{take.id}.png"
+        if not plot.is_file():
+            if take.critique is None:
+                raise KeyError(f"take '{take.id}' has no critique to plot")
+            from tools.critique.plot import write_critique_plot
+
+            plot.parent.mkdir(parents=True, exist_ok=True)
+            write_critique_plot(take.critique, plot, fps=take.fps)
+        return plot

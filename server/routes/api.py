@@ -11,6 +11,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, UploadFile, status
 from starlette.concurrency import run_in_threadpool
 
+from agent.editing import upload_folder
 from server.deps import Director, Owner, Settings
 from server.models import Health, HTTPError, Me, Upload, protocol_schema
 
@@ -126,7 +127,7 @@ async def upload(file: UploadFile, request: Request, owner: Owner, settings: Set
     limit = settings.max_image_bytes if kind == "image" else settings.max_video_bytes
     workspace = request.app.state.workspace
     # One folder per user (named by a hash: user names are not path-safe), content-addressed files.
-    folder = workspace.uploads_dir / ("u-" + hashlib.sha256(owner.encode()).hexdigest()[:16])
+    folder = workspace.uploads_dir / upload_folder(owner)
     await run_in_threadpool(folder.mkdir, parents=True, exist_ok=True)
     digest = hashlib.sha256(head)
     size = len(head)

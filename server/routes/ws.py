@@ -18,8 +18,8 @@ from starlette.concurrency import run_in_threadpool
 from server.deps import owner_of, token_from, user_for
 from server.hub import Connection, Hub, Job
 from server.models import (
-    ApproveStoryboard, CancelMessage, FeedbackMessage, ProtocolError, RenderMessage, SelectTake, Subscribe,
-    UserMessage, error_event, parse_client_message,
+    AcceptTake, ApproveStoryboard, CancelMessage, EditShot, FeedbackMessage, HistoryRequest, ProtocolError,
+    RenderMessage, RestoreVersion, SelectTake, Subscribe, UserMessage, error_event, parse_client_message,
 )
 
 router = APIRouter()
@@ -46,6 +46,20 @@ def error_for(err: BaseException, project_id: str | None) -> dict:
     if isinstance(err, (StoryboardError, ValueError)):
         return error_event("bad_request", str(err), project_id)
     return error_event("internal", f"the director failed: {type(err).__name__}: {err}", project_id)
+
+
+def edit_shot(director: Any, owner: str, msg: EditShot, emit: Callable[[dict], None]) -> dict:
+    """An `edit_shot` message through the Director's edit path (one new storyboard version)."""
+    from agent.editing import ShotEdit
+
+    if msg.upload is not None:
+        if msg.shot_id is None:
+            raise ValueError("edit_shot with an upload needs the shot_id it is for")
+        return director.attach_upload(owner, msg.project_id, msg.upload, shots=[msg.shot_id], emit=emit)
+    if msg.action != "add" and msg.shot_id is None:
+        raise ValueError(f"edit_shot {msg.action}: say which shot (shot_id)")
+    edit = ShotEdit(msg.action, msg.shot_id, dict(msg.fields), msg.position)
+    return director.edit_storyboard(owner, msg.project_id, [edit], emit=emit)
 
 
 class Session:
@@ -100,10 +114,13 @@ class Session:
         elif isinstance(msg, UserMessage):
             if msg.project_id is None:
                 self.start(None, "plan", msg.request_id, self.chat_pool,
-                           lambda emit, cancel: d.user_message(owner, msg.text, None, emit=emit))
+                           lambda emit, cancel: d.user_message(owner, msg.text, None, emit=emit, cancel=cancel,
+                                                               upload=msg.upload))
             else:
+                # A chat line re-renders once a cut exists: cancel must reach it like any render.
                 self.start(msg.project_id, "chat", msg.request_id, self.chat_pool,
-                           lambda emit, cancel: d.user_message(owner, msg.text, msg.project_id, emit=emit))
+                           lambda emit, cancel: d.user_message(owner, msg.text, msg.project_id, emit=emit,
+                                                               cancel=cancel, upload=msg.upload))
         elif isinstance(msg, FeedbackMessage):
             self.start(msg.project_id, "feedback", msg.request_id, self.render_pool,
                        lambda emit, cancel: d.feedback(owner, msg.project_id, msg.text, shots=msg.shots,
@@ -117,7 +134,23 @@ class Session:
         elif isinstance(msg, SelectTake):
             self.start(msg.project_id, "take selection", msg.request_id, self.render_pool,
                        lambda emit, cancel: d.select_take(owner, msg.project_id, msg.shot_id, msg.take_id,
-                                                          emit=emit, render=True))
+                                                          emit=emit, render=True, cancel=cancel))
+        elif isinstance(msg, EditShot):
+            self.start(msg.project_id, "edit", msg.request_id, self.chat_pool,
+                       lambda emit, cancel: edit_shot(d, owner, msg, emit))
+        elif isinstance(msg, RestoreVersion):
+            self.start(msg.project_id, "restore", msg.request_id, self.chat_pool,
+                       lambda emit, cancel: d.restore_version(owner, msg.project_id, msg.version, emit=emit))
+        elif isinstance(msg, AcceptTake):
+            self.start(msg.project_id, "accept", msg.request_id, self.chat_pool,
+                       lambda emit, cancel: d.accept_take(owner, msg.project_id, msg.shot_id, emit=emit))
+        elif isinstance(msg, HistoryRequest):
+            try:
+                versions = await run_in_threadpool(d.history, owner, msg.project_id)
+            except (KeyError, ValueError):
+                raise ProtocolError("not_found", f"no project {msg.project_id!r} for you", msg.project_id,
+                                    msg.request_id) from None
+            self.reply({"type": "history", "project_id": msg.project_id, "versions": versions})
 
     async def subscribe(self, project_id: str, request_id: str | None) -> None:
         """Follow a project; the answer is its latest `storyboard` (the full state is GET /api/projects/{id})."""
