@@ -229,7 +229,7 @@ class Producer:
             prompt, negative, added = repair_prompt(prompt, negative, take.critique)
             if added:
                 emit({"type": "director_message", "project_id": project_id,
-                      "text": f"Shot {shot.id} take {take.attempt} failed ({'; '.join(take.critique.reasons[:2]) if take.critique else take.error}). Trying again with: {', '.join(added)}."})
+                      "text": f"Shot {_position(storyboard, shot.id)} take {take.attempt} failed ({'; '.join(take.critique.reasons[:2]) if take.critique else take.error}). Trying again with: {', '.join(added)}."})
         if best is None:
             raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
         self.store.select_take(project_id, best.id)
@@ -353,6 +353,11 @@ def take_samples(workspace: Workspace, take: Take):
     samples = sample_take(frames)
     samples.save(path)
     return samples
+
+
+def _position(storyboard: Storyboard, shot_id: str) -> int | str:
+    """A shot as people name it: its position in the film ("shot 2")."""
+    return next((i for i, s in enumerate(storyboard.shots, 1) if s.id == shot_id), shot_id)
 
 
 def take_public(take: Take, project_id: str) -> dict:
