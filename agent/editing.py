@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from agent.errors import BadInput, NotFound
 from storyboards.schema import Shot, Storyboard
 
 # What a person may set on a card. Ids, composed prompts and seeds are the director's.
@@ -46,7 +47,7 @@ def _new_id(existing: list[str]) -> str:
 def _checked_fields(fields: dict[str, Any]) -> dict[str, Any]:
     unknown = sorted(set(fields) - set(EDITABLE_FIELDS))
     if unknown:
-        raise ValueError(f"cannot edit {', '.join(unknown)}: a card can change {', '.join(EDITABLE_FIELDS)}")
+        raise BadInput(f"cannot edit {', '.join(unknown)}: a card can change {', '.join(EDITABLE_FIELDS)}")
     # An empty box on a form means "none" for optional text, "" for the prompt fields.
     return {k: (None if v == "" and k in ("narration", "caption", "reference", "source", "strength") else v)
             for k, v in fields.items()}
@@ -57,7 +58,11 @@ def _with_shot(shot: Shot, fields: dict[str, Any]) -> Shot:
     data.update(fields)
     if data.get("mode") == "t2v":
         data["reference"] = data["source"] = None
-    return Shot.model_validate(data)   # ValueError naming the field when a value is not allowed
+    try:
+        return Shot.model_validate(data)
+    except ValueError as err:   # pydantic names the field and the values allowed
+        problems = [e.get("msg", "").removeprefix("Value error, ") for e in getattr(err, "errors", lambda: [])()]
+        raise BadInput(f"shot '{shot.id}': {'; '.join(problems) or err}") from None
 
 
 def apply_edits(storyboard: Storyboard, edits: list[ShotEdit]) -> tuple[Storyboard, str]:
@@ -67,7 +72,7 @@ def apply_edits(storyboard: Storyboard, edits: list[ShotEdit]) -> tuple[Storyboa
     for e in edits:
         ids = [s.id for s in shots]
         if e.op != "add" and e.shot_id not in ids:
-            raise KeyError(f"no shot '{e.shot_id}' in this storyboard; shots are: {', '.join(ids)}")
+            raise NotFound(f"no shot '{e.shot_id}' in this storyboard; shots are: {', '.join(ids)}")
         index = ids.index(e.shot_id) if e.op != "add" else None
         if e.op == "edit":
             fields = _checked_fields(e.fields)
@@ -81,19 +86,22 @@ def apply_edits(storyboard: Storyboard, edits: list[ShotEdit]) -> tuple[Storyboa
             said.append(f"added shot {at + 1}")
         elif e.op == "remove":
             if len(shots) == 1:
-                raise ValueError("a film needs at least one shot: add another before removing this one")
+                raise BadInput("a film needs at least one shot: add another before removing this one")
             shots.pop(index)
             said.append(f"removed shot {index + 1}")
         elif e.op == "move":
             if e.position is None:
-                raise ValueError("move: say which position (1 to the number of shots)")
+                raise BadInput("move: say which position (1 to the number of shots)")
             to = max(0, min(len(shots) - 1, e.position - 1))
             shots.insert(to, shots.pop(index))
             said.append(f"moved shot {index + 1} to position {to + 1}")
         else:
-            raise ValueError(f"unknown edit '{e.op}': use edit, add, remove or move")
-    new = storyboard.model_copy(update={"shots": shots})
-    return Storyboard.model_validate(new.model_dump()), "; ".join(said) or "no change"
+            raise BadInput(f"unknown edit '{e.op}': use edit, add, remove or move")
+    try:
+        new = Storyboard.model_validate(storyboard.model_copy(update={"shots": shots}).model_dump())
+    except ValueError as err:
+        raise BadInput(str(err)) from None
+    return new, "; ".join(said) or "no change"
 
 
 def upload_path(uploads_dir: Path, owner_folder: str, upload_id: str) -> Path:
@@ -102,7 +110,7 @@ def upload_path(uploads_dir: Path, owner_folder: str, upload_id: str) -> Path:
     name = Path(upload_id).name
     path = (own / name).resolve()
     if path.parent != own or not path.is_file() or not upload_id.replace("\\", "/").endswith(f"{owner_folder}/{name}"):
-        raise KeyError(f"no upload '{upload_id}' for you: send the file to POST /api/uploads first")
+        raise NotFound(f"no upload '{upload_id}' for you: send the file to POST /api/uploads first")
     return path
 
 

@@ -18,6 +18,7 @@ from typing import Callable
 
 import numpy as np
 
+from agent.events import CutReady, Emit, ShotProgress
 from agent.production import take_samples
 from agent.prompts import with_prompts
 from storyboards.artifacts import atomic_write_text
@@ -71,7 +72,7 @@ def finish_film(
     storyboard: Storyboard,
     outcomes: dict,
     out_dir: Path,
-    emit: Callable[[dict], None],
+    emit: Emit,
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
     grade: float = 0.5,
@@ -98,7 +99,7 @@ def finish_film(
                              transition=shot.transition, narration=shot.narration, caption=shot.caption))
 
     def progress(done, total):
-        emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "assemble", "done": done, "total": total, "attempt": 0})
+        emit(ShotProgress(project_id=project_id, shot_id="*", stage="assemble", done=done, total=total, attempt=0))
 
     music = Path(storyboard.music) if storyboard.music else None
     # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
@@ -112,7 +113,7 @@ def finish_film(
             grade=0.0 if previz else grade,
             x264_preset=("ultrafast" if previz else "veryfast") if cut_preset == "auto" else cut_preset,
         )
-        emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "sign", "done": 0, "total": 1, "attempt": 0})
+        emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
         takes = [outcomes[s.id].take for s in storyboard.shots]
         models = sorted({f"{t.backend}:{t.model}" for t in takes})
         signed = tmp / "signed.mp4"
@@ -170,13 +171,9 @@ def finish_film(
     record = Cut(id=cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),
                  preset=f"{width}x{height}", take_ids=[outcomes[s.id].take.id for s in storyboard.shots], manifest=manifest)
     store.add_cut(record, watermark_id)
-    event = {
-        "type": "cut_ready", "project_id": project_id, "version": version, "cut_id": cut_id,
-        "url": f"/media/{project_id}/final.mp4", "duration": cut.duration,
-        "files": {name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()},
-        "verdict": critique_doc["verdict"],
-    }
-    emit(event)
+    emit(CutReady(project_id=project_id, version=version, cut_id=cut_id, url=f"/media/{project_id}/final.mp4",
+                  duration=cut.duration, verdict=critique_doc["verdict"],
+                  files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
     return {"cut": str(out_dir / "final.mp4"), "cut_id": cut_id, "duration": cut.duration, "verdict": critique_doc["verdict"],
             "warnings": list(cut.warnings)}
 

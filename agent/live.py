@@ -12,9 +12,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Callable
-
-Emit = Callable[[dict], None]
+from agent.events import Emit, Event, ShotProgress, TakeReady
 
 # Seconds per delivered frame before any take of this project measured it (the animatic at 360p is
 # ~0.03 s/frame on this CPU with critique and encode; models are far slower and get measured at once).
@@ -67,22 +65,20 @@ class LiveJobs:
     def track(self, job: LiveJob, emit: Emit) -> Emit:
         """`emit`, recording progress into `job` and adding elapsed/left to shot_progress events."""
 
-        def tracked(event: dict) -> None:
-            if event.get("type") == "shot_progress":
-                sid = event.get("shot_id")
-                now = time.time()
+        def tracked(event: Event) -> None:
+            if isinstance(event, ShotProgress):
+                sid = event.shot_id
                 if sid and sid != "*":
-                    started = job.shot_started.setdefault(sid, now)
-                    elapsed = now - started
-                    done = event.get("stage") in ("reused",)
-                    event = {**event, "elapsed": round(elapsed, 2),
-                             "left": 0.0 if done else round(max(0.0, job.estimates.get(sid, 0.0) - elapsed), 2)}
-                    job.shots[sid] = event
+                    elapsed = time.time() - job.shot_started.setdefault(sid, time.time())
+                    left = 0.0 if event.stage == "reused" else max(0.0, job.estimates.get(sid, 0.0) - elapsed)
+                    event = event.model_copy(update={"elapsed": round(elapsed, 2), "left": round(left, 2)})
+                    job.shots[sid] = event.to_wire()
                 job.stage = "assembling the cut" if sid == "*" else "rendering shots"
-            elif event.get("type") == "take_ready":
-                sid = event.get("shot_id")
-                job.shots[sid] = {"type": "shot_progress", "shot_id": sid, "stage": "done", "done": 1, "total": 1,
-                                  "elapsed": round(time.time() - job.shot_started.get(sid, time.time()), 2), "left": 0.0}
+            elif isinstance(event, TakeReady):
+                sid = event.shot_id
+                elapsed = time.time() - job.shot_started.get(sid, time.time())
+                job.shots[sid] = ShotProgress(project_id=event.project_id, shot_id=sid, stage="done", done=1, total=1,
+                                              elapsed=round(elapsed, 2), left=0.0).to_wire()
             emit(event)
 
         return tracked

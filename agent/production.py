@@ -20,6 +20,8 @@ from typing import Any, Callable
 
 import numpy as np
 
+from agent.errors import Cancelled
+from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
 from agent.prompts import compose_prompt
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_path, atomic_write_text
@@ -29,15 +31,7 @@ from storyboards.store import Store
 from storyboards.workspace import Workspace
 from tools.generate import BackendError, GenerationRequest, get_backend
 
-Emit = Callable[[dict], None]
-
-
-def noop(_event: dict) -> None:
-    pass
-
-
-class Cancelled(Exception):
-    """The person asked to stop; finished takes are kept."""
+__all__ = ["Cancelled", "Emit", "noop", "Producer", "ShotPlan", "ShotOutcome"]
 
 
 @dataclass
@@ -197,7 +191,7 @@ class Producer:
                 if not existing.selected:
                     self.store.select_take(project_id, existing.id)
                     existing.selected = True
-                emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "reused", "done": 1, "total": 1, "attempt": 0})
+                emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="reused", done=1, total=1, attempt=0))
                 return ShotOutcome(shot.id, existing, reused=True)
 
         attempts_allowed = max(1, self.settings.attempts_per_shot)
@@ -228,15 +222,17 @@ class Producer:
             # Repair the prompt where the critique says why, then try again with a new seed.
             prompt, negative, added = repair_prompt(prompt, negative, take.critique)
             if added:
-                emit({"type": "director_message", "project_id": project_id,
-                      "text": f"Shot {_position(storyboard, shot.id)} take {take.attempt} failed ({'; '.join(take.critique.reasons[:2]) if take.critique else take.error}). Trying again with: {', '.join(added)}."})
+                why = "; ".join(take.critique.reasons[:2]) if take.critique else take.error
+                emit(DirectorMessage(project_id=project_id,
+                                     text=f"Shot {_position(storyboard, shot.id)} take {take.attempt} failed ({why}). "
+                                          f"Trying again with: {', '.join(added)}."))
         if best is None:
             raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
         self.store.select_take(project_id, best.id)
         best.selected = True
-        emit({"type": "take_ready", "project_id": project_id, "shot_id": shot.id, "take": take_public(best, project_id),
-              "critique": best.critique.model_dump() if best.critique else None, "selected": True,
-              "thumbnail": f"/media/{project_id}/thumbs/{best.id}.jpg"})
+        emit(TakeReady(project_id=project_id, shot_id=shot.id, take=take_public(best, project_id),
+                       critique=best.critique.model_dump() if best.critique else None, selected=True,
+                       thumbnail=f"/media/{project_id}/thumbs/{best.id}.jpg"))
         return ShotOutcome(shot.id, best, reused=False, new_takes=made)
 
     def _generate_take(self, project_id, plan: ShotPlan, request: GenerationRequest, attempt: int, emit: Emit,
@@ -257,8 +253,8 @@ class Producer:
         timings: dict[str, float] = {}
 
         def progress(done: int, total: int) -> None:
-            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "generate",
-                  "done": done, "total": total, "attempt": attempt})
+            emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="generate", done=done, total=total,
+                              attempt=attempt))
 
         try:
             t0 = time.perf_counter()
@@ -272,12 +268,12 @@ class Producer:
                 )
             take.params = {**result.params, "notes": result.notes}
             frames = self._finish_tier(frames, request, plan, take, timings)
-            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "critique", "done": 0, "total": 1, "attempt": attempt})
+            emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             take.critique = critique_frames(frames, take.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
             timings["critique"] = time.perf_counter() - t0
             take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
-            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "encode", "done": 0, "total": 1, "attempt": attempt})
+            emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="encode", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
             take.params["watermark_id"] = watermark_id

@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Callable
 
 from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
+from agent.errors import BadInput, Cancelled, NotFound, Refused
+from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
 from agent.live import LiveJobs, seconds_per_frame
 from agent.prompts import with_prompts
-from agent.production import Cancelled, Emit, Producer, noop
+from agent.production import Producer
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
@@ -23,7 +24,7 @@ from storyboards.schema import Storyboard
 from storyboards.store import Store
 from storyboards.workspace import Workspace
 
-__all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "noop"]
+__all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "Refused", "NotFound", "noop"]
 
 
 class Director:
@@ -43,21 +44,44 @@ class Director:
             return self._project_locks.setdefault(project_id, threading.Lock())
 
     def _owned(self, owner: str, project_id: str):
-        project = self.store.get_project(project_id)  # KeyError when absent
-        if project.owner != owner:
-            raise KeyError(f"no project '{project_id}'")
+        """The owner's project, or NotFound (someone else's project looks the same as a missing one)."""
+        try:
+            project = self.store.get_project(project_id)
+        except KeyError:
+            project = None
+        if project is None or project.owner != owner:
+            raise NotFound(f"no project '{project_id}'", project_id=project_id)
         return project
+
+    @staticmethod
+    def _shot(storyboard: Storyboard, shot_id: str, project_id: str):
+        try:
+            return storyboard.shot(shot_id)
+        except KeyError as err:  # the message names the valid shots
+            raise NotFound(str(err.args[0]), project_id=project_id) from None
+
+    @staticmethod
+    def _say(emit: Emit, project_id: str | None, text: str) -> None:
+        emit(DirectorMessage(project_id=project_id, text=text))
 
     def _brain(self):
         from agent.brains import make_brain
 
         return make_brain(self.settings)
 
-    def _emit_storyboard(self, emit: Emit, project_id: str, version, changed: list[str] | None = None) -> None:
+    def _storyboard_event(self, project_id: str, version, changed: list[str] | None = None) -> StoryboardEvent:
         sb = with_prompts(version.storyboard)
-        emit({"type": "storyboard", "project_id": project_id, "version": version.number, "parent": version.parent,
-              "reason": version.reason, "storyboard": sb.model_dump(mode="json", exclude_none=True),
-              "changed_shots": changed or [], "duration": sb.duration, "size": list(sb.size)})
+        return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
+                               storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
+                               duration=sb.duration, size=list(sb.size))
+
+    def _emit_storyboard(self, emit: Emit, project_id: str, version, changed: list[str] | None = None) -> None:
+        emit(self._storyboard_event(project_id, version, changed))
+
+    def storyboard_event(self, owner: str, project_id: str) -> StoryboardEvent:
+        """The project's latest version as a `storyboard` event (what a new subscriber sees first)."""
+        self._owned(owner, project_id)
+        return self._storyboard_event(project_id, self.store.get_version(project_id))
 
     # ------------------------------------------------------------------ conversation
     def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
@@ -79,18 +103,18 @@ class Director:
         ("use this for shot 2"): an image makes them image-to-video, a clip video-to-video."""
         if upload is not None:
             if project_id is None:
-                raise ValueError("attach a file to a film you have: start with a brief, then send the file for a shot")
+                raise BadInput("attach a file to a film you have: start with a brief, then send the file for a shot")
             self.attach_upload(owner, project_id, upload, text, emit=emit)
             return project_id
         if project_id is None:
             plan = self.plan(text)
             if plan.question:
-                emit({"type": "director_message", "project_id": None, "text": plan.question})
+                self._say(emit, None, plan.question)
                 return ""
             project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
             message = self._describe_plan(plan)
             self.store.add_message(project_id, "director", message)
-            emit({"type": "director_message", "project_id": project_id, "text": message})
+            self._say(emit, project_id, message)
             return project_id
         self._owned(owner, project_id)
         has_cut = bool(self.store.list_cuts(project_id))
@@ -111,17 +135,17 @@ class Director:
             current = self.store.get_version(project_id)
             self.store.add_message(project_id, "user", text)
             for sid in shots or []:
-                current.storyboard.shot(sid)  # KeyError naming the valid shots
+                self._shot(current.storyboard, sid, project_id)
             result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
             if result.question:
                 self.store.add_message(project_id, "director", result.question)
-                emit({"type": "director_message", "project_id": project_id, "text": result.question})
+                self._say(emit, project_id, result.question)
                 return {"project_id": project_id, "version": current.number, "question": result.question,
                         "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
             if result.undo:
                 if current.parent is None:
                     msg = "There is nothing to undo: this is the first version."
-                    emit({"type": "director_message", "project_id": project_id, "text": msg})
+                    self._say(emit, project_id, msg)
                     return {"project_id": project_id, "version": current.number, "question": msg,
                             "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
                 parent = self.store.get_version(project_id, current.parent)
@@ -133,7 +157,7 @@ class Director:
                 takes = [t for t in reversed(self.store.takes_for_shot(project_id, shot_id)) if t.file]
                 if not (0 <= index < len(takes)):
                     msg = f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}."
-                    emit({"type": "director_message", "project_id": project_id, "text": msg})
+                    self._say(emit, project_id, msg)
                     return {"project_id": project_id, "version": current.number, "question": msg,
                             "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
                 self.store.select_take(project_id, takes[index].id)
@@ -145,7 +169,7 @@ class Director:
             self._emit_storyboard(emit, project_id, version, changed)
             message = f"Version {number}: {reason}." + (f" Notes: {' '.join(result.notes)}" if result.notes else "")
             self.store.add_message(project_id, "director", message)
-            emit({"type": "director_message", "project_id": project_id, "text": message})
+            self._say(emit, project_id, message)
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
@@ -177,7 +201,7 @@ class Director:
             try:
                 old = self.store.get_version(project_id, number)
             except (KeyError, ValueError):
-                raise KeyError(f"no version {number}: this film has versions 1 to {current.number}") from None
+                raise NotFound(f"no version {number}: this film has versions 1 to {current.number}", project_id=project_id) from None
             return self._write_version(project_id, current, old.storyboard, f"back to version {number}", emit)
 
     def attach_upload(self, owner: str, project_id: str, upload: str, text: str = "", shots: list[str] | None = None,
@@ -191,12 +215,12 @@ class Director:
         if not shots:
             refs = _find_refs(text or "", order, bare_numbers=True)
             if refs.bad:
-                raise ValueError(f"there is no shot {', '.join(refs.bad)}: this film has shots 1 to {len(order)}")
+                raise BadInput(f"there is no shot {', '.join(refs.bad)}: this film has shots 1 to {len(order)}")
             shots = refs.ids
         if not shots:
             question = f"Which shot should use this file? Say \"use this for shot 2\" (shots 1 to {len(order)})."
             self.store.add_message(project_id, "director", question)
-            emit({"type": "director_message", "project_id": project_id, "text": question})
+            self._say(emit, project_id, question)
             return {"project_id": project_id, "question": question, "changed_shots": []}
         if text:
             self.store.add_message(project_id, "user", text)
@@ -211,27 +235,27 @@ class Director:
         self._owned(owner, project_id)
         take = self.store.selected_take(project_id, shot_id)
         if take is None:
-            raise KeyError(f"shot '{shot_id}' has no take yet: render first")
+            raise NotFound(f"shot '{shot_id}' has no take yet: render first", project_id=project_id)
         self.store.audit(owner, "take.accepted", {"project_id": project_id, "shot_id": shot_id, "take_id": take.id})
         order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
         number = order.index(shot_id) + 1 if shot_id in order else shot_id
         text = f"Shot {number}: take {take.attempt} accepted as it is."
         self.store.add_message(project_id, "director", text)
-        emit({"type": "director_message", "project_id": project_id, "text": text})
+        self._say(emit, project_id, text)
         return {"project_id": project_id, "shot_id": shot_id, "take_id": take.id}
 
     def _write_version(self, project_id: str, current, new_sb: Storyboard, reason: str, emit: Emit) -> dict:
         diff = diff_storyboards(current.storyboard, new_sb)
         if not diff:
             text = "That changes nothing: the storyboard stays at version %d." % current.number
-            emit({"type": "director_message", "project_id": project_id, "text": text})
+            self._say(emit, project_id, text)
             return {"project_id": project_id, "version": current.number, "changed_shots": []}
         number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
         changed = diff.shots_to_regenerate
         self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), changed)
         message = f"Version {number}: {reason}." + (" Render to see it." if changed else "")
         self.store.add_message(project_id, "director", message)
-        emit({"type": "director_message", "project_id": project_id, "text": message})
+        self._say(emit, project_id, message)
         return {"project_id": project_id, "version": number, "changed_shots": changed}
 
     def history(self, owner: str, project_id: str) -> list[dict]:
@@ -267,8 +291,9 @@ class Director:
         if job is not None:
             job.estimates = {sid: e["seconds"] for sid, e in shots.items()}
             job.stage = "rendering shots"
-        emit({"type": "estimate", "project_id": project_id, "version": number, "shots": shots,
-              "seconds": round(sum(e["seconds"] for e in shots.values()), 1)})
+        total = round(sum(e["seconds"] for e in shots.values()), 1)
+        emit(Estimate(project_id=project_id, version=number, shots=shots, wall_seconds=total,
+                      text=f"about {total:.0f} s on this machine"))
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
@@ -276,7 +301,7 @@ class Director:
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
         self._owned(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
-        emit({"type": "director_message", "project_id": project_id, "text": "Storyboard approved. Rendering when you say so."})
+        self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
@@ -325,14 +350,14 @@ class Director:
         for owner, project_id in self.unfinished_renders():
             if cancel is not None and cancel.is_set():
                 break
-            emit({"type": "director_message", "project_id": project_id, "text": "Resuming the render that was interrupted."})
+            self._say(emit, project_id, "Resuming the render that was interrupted.")
             try:
                 self.render(owner, project_id, emit=emit, cancel=cancel)
                 resumed.append(project_id)
             except Cancelled:
                 break
             except Exception as err:  # one broken project must not stop the others
-                emit({"type": "error", "project_id": project_id, "code": "resume_failed", "message": str(err)})
+                emit(ErrorEvent(project_id=project_id, code="resume_failed", message=str(err)))
         return resumed
 
     def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str], job=None) -> dict:
@@ -340,10 +365,10 @@ class Director:
         storyboard = version.storyboard
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
-            emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
+            emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
             raise SafetyRefusal(report)
         if report.reasons:
-            emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
+            emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         self._emit_estimate(project_id, version.number, storyboard, plans, regenerate, emit, job)
@@ -369,7 +394,7 @@ class Director:
         summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
                    f"Critic: {film['verdict']}.")
         self.store.add_message(project_id, "director", summary)
-        emit({"type": "director_message", "project_id": project_id, "text": summary})
+        self._say(emit, project_id, summary)
         return {"project_id": project_id, "version": version.number, "cut": film["cut"], "cut_id": film["cut_id"],
                 "changed_shots": [sid for sid, o in outcomes.items() if not o.reused], "new_takes": new_takes,
                 "reused_takes": reused, "verdict": film["verdict"], "duration": film["duration"],
@@ -401,20 +426,20 @@ class Director:
         except KeyError:
             take = None
         if take is None or take.shot_id != shot_id or not take.file or self.store.take_project(take_id) != project_id:
-            raise KeyError(f"shot '{shot_id}' has no take '{take_id}'")
+            raise NotFound(f"shot '{shot_id}' has no take '{take_id}'", project_id=project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
-            if self.producer.plan_shot(current.storyboard, current.storyboard.shot(shot_id)).spec_key != take.spec_key:
+            if self.producer.plan_shot(current.storyboard, self._shot(current.storyboard, shot_id, project_id)).spec_key != take.spec_key:
                 # A take of an earlier version of the shot: using it means the shot as it was then.
                 restored = self._storyboard_with_shot_from_take(project_id, current.storyboard, shot_id, take)
                 if restored is None:
-                    raise KeyError(f"take '{take_id}' of shot '{shot_id}' was made when the film had another look or size; "
-                                   "undo back to that version to use it")
+                    raise BadInput(f"take '{take_id}' of shot '{shot_id}' was made when the film had another look or size; "
+                                   "undo back to that version to use it", project_id=project_id)
                 number = self.store.add_version(project_id, restored, f"shot {shot_id}: back to take {take.attempt}",
                                                 parent=current.number)
                 self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), [shot_id])
             self.store.select_take(project_id, take_id)
-        emit({"type": "director_message", "project_id": project_id, "text": f"Shot {shot_id} now uses take {take.attempt}."})
+        self._say(emit, project_id, f"Shot {shot_id} now uses take {take.attempt}.")
         if not render:
             return {"project_id": project_id, "changed_shots": [shot_id]}
         return self.render(owner, project_id, emit=emit, cancel=cancel)
@@ -470,7 +495,7 @@ class Director:
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
-            raise KeyError(f"no file '{filename}' in project '{project_id}'")
+            raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
         return path
 
     def _take_media(self, project_id: str, filename: str) -> Path | None:
@@ -486,13 +511,13 @@ class Director:
         except KeyError:
             take = None
         if take is None or self.store.take_project(take.id) != project_id or not take.file:
-            raise KeyError(f"no file '{filename}' in project '{project_id}'")
+            raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
         if m.group(1) == "takes":
             return self.workspace.resolve(take.file)
         plot = self.workspace.project_dir(project_id) / "plots" / f"{take.id}.png"
         if not plot.is_file():
             if take.critique is None:
-                raise KeyError(f"take '{take.id}' has no critique to plot")
+                raise NotFound(f"take '{take.id}' has no critique to plot", project_id=project_id)
             from tools.critique.plot import write_critique_plot
 
             plot.parent.mkdir(parents=True, exist_ok=True)

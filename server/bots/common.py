@@ -31,6 +31,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from agent.errors import Cancelled, Internal, NotFound, Refused, as_director_error, public_message
+from agent.events import CutReady, DirectorMessage, ErrorEvent, Event, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady
 from server.bots.settings import BotSettings
 
 log = logging.getLogger("reel_director.bots")
@@ -238,30 +240,29 @@ class ProgressReporter:
             elapsed = self.clock() - self.started
             return f"{len(self._ready)}/{self.n_shots} shots ready · {self._now} · {elapsed:.0f} s"
 
-    def __call__(self, event: dict) -> None:
-        kind = event.get("type")
+    def __call__(self, event: Event) -> None:
         with self._lock:
-            if kind == "shot_progress":
-                stage, sid = event.get("stage", ""), event.get("shot_id", "?")
-                done, total, attempt = event.get("done"), event.get("total"), event.get("attempt") or 0
-                count = f" {done}/{total}" if total else ""
-                take = f", take {attempt}" if attempt and attempt > 1 else ""
+            if isinstance(event, ShotProgress):
+                stage, sid = event.stage, event.shot_id or "?"
+                attempt = event.attempt or 0
+                count = f" {event.done}/{event.total}" if event.total else ""
+                take = f", take {attempt}" if attempt > 1 else ""
                 if stage == "reused":
                     self._ready.add(sid)
                 if sid == "*":
                     self._now = {"assemble": f"assembling the cut{count}", "sign": "labelling, watermarking and signing"}.get(stage, stage)
                 else:
                     self._now = f"shot {sid}: {stage}{count}{take}"
-            elif kind == "take_ready":
-                self._ready.add(event.get("shot_id", "?"))
-                critique = event.get("critique") or {}
-                self._now = f"shot {event.get('shot_id')} done (critic: {critique.get('verdict', '?')})"
-            elif kind == "cut_ready":
+            elif isinstance(event, TakeReady):
+                self._ready.add(event.shot_id)
+                verdict = (event.critique or {}).get("verdict", "?")
+                self._now = f"shot {event.shot_id} done (critic: {verdict})"
+            elif isinstance(event, CutReady):
                 self._now = "cut ready"
-            elif kind == "safety_notice":
-                self._notes.append("safety: " + "; ".join(event.get("reasons") or []))
-            elif kind == "error":
-                self._notes.append(event.get("message", "error"))
+            elif isinstance(event, SafetyNotice):
+                self._notes.append("safety: " + "; ".join(event.reasons))
+            elif isinstance(event, ErrorEvent):
+                self._notes.append(event.message)
             else:
                 return
         self._maybe_edit()
@@ -312,10 +313,8 @@ class _Job:
     future: Future | None = None
 
 
-def _one_line(e: BaseException) -> str:
-    # KeyError's str() adds quotes around its message; its argument is the message itself.
-    text = str(e.args[0] if isinstance(e, KeyError) and e.args else e).strip() or type(e).__name__
-    text = " ".join(text.split())
+def _one_line(e: BaseException | str) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
     return text[:400]
 
 
@@ -401,23 +400,25 @@ class BotDispatcher:
             return False
 
     def _report_error(self, conv: Conversation, e: Exception, doing: str) -> None:
-        from agent.session import Cancelled, SafetyRefusal
-        from tools.generate import BackendError
-
+        """The one translation of an exception for the chat bots: a private message saying what to do."""
         if isinstance(e, CommandError):
             text = str(e)
-        elif isinstance(e, SafetyRefusal):
-            text = (f"Refused by the safety check ({e.report.verdict}): " + "; ".join(e.report.reasons)
-                    + ". Change the storyboard, or record consent with `director consent add NAME`.")
-        elif isinstance(e, Cancelled):
-            text = "Cancelled."
-        elif isinstance(e, KeyError):
-            text = f"{_one_line(e)[:1].upper()}{_one_line(e)[1:]}. `/director list` shows your films."
-        elif isinstance(e, (BackendError, ValueError)):
-            text = f"Could not finish {doing}: {_one_line(e)}"
         else:
-            log.exception("bot: error while %s", doing)
-            text = f"Something went wrong on my side while {doing} ({type(e).__name__}: {_one_line(e)}). The details are in the bot's log."
+            error = as_director_error(e)
+            said = _one_line(public_message(error.message))
+            if isinstance(error, Refused):
+                text = (f"Refused by the safety check ({error.verdict}): " + "; ".join(error.reasons)
+                        + ". Change the storyboard, or record consent with `director consent add NAME`.")
+            elif isinstance(error, Cancelled):
+                text = "Cancelled."
+            elif isinstance(error, NotFound):
+                text = f"{said[:1].upper()}{said[1:]}. `/director list` shows your films."
+            elif isinstance(error, Internal):
+                log.exception("bot: error while %s", doing)
+                text = (f"Something went wrong on my side while {doing} ({type(e).__name__}: {_one_line(public_message(str(e)))}). "
+                        "The details are in the bot's log.")
+            else:
+                text = f"Could not finish {doing}: {said}"
         try:
             conv.private(text)
         except Exception:
@@ -427,7 +428,7 @@ class BotDispatcher:
     def _resolve(self, conv: Conversation, owner: str, command: Command, thread_project: str | None) -> str:
         if command.project:
             if not self._is_owner(owner, command.project):  # missing and someone else's look the same
-                raise KeyError(f"you have no project '{command.project}'")
+                raise NotFound(f"you have no project '{command.project}'")
             return command.project
         if thread_project:
             return thread_project
@@ -487,17 +488,17 @@ class BotDispatcher:
         self._follow_thread(conv, project_id)
         if self._running(project_id):
             raise CommandError(f"`{project_id}` is rendering; send the change when it is done, or `/director cancel {project_id}`.")
-        events: list[dict] = []
+        events: list[Event] = []
         result = self.director.feedback(owner, project_id, command.text, emit=events.append, render=False)
         if result.get("question"):
             conv.post(result["question"])
             return None
-        said = " ".join(e["text"] for e in events if e.get("type") == "director_message")
+        said = " ".join(e.text for e in events if isinstance(e, DirectorMessage))
         changed = result.get("changed_shots") or []
-        board = next((e for e in events if e.get("type") == "storyboard"), None)
+        board = next((e for e in events if isinstance(e, StoryboardEvent)), None)
         text = said or f"Version {result['version']}."
         if board and changed:
-            shots = {s["id"]: s for s in board["storyboard"]["shots"]}
+            shots = {s["id"]: s for s in board.storyboard["shots"]}
             text += "\nChanged: " + ", ".join(f"`{sid}`" for sid in changed if sid in shots)
         if self.store.list_cuts(project_id):
             conv.post(text + "\nRe-rendering what changed…")
@@ -568,15 +569,13 @@ class BotDispatcher:
         return job.future
 
     def _render_job(self, conv: Conversation, owner: str, job: _Job) -> dict | None:
-        from agent.session import Cancelled, SafetyRefusal
-
         reporter, project_id = job.reporter, job.project_id
         try:
             result = self.director.render(owner, project_id, emit=reporter, cancel=job.cancel)
         except Cancelled:
             reporter.finish(f"Render of “{reporter.title}” (`{project_id}`) cancelled. Takes already made are kept.")
             return None
-        except SafetyRefusal as e:
+        except Refused as e:
             reporter.finish(f"Render of “{reporter.title}” (`{project_id}`) refused by the safety check.")
             self._report_error(conv, e, "rendering")
             return None

@@ -212,7 +212,7 @@ function onEstimate(ev) {
       state.progress.set(id, { stage: "queued", done: 0, total: 1, left: e.seconds });
     }
   }
-  state.filmEstimate = ev.seconds || 0;
+  state.filmEstimate = ev.wall_seconds || 0;
   paintOverall();
 }
 
