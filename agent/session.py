@@ -439,7 +439,9 @@ class Director:
                                                 parent=current.number)
                 self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), [shot_id])
             self.store.select_take(project_id, take_id)
-        self._say(emit, project_id, f"Shot {shot_id} now uses take {take.attempt}.")
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        name = f"Shot {order.index(shot_id) + 1}" if shot_id in order else f"Shot {shot_id}"
+        self._say(emit, project_id, f"{name} now uses take {take.attempt}.")
         if not render:
             return {"project_id": project_id, "changed_shots": [shot_id]}
         return self.render(owner, project_id, emit=emit, cancel=cancel)
@@ -475,9 +477,20 @@ class Director:
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
             "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],
             "history": self.history(owner, project_id),
+            "critique": self._film_critique(project_id),   # the latest cut's verdict and reasons (critique.json)
             "job": self.live.get(project_id),        # the render running now, per shot (None when idle)
             "accepted": self._accepted(project_id),  # shot id -> take id kept although the critic failed it
         }
+
+    def _film_critique(self, project_id: str) -> dict | None:
+        import json
+
+        path = self.workspace.project_dir(project_id) / "critique.json"
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return {k: doc.get(k) for k in ("verdict", "reasons", "failed_shots")}
 
     def _accepted(self, project_id: str) -> dict[str, str]:
         accepted: dict[str, str] = {}

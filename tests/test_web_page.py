@@ -94,6 +94,24 @@ def keep_for_docs(src, name):
         shutil.copyfile(src, Path(__file__).resolve().parents[1] / "docs" / name)
 
 
+# A file put into the page as a person's drop or paste would: a real File in a real DataTransfer.
+GIVE_FILE = """async ([b64, selector, how]) => {
+    const bytes = Uint8Array.from(atob(b64), c => c.charCodeAt(0));
+    const data = new DataTransfer();
+    data.items.add(new File([bytes], "given.png", { type: "image/png" }));
+    const target = document.querySelector(selector);
+    if (how === "paste") { target.focus(); target.dispatchEvent(new ClipboardEvent("paste", { clipboardData: data, bubbles: true, cancelable: true })); return; }
+    for (const type of ["dragenter", "dragover", "drop"])
+        target.dispatchEvent(new DragEvent(type, { dataTransfer: data, bubbles: true, cancelable: true }));
+}"""
+
+
+def give_file(page, path, selector, how):
+    import base64
+
+    page.evaluate(GIVE_FILE, [base64.b64encode(path.read_bytes()).decode(), selector, how])
+
+
 def meta_version(n: int) -> str:
     return f"document.querySelector('#meta').textContent.startsWith('Version {n} ')"
 
@@ -151,6 +169,9 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
     cards.nth(0).locator("input.card-file").set_input_files(str(write_png(tmp_path / "kite.png")))
     wait_for(page, meta_version(6))
     assert cards.nth(0).locator(".mode").inner_text() == "from your image"
+    give_file(page, tmp_path / "kite.png", ".card:nth-child(2)", "drop")           # dropped from the desktop
+    wait_for(page, meta_version(7))
+    assert cards.nth(1).locator(".mode").inner_text() == "from your image"
     snap("1-edited.png")
 
     # 3. Render with a critic that fails every take: the reasons in words, labelled chips, the fixes.
@@ -195,6 +216,9 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
     drift = page.evaluate("(() => { const [a, b] = document.querySelectorAll('#compare-takes video');"
                           " return Math.abs(a.currentTime - b.currentTime); })()")
     assert drift < 0.3, drift
+    page.locator("#shot-takes details.plot summary").first.click()                  # the critique plot
+    page.wait_for_function("(i => i && i.complete && i.naturalWidth > 200)(document.querySelector('#shot-takes details.plot img'))")
+    snap("3-takes.png")
     page.keyboard.press("Escape")
 
     # 1. Cancel a re-render started from the chat (the path that used to ignore it).
@@ -218,7 +242,7 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
     page.wait_for_selector("#compare-versions:not([hidden]) video >> nth=1")
     page.click("#versions .version[data-version='6'] .restore")
     wait_for(page, "document.querySelector('#meta').textContent.includes('back to version 6')")
-    snap("3-history.png")
+    snap("4-history.png")
 
     # 6. A vertical re-render: cards drop their 16:9 pictures at once; a reload mid-render restores it.
     page.fill("#chat-input", "make it vertical, 16 seconds")
@@ -233,7 +257,7 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
     wait_for(page, "document.querySelector('#cancel').disabled", timeout=240_000)
     page.wait_for_function("[...document.querySelectorAll('.card .thumb img')].length === 2 && "
                            "[...document.querySelectorAll('.card .thumb img')].every(i => i.complete && i.naturalHeight > i.naturalWidth)")
-    keep_for_docs(snap("4-desktop.png"), "studio-desktop.png")
+    keep_for_docs(snap("5-desktop.png"), "studio-desktop.png")
     assert page.problems == [], page.problems
     print(f"\nscreenshots: {shots}")
 
@@ -282,8 +306,28 @@ def test_the_studio_on_a_phone(live, env, page, tmp_path, viewport):
     page.fill("#shot-edit [name=lighting]", "neon glow")
     page.click("#shot-edit button[type=submit]")
     wait_for(page, meta_version(3))
+
+    # The chat takes an attachment ("use this for shot 2"); a card takes a pasted image.
+    picture = write_png(tmp_path / "picture.png")
+    page.click("#tab-chat")
+    page.set_input_files("#chat-file", str(picture))
+    assert "picture.png" in page.locator("#attachment").inner_text()
+    page.fill("#chat-input", "use this for shot 2")
+    page.click("#send")
+    wait_for(page, meta_version(4))
+    page.click("#tab-board")
+    assert page.locator(".card").nth(1).locator(".mode").inner_text() == "from your image"
+    give_file(page, picture, ".card:nth-child(1)", "paste")
+    wait_for(page, meta_version(5))
+    assert page.locator(".card").nth(0).locator(".mode").inner_text() == "from your image"
+    # Add a shot, then remove it again.
+    page.click("#add-shot")
+    wait_for(page, f"{meta_version(6)} && document.querySelectorAll('.card').length === 3")
+    fits()
+    page.locator(".card").nth(2).locator(".remove").click()
+    wait_for(page, f"{meta_version(7)} && document.querySelectorAll('.card').length === 2")
     page.click("#history")
-    page.wait_for_selector("#versions .version >> nth=2")
+    page.wait_for_selector("#versions .version >> nth=6")
     box = page.locator("#history-dialog").bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width, box
     assert controls_off_screen(page, width) == []

@@ -165,6 +165,7 @@ function handle(ev) {
     case "cut_ready": return onCut(ev);
     case "safety_notice": return onSafety(ev);
     case "history": state.history = ev.versions || []; return renderHistory();
+    case "queued": clearThinking(); return addMessage("director", ev.text || `Queued: this runs after the ${ev.kind || "current job"}.`);
     case "error": return onError(ev);
   }
 }
@@ -708,11 +709,23 @@ function renderTakes(shotId, takes) {
         el("div", {}, el("strong", {}, `Take ${t.attempt}`), el("span", { class: "muted" }, ` · seed ${t.seed}`)),
         el("div", { class: "scores" }, scoreChips(t.critique, 8)),
         failed && reasons.length ? el("ul", { class: "reasons" }, reasons.slice(0, 4).map((r) => el("li", {}, r))) : null,
-        t.critique ? el("a", { class: "plot-link", href: withToken(`${base}/plots/${t.id}.png`), target: "_blank", rel: "noopener" }, "critique plot") : null,
+        t.critique ? critiquePlot(`${base}/plots/${t.id}.png`) : null,
         el("label", { class: "compare-pick" }, el("input", { type: "checkbox", value: t.id, onchange: () => compareTakes(shotId) }), " compare"),
         t.selected ? el("span", { class: "pill pass" }, "✓ in the cut")
           : el("button", { type: "button", onclick: () => selectTake(shotId, t.id, t.attempt) }, "Use this take")));
   }));
+}
+
+// The critic's plot (one row per metric, its limit dashed, failing frames shaded), drawn on first opening.
+function critiquePlot(url) {
+  const details = el("details", { class: "plot" }, el("summary", {}, "critique plot"));
+  details.addEventListener("toggle", () => {
+    if (details.open && !details.querySelector("img")) {
+      details.append(el("img", { src: withToken(url), alt: "The critic's measurements over the take's frames, with their limits" }),
+        el("a", { href: withToken(url), target: "_blank", rel: "noopener" }, "open full size"));
+    }
+  });
+  return details;
 }
 
 function compareTakes(shotId) {
@@ -849,7 +862,7 @@ function cutFromState(project) {
     contact_sheet: `${base}/contact_sheet.png`, critique: `${base}/critique.json`, manifest: `${base}/manifest.json`,
     storyboard: `${base}/storyboard.yaml` };
   return { cut_id: c.id, version: c.version, url: `${base}/final.mp4`, files, duration: c.manifest?.duration,
-    verdict: c.manifest?.critique?.verdict || c.manifest?.verdict };
+    verdict: project.critique?.verdict };
 }
 
 // ------------------------------------------------------------------ projects
