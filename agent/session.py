@@ -252,11 +252,30 @@ class Director:
             return {"project_id": project_id, "version": current.number, "changed_shots": []}
         number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
         changed = diff.shots_to_regenerate
-        self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), changed)
+        event = self._storyboard_event(project_id, self.store.get_version(project_id, number), changed)
+        # Changed shots that already have a take for their new look (going back to a version): the page
+        # shows that take rather than an empty card, and the next render reuses it.
+        event.reusable_takes = self._reusable_takes(project_id, new_sb, changed)
+        emit(event)
         message = f"Version {number}: {reason}." + (" Render to see it." if changed else "")
         self.store.add_message(project_id, "director", message)
         self._say(emit, project_id, message)
         return {"project_id": project_id, "version": number, "changed_shots": changed}
+
+    def _reusable_takes(self, project_id: str, storyboard: Storyboard, shot_ids: list[str]) -> dict[str, dict]:
+        from agent.production import take_public
+
+        found = {}
+        for sid in shot_ids:
+            try:
+                spec = self.producer.plan_shot(storyboard, storyboard.shot(sid)).spec_key
+            except Exception:   # a backend that cannot plan this shot: nothing to reuse, the render will say why
+                continue
+            take = next((t for t in self.store.find_takes(project_id, spec_key=spec)
+                         if t.file and t.status.value != "error" and t.shot_id == sid), None)
+            if take is not None:
+                found[sid] = {**take_public(take, project_id), "thumbnail": f"/media/{project_id}/thumbs/{take.id}.jpg"}
+        return found
 
     def history(self, owner: str, project_id: str) -> list[dict]:
         """Every version, oldest first: number, parent, reason, when, which shots it changed, and its cut."""

@@ -219,6 +219,7 @@ def test_state_for_a_reloaded_page_takes_plots_and_history(client, env):
     estimate = next(e for e in events if e["type"] == "estimate")
     assert set(estimate["shots"]) == {"s1", "s2", "s3"} and not any(s["reused"] for s in estimate["shots"].values())
     assert estimate["wall_seconds"] > 0
+    first_s2 = store.selected_take(pid, "s2").id
     progress = [e for e in events if e["type"] == "shot_progress" and e.get("shot_id") not in (None, "*")]
     assert progress and all(e.get("elapsed") is not None and e.get("left") is not None for e in progress)
     director.feedback("ann", pid, "shot 2 darker", render=False)
@@ -240,6 +241,17 @@ def test_state_for_a_reloaded_page_takes_plots_and_history(client, env):
     assert plot.status_code == 200 and plot.content[:4] == b"\x89PNG"
     other = project(env, owner="bob")
     assert client.get(f"/media/{other}/takes/{take['id']}.mp4", params={"token": env[4]}).status_code == 404
+
+    # Going back to version 1: shot 2 changes again, but its version-1 take exists and shows at once.
+    events = []
+    director.restore_version("ann", pid, 1, emit=events.append)
+    board = next(e for e in events if e["type"] == "storyboard").to_wire()
+    assert board["changed_shots"] == ["s2"]
+    assert board["reusable_takes"]["s2"]["id"] == first_s2
+    assert board["reusable_takes"]["s2"]["thumbnail"].endswith(".jpg")
+    events = []
+    director.render("ann", pid, emit=events.append)
+    assert not any(e["type"] == "take_ready" for e in events)     # nothing generated: the take was reused
 
     director.accept_take("ann", pid, "s1")
     state = client.get(f"/api/projects/{pid}", params={"token": ann}).json()

@@ -242,6 +242,9 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
     page.wait_for_selector("#compare-versions:not([hidden]) video >> nth=1")
     page.click("#versions .version[data-version='6'] .restore")
     wait_for(page, "document.querySelector('#meta').textContent.includes('back to version 6')")
+    # Shot 1 looks as it did in version 6, whose take exists: it shows at once; shot 2 (no take yet) says so.
+    assert cards.nth(0).locator(".thumb img").count() == 1
+    assert cards.nth(1).locator(".stage").inner_text() == "changed: render to update"
     snap("4-history.png")
 
     # 6. A vertical re-render: cards drop their 16:9 pictures at once; a reload mid-render restores it.

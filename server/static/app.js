@@ -190,8 +190,17 @@ function onStoryboard(ev) {
   for (const id of ev.changed_shots || []) {
     if (state.takes.has(id) || sizeChanged) { state.takes.delete(id); state.progress.delete(id); state.stale = true; }
   }
+  // ...unless a take for the shot's new look exists already (going back to a version): it shows, and is reused.
+  for (const [id, take] of Object.entries(ev.reusable_takes || {})) {
+    state.takes.set(id, take);
+    state.progress.set(id, { stage: "done", done: 1, total: 1 });
+  }
   renderBoard(ev.storyboard, ev.changed_shots || [], ev.reason || "");
-  for (const id of ev.changed_shots || []) if (cardFor(id) && !state.takes.has(id)) resetCard(id, "changed: render to update");
+  for (const id of ev.changed_shots || []) {
+    if (!cardFor(id)) continue;
+    if (state.takes.has(id)) { paintTake(cardFor(id), id); paintProgress(cardFor(id), state.progress.get(id)); }
+    else resetCard(id, "changed: render to update");
+  }
   refreshProjects();
   refreshHistory();
 }
