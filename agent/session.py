@@ -17,6 +17,7 @@ from agent.film import finish_film
 from agent.live import LiveJobs, seconds_per_frame
 from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
@@ -70,7 +71,7 @@ class Director:
         return make_brain(self.settings)
 
     def _storyboard_event(self, project_id: str, version, changed: list[str] | None = None) -> StoryboardEvent:
-        sb = with_prompts(version.storyboard)
+        sb = with_prompts(version.storyboard, settings=self.settings)
         return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
                                storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
                                duration=sb.duration, size=list(sb.size))
@@ -129,7 +130,7 @@ class Director:
         return "\n".join(lines)
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
-                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> dict:
+                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
         self._owned(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
@@ -140,14 +141,12 @@ class Director:
             if result.question:
                 self.store.add_message(project_id, "director", result.question)
                 self._say(emit, project_id, result.question)
-                return {"project_id": project_id, "version": current.number, "question": result.question,
-                        "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                return RenderResult(project_id=project_id, version=current.number, question=result.question)
             if result.undo:
                 if current.parent is None:
                     msg = "There is nothing to undo: this is the first version."
                     self._say(emit, project_id, msg)
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                    return RenderResult(project_id=project_id, version=current.number, question=msg)
                 parent = self.store.get_version(project_id, current.parent)
                 new_sb, reason = parent.storyboard, f"undo: back to version {parent.number}"
             else:
@@ -158,8 +157,7 @@ class Director:
                 if not (0 <= index < len(takes)):
                     msg = f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}."
                     self._say(emit, project_id, msg)
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                    return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
@@ -173,10 +171,9 @@ class Director:
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
-            return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
-                    "reused_takes": 0, "cut": None}
+            return RenderResult(project_id=project_id, version=number, changed_shots=changed)
         out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        out["changed_shots"] = changed
+        out.changed_shots = changed
         return out
 
     # ------------------------------------------------------------------ manual edits (the page's cards)
@@ -324,22 +321,23 @@ class Director:
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
-               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
+               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             job = self.live.start(project_id, "render")
             try:
-                return self._render_locked(owner, project_id, self.live.track(job, emit), cancel, out_dir, backend,
-                                           set(regenerate or ()), job)
+                run = RenderRun(project_id, emit=self.live.track(job, emit), cancel=cancel or threading.Event())
+                return self._render_locked(owner, run, out_dir, backend, set(regenerate or ()), job)
             finally:
                 self.live.finish(project_id, job)
 
-    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str], job=None) -> dict:
+    def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str], job=None) -> RenderResult:
+        project_id = run.project_id
         self.store.audit(owner, "render.started", {"project_id": project_id})
         try:
-            result = self._render_steps(owner, project_id, emit, cancel, out_dir, backend, regenerate, job)
+            result = self._render_steps(owner, run, out_dir, backend, regenerate, job)
         except Cancelled:
             stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
             self.store.audit(owner, stopped, {"project_id": project_id})
@@ -347,7 +345,7 @@ class Director:
         except Exception as err:
             self.store.audit(owner, "render.failed", {"project_id": project_id, "error": str(err)[:500]})
             raise
-        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result["cut_id"]})
+        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result.cut_id})
         return result
 
     def interrupt(self) -> None:
@@ -379,7 +377,8 @@ class Director:
                 emit(ErrorEvent(project_id=project_id, code="resume_failed", message=str(err)))
         return resumed
 
-    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str], job=None) -> dict:
+    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str], job=None) -> RenderResult:
+        project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
@@ -389,43 +388,36 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
+        from tools.farm import farm_map
+
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         self._emit_estimate(project_id, version.number, storyboard, plans, regenerate, emit, job)
-        # Retries left for the whole film, beyond each shot's first take.
-        film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
-        from tools.farm import farm_map
-        from agent.film import mark_take_frames
-
-        def one(plan):
-            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
-                                              force_new=plan.shot.id in regenerate)
-
-        outcomes = {o.shot_id: o for o in farm_map(one, plans)}
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
+        run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
+        outcomes = {o.shot_id: o for o in farm_map(
+            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans)}
+        run.stop_if_cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
-                           cut_preset=self.settings.cut_preset)
+                           settings=self.settings, safety_warnings=report.reasons, backend=backend)
         self._keep_cut(project_id, film)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
-        summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
-                   f"Critic: {film['verdict']}.")
+        summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "
+                   f"Critic: {film.verdict}." + (f" {film.reasons[-1]}" if film.verdict != "pass" and film.reasons else ""))
         self.store.add_message(project_id, "director", summary)
         self._say(emit, project_id, summary)
-        return {"project_id": project_id, "version": version.number, "cut": film["cut"], "cut_id": film["cut_id"],
-                "changed_shots": [sid for sid, o in outcomes.items() if not o.reused], "new_takes": new_takes,
-                "reused_takes": reused, "verdict": film["verdict"], "duration": film["duration"],
-                "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
+        return RenderResult(project_id=project_id, version=version.number, cut=film.cut, cut_id=film.cut_id,
+                            changed_shots=[sid for sid, o in outcomes.items() if not o.reused], new_takes=new_takes,
+                            reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
+                            warnings=film.warnings + report.reasons)
 
-    def _keep_cut(self, project_id: str, film: dict) -> None:
+    def _keep_cut(self, project_id: str, film) -> None:
         """A copy of each cut by id (final.mp4 is rewritten by the next render), for comparing versions."""
         import os
         import shutil
 
-        src = Path(film["cut"])
-        dst = self.workspace.project_dir(project_id) / "cuts" / f"{film['cut_id']}.mp4"
+        src = Path(film.cut)
+        dst = self.workspace.project_dir(project_id) / "cuts" / f"{film.cut_id}.mp4"
         try:
             dst.parent.mkdir(parents=True, exist_ok=True)
             tmp = dst.with_suffix(".tmp")
@@ -437,8 +429,8 @@ class Director:
         except OSError:
             pass   # comparing versions is a convenience; the delivered cut is already safe
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True,
-                    cancel: threading.Event | None = None) -> dict:
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                    render: bool = True, cancel: threading.Event | None = None) -> RenderResult:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -462,7 +454,8 @@ class Director:
         name = f"Shot {order.index(shot_id) + 1}" if shot_id in order else f"Shot {shot_id}"
         self._say(emit, project_id, f"{name} now uses take {take.attempt}.")
         if not render:
-            return {"project_id": project_id, "changed_shots": [shot_id]}
+            return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
+                                changed_shots=[shot_id])
         return self.render(owner, project_id, emit=emit, cancel=cancel)
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
@@ -490,7 +483,7 @@ class Director:
         return {
             "project": project.model_dump(mode="json") if hasattr(project, "model_dump") else dict(project),
             "versions": [{"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at)} for v in versions],
-            "storyboard": with_prompts(latest.storyboard).model_dump(mode="json", exclude_none=True),
+            "storyboard": with_prompts(latest.storyboard, settings=self.settings).model_dump(mode="json", exclude_none=True),
             "version": latest.number,
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],

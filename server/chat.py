@@ -73,8 +73,8 @@ def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Ca
                         if isinstance(e, StoryboardEvent):
                             show(e)
                     result = director.render(owner, project_id, emit=both)
-                console.print(f"[bold green]Cut:[/] {result['cut']} ({result['duration']:.1f} s) · critic {result['verdict']} · "
-                              f"{result['new_takes']} new takes, {result['reused_takes']} reused")
+                console.print(f"[bold green]Cut:[/] {result.cut} ({result.duration or 0:.1f} s) · critic {result.verdict} · "
+                              f"{result.new_takes} new takes, {result.reused_takes} reused")
             elif line == "/undo":
                 director.feedback(owner, project_id, "undo", emit=show, render=False)
             elif line == "/versions":

@@ -13,13 +13,16 @@ import os
 import sys
 from pathlib import Path
 from contextlib import contextmanager
-from typing import Iterator, NoReturn, Optional
+from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
 from agent.events import DirectorMessage, Event, SafetyNotice, ShotProgress, TakeReady
+
+if TYPE_CHECKING:
+    from agent.run import RenderResult
 
 app = typer.Typer(
     name="director",
@@ -143,27 +146,28 @@ class Progress:
             self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
 
 
-def _result_paths(result: dict) -> dict:
-    d = Path(result["out_dir"])
+def _result_paths(result: RenderResult) -> dict:
+    if not result.out_dir:
+        return {}
+    d = Path(result.out_dir)
     from agent.film import OUTPUT_FILES
 
     return {name: str(d / name) for name in OUTPUT_FILES if (d / name).exists()}
 
 
-def _print_result(result: dict, as_json: bool) -> None:
+def _print_result(result: RenderResult, as_json: bool) -> None:
     if as_json:
-        result = {**result, "files": _result_paths(result)}
-        emit_json(result)
+        emit_json({**result.to_json(), "files": _result_paths(result)})
         return
-    out.print(f"[bold green]Film:[/] {result['cut']}  ({result['duration']:.1f} s, critic: {result['verdict']})")
-    out.print(f"project {result['project_id']} · version {result['version']} · "
-              f"{result['new_takes']} new takes, {result['reused_takes']} reused · changed: {', '.join(result['changed_shots']) or 'none'}")
+    out.print(f"[bold green]Film:[/] {result.cut}  ({result.duration or 0:.1f} s, critic: {result.verdict})")
+    out.print(f"project {result.project_id} · version {result.version} · "
+              f"{result.new_takes} new takes, {result.reused_takes} reused · changed: {', '.join(result.changed_shots) or 'none'}")
     out.print(f"Beside it: {', '.join(Path(p).name for p in _result_paths(result).values())}")
-    for w in result.get("warnings", []):
+    for w in result.warnings:
         out.print(f"[yellow]note:[/] {w}", highlight=False)
 
 
-def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> dict:
+def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> RenderResult:
     with director_errors(), Progress(enabled=not as_json) as progress:
         return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
 
@@ -181,14 +185,15 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
     from agent.prompts import with_prompts
 
     overrides = _overrides(aspect, seconds, resolution)
+    director = _director()
     with director_errors():
-        result = _director().plan(brief, overrides)
+        result = director.plan(brief, overrides)
     if result.question and as_json:
         emit_json({"question": result.question, "storyboard": None})
         raise typer.Exit(4)
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
-    sb = with_prompts(result.storyboard)
+    sb = with_prompts(result.storyboard, settings=director.settings)
     if as_json:
         emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
                    "size": list(sb.size)})
@@ -276,10 +281,10 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
     director = _director()
     with director_errors(), Progress(enabled=not as_json) as progress:
         result = director.feedback(owner(), project_id, text, emit=progress)
-    if result.get("question"):
+    if result.question:
         if as_json:
-            emit_json(result)
-        fail(result["question"], code=4)
+            emit_json(result.to_json())
+        fail(result.question, code=4)
     _print_result(result, as_json)
 
 

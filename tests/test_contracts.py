@@ -78,3 +78,60 @@ def test_the_websocket_reports_a_director_bug_as_internal_not_as_not_found():
     assert (event.code, event.type, event.project_id) == ("internal", "error", "p-1")
     event = error_for(NotFound("no project 'p-1'"), "p-1")
     assert event.to_wire() == {"type": "error", "project_id": "p-1", "code": "not_found", "message": "no project 'p-1'"}
+
+
+def test_a_director_with_its_own_settings_generates_and_caches_with_them(tmp_path, monkeypatch):
+    monkeypatch.delenv("DIRECTOR_FILM_NEGATIVE_PROMPT", raising=False)
+    workspace = Workspace(tmp_path)
+    store = Store(workspace=workspace)
+    own = AgentSettings(resolution=96, film_negative_prompt="purple elephants")
+    d = Director(store=store, workspace=workspace, settings=own)
+    project = d.user_message("ada", BRIEF)
+    first = d.render("ada", project)
+    shots = d.store.get_version(project).storyboard.shots
+    for shot in shots:
+        take = d.store.selected_take(project, shot.id)
+        assert "purple elephants" in take.negative_prompt   # the Director's settings, not the environment's
+        assert take.spec_key == d.producer.plan_shot(d.store.get_version(project).storyboard, shot).spec_key
+    # Same settings: every take is found under its key. Other settings: other pixels, new takes.
+    assert first["new_takes"] >= len(shots)
+    again = d.render("ada", project)
+    assert (again["reused_takes"], again["new_takes"]) == (len(shots), 0)
+    default = Director(store=store, workspace=workspace, settings=AgentSettings(resolution=96))
+    assert default.render("ada", project)["reused_takes"] == 0
+
+
+def test_a_render_run_shares_one_retry_budget_between_threads():
+    import threading
+
+    from agent.run import RenderRun
+
+    run = RenderRun("p-1", retries_left=5)
+    granted: list[bool] = []
+    lock = threading.Lock()
+
+    def ask() -> None:
+        for _ in range(10):
+            ok = run.take_retry()
+            with lock:
+                granted.append(ok)
+
+    threads = [threading.Thread(target=ask) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert granted.count(True) == 5 and run.retries_left == 0
+
+
+def test_render_results_print_the_cli_keys_and_a_question_only_when_asked(tmp_path):
+    d = director(tmp_path)
+    project = d.user_message("ada", BRIEF)
+    undo = d.feedback("ada", project, "undo", render=False)   # nothing to undo: the director says so
+    assert undo.question and undo.to_json()["question"] == undo.question and undo.cut is None
+    done = d.render("ada", project)
+    data = done.to_json()
+    assert "question" not in data
+    assert {"project_id", "version", "cut", "cut_id", "changed_shots", "new_takes", "reused_takes", "verdict",
+            "duration", "out_dir", "warnings"} <= set(data)
+    assert Path(data["cut"]).is_file() and data["version"] == 1 and data["new_takes"] >= 2

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Callable
 
 from agent.errors import Cancelled, Internal, NotFound, Refused, as_director_error, public_message
+from agent.run import RenderResult
 from agent.events import CutReady, DirectorMessage, ErrorEvent, Event, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady
 from server.bots.settings import BotSettings
 
@@ -459,7 +460,7 @@ class BotDispatcher:
         project_id = self.director.start_project(owner, plan.storyboard, "planned from the brief", brief=command.text)
         from agent.prompts import with_prompts
 
-        sb = with_prompts(plan.storyboard).model_dump(mode="json", exclude_none=True)
+        sb = with_prompts(plan.storyboard, settings=self.director.settings).model_dump(mode="json", exclude_none=True)
         notes = " ".join(plan.notes)
         self.store.add_message(project_id, "director", "Planned from the brief. " + notes)
         who = conv.mention(owner)
@@ -490,13 +491,13 @@ class BotDispatcher:
             raise CommandError(f"`{project_id}` is rendering; send the change when it is done, or `/director cancel {project_id}`.")
         events: list[Event] = []
         result = self.director.feedback(owner, project_id, command.text, emit=events.append, render=False)
-        if result.get("question"):
-            conv.post(result["question"])
+        if result.question:
+            conv.post(result.question)
             return None
         said = " ".join(e.text for e in events if isinstance(e, DirectorMessage))
-        changed = result.get("changed_shots") or []
+        changed = result.changed_shots
         board = next((e for e in events if isinstance(e, StoryboardEvent)), None)
-        text = said or f"Version {result['version']}."
+        text = said or f"Version {result.version}."
         if board and changed:
             shots = {s["id"]: s for s in board.storyboard["shots"]}
             text += "\nChanged: " + ", ".join(f"`{sid}`" for sid in changed if sid in shots)
@@ -568,7 +569,7 @@ class BotDispatcher:
         job.future = self.pool.submit(self._render_job, conv, owner, job)
         return job.future
 
-    def _render_job(self, conv: Conversation, owner: str, job: _Job) -> dict | None:
+    def _render_job(self, conv: Conversation, owner: str, job: _Job) -> RenderResult | None:
         reporter, project_id = job.reporter, job.project_id
         try:
             result = self.director.render(owner, project_id, emit=reporter, cancel=job.cancel)
@@ -583,9 +584,9 @@ class BotDispatcher:
             reporter.finish(f"Render of “{reporter.title}” (`{project_id}`) failed.")
             self._report_error(conv, e, f"rendering `{project_id}`")
             return None
-        reporter.finish(f"Rendered “{reporter.title}” (`{project_id}`, version {result['version']}) in "
-                        f"{self.clock() - reporter.started:.0f} s: {_n(result['new_takes'], 'new take')}, "
-                        f"{result['reused_takes']} reused, critic: {result['verdict']}.")
+        reporter.finish(f"Rendered “{reporter.title}” (`{project_id}`, version {result.version}) in "
+                        f"{self.clock() - reporter.started:.0f} s: {_n(result.new_takes, 'new take')}, "
+                        f"{result.reused_takes} reused, critic: {result.verdict}.")
         try:
             self.deliver(conv, result, reporter.title)
         except Exception as e:
@@ -594,12 +595,12 @@ class BotDispatcher:
 
     clock = staticmethod(time.monotonic)
 
-    def deliver(self, conv: Conversation, result: dict, title: str) -> None:
+    def deliver(self, conv: Conversation, result: RenderResult, title: str) -> None:
         """Upload the cut with the AI-generated disclosure, or give its path when it is too big."""
-        path = Path(result["cut"])
+        path = Path(result.cut or "")
         size = path.stat().st_size
-        warnings = "".join(f"\nNote: {w}" for w in result.get("warnings", [])[:5])
-        text = (f"“{title}”: {result['duration']:.1f} s, project `{result['project_id']}` version {result['version']}.\n"
+        warnings = "".join(f"\nNote: {w}" for w in result.warnings[:5])
+        text = (f"“{title}”: {result.duration or 0:.1f} s, project `{result.project_id}` version {result.version}.\n"
                 f"{DISCLOSURE}{warnings}")
         if size <= conv.max_upload_bytes:
             try:
