@@ -61,7 +61,7 @@ def _with_shot(shot: Shot, fields: dict[str, Any]) -> Shot:
     try:
         return Shot.model_validate(data)
     except ValueError as err:   # pydantic names the field and the values allowed
-        problems = [e.get("msg", "").removeprefix("Value error, ") for e in getattr(err, "errors", lambda: [])()]
+        problems = [e.get("msg", "").removeprefix("Value error, ") for e in getattr(err, "errors", list)()]
         raise BadInput(f"shot '{shot.id}': {'; '.join(problems) or err}") from None
 
 

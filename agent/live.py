@@ -12,6 +12,7 @@ import statistics
 import threading
 import time
 from dataclasses import dataclass, field
+
 from agent.events import Emit, Event, ShotProgress, TakeReady
 
 # Seconds per delivered frame before any take of this project measured it (the animatic at 360p is

@@ -244,7 +244,7 @@ class Director:
     def _write_version(self, project_id: str, current, new_sb: Storyboard, reason: str, emit: Emit) -> dict:
         diff = diff_storyboards(current.storyboard, new_sb)
         if not diff:
-            text = "That changes nothing: the storyboard stays at version %d." % current.number
+            text = f"That changes nothing: the storyboard stays at version {current.number}."
             self._say(emit, project_id, text)
             return {"project_id": project_id, "version": current.number, "changed_shots": []}
         number = self.store.add_version(project_id, new_sb, reason, parent=current.number)

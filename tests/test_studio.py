@@ -6,7 +6,6 @@ Real Director, Store and workspace in tmp_path; the websocket through FastAPI's 
 
 from __future__ import annotations
 
-import io
 import re
 from pathlib import Path
 
@@ -172,7 +171,7 @@ def test_edit_shot_over_the_websocket(client, env):
 
 @pytest.mark.timeout(120)
 def test_an_uploaded_image_makes_the_shot_image_to_video(client, env):
-    director, store, workspace, ann, bob = env
+    _, store, workspace, ann, bob = env
     pid = project(env)
     sent = client.post("/api/uploads", params={"token": ann}, files={"file": ("ref.png", png_bytes(), "image/png")})
     assert sent.status_code == 201, sent.text
@@ -212,7 +211,7 @@ def test_an_uploaded_image_makes_the_shot_image_to_video(client, env):
 
 @pytest.mark.timeout(120)
 def test_state_for_a_reloaded_page_takes_plots_and_history(client, env):
-    director, store, workspace, ann, _ = env
+    director, store, _, ann, _ = env
     pid = project(env)
     events = []
     director.render("ann", pid, emit=events.append)
