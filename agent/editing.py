@@ -71,16 +71,17 @@ def apply_edits(storyboard: Storyboard, edits: list[ShotEdit]) -> tuple[Storyboa
     said: list[str] = []
     for e in edits:
         ids = [s.id for s in shots]
-        if e.op != "add" and e.shot_id not in ids:
+        if e.op != "add" and (e.shot_id is None or e.shot_id not in ids):
             raise NotFound(f"no shot '{e.shot_id}' in this storyboard; shots are: {', '.join(ids)}")
-        index = ids.index(e.shot_id) if e.op != "add" else None
+        index = ids.index(e.shot_id) if e.op != "add" and e.shot_id is not None else -1
         if e.op == "edit":
             fields = _checked_fields(e.fields)
             shots[index] = _with_shot(shots[index], fields)
             said.append(f"shot {index + 1}: edited {', '.join(sorted(fields)) or 'nothing'}")
         elif e.op == "add":
             fields = _checked_fields(e.fields)
-            base = Shot(id=_new_id(ids), duration=3.0, subject="a new shot", style=shots[-1].style if shots else "")
+            base = Shot.model_validate({"id": _new_id(ids), "duration": 3.0, "subject": "a new shot",
+                                        "style": shots[-1].style if shots else ""})
             at = len(shots) if e.position is None else max(0, min(len(shots), e.position - 1))
             shots.insert(at, _with_shot(base, fields))
             said.append(f"added shot {at + 1}")
