@@ -182,6 +182,7 @@ function onDirectorMessage(ev) {
 
 function onStoryboard(ev) {
   clearThinking();
+  if (document.body.dataset.tab === "chat") $("tab-board").classList.add("news");   // a phone on the chat tab
   const before = state.storyboard;
   state.storyboard = ev.storyboard;
   state.version = ev.version;
@@ -974,6 +975,7 @@ function showTab(name) {
   document.body.dataset.tab = name;
   $("tab-chat").setAttribute("aria-selected", String(name === "chat"));
   $("tab-board").setAttribute("aria-selected", String(name === "board"));
+  if (name === "board") $("tab-board").classList.remove("news");
 }
 
 // ------------------------------------------------------------------ wiring
