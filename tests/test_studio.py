@@ -171,7 +171,7 @@ def test_edit_shot_over_the_websocket(client, env):
 
 @pytest.mark.timeout(120)
 def test_an_uploaded_image_makes_the_shot_image_to_video(client, env):
-    _, store, workspace, ann, bob = env
+    director, store, workspace, ann, bob = env
     pid = project(env)
     sent = client.post("/api/uploads", params={"token": ann}, files={"file": ("ref.png", png_bytes(), "image/png")})
     assert sent.status_code == 201, sent.text
@@ -195,6 +195,14 @@ def test_an_uploaded_image_makes_the_shot_image_to_video(client, env):
         assert [s["mode"] for s in board["storyboard"]["shots"]] == ["i2v", "i2v", "t2v"]
         until(ws, lambda e: e["type"] == "director_message")
         idle(client)
+        # a clip makes the shot video-to-video
+        clip = Path(__file__).resolve().parents[1] / "storyboards" / "examples" / "city_remix_street.mp4"
+        sent = client.post("/api/uploads", params={"token": ann}, files={"file": ("street.mp4", clip.read_bytes(), "video/mp4")})
+        assert sent.status_code == 201, sent.text
+        ws.send_json({"type": "edit_shot", "project_id": pid, "shot_id": "s3", "upload": sent.json()["id"]})
+        board = until(ws, lambda e: e["type"] == "storyboard")[-1]
+        assert board["storyboard"]["shots"][2]["mode"] == "v2v" and board["reason"] == "shot 3: made from your clip"
+        until(ws, lambda e: e["type"] == "director_message")
         ws.send_json({"type": "user_message", "project_id": pid, "text": "here you go", "upload": upload})
         question = until(ws, lambda e: e["type"] == "director_message")[-1]["text"]
         assert question.startswith("Which shot should use this file?")
@@ -203,6 +211,9 @@ def test_an_uploaded_image_makes_the_shot_image_to_video(client, env):
         events = until(ws, lambda e: e["type"] == "cut_ready")
     take = store.selected_take(pid, "s1")
     assert take.params.get("reference_size") == [96, 64]     # the animatic moved a camera over our image
+    assert store.selected_take(pid, "s3").params.get("source_frames_read", 0) > 0   # and restyled our clip
+    with pytest.raises(ValueError, match="start with a brief"):
+        director.user_message("ann", "use this for shot 1", None, upload=upload)
     assert {e["shot_id"] for e in events if e["type"] == "take_ready"} == {"s1", "s2", "s3"}
 
 

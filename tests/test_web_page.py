@@ -164,13 +164,18 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
     assert page.evaluate("document.activeElement.dataset.shot") == ids[1]     # focus stays on the moved card
     page.click("#undo")
     wait_for(page, f"{meta_version(5)} && document.querySelector('.card').dataset.shot === {ids[0]!r}")
+    cards.nth(1).drag_to(cards.nth(0), target_position={"x": 10, "y": 60})         # and with the mouse
+    wait_for(page, f"{meta_version(6)} && document.querySelector('.card').dataset.shot === {ids[1]!r}")
+    assert page.locator(".msg.user").last.inner_text() == "move shot 2 to position 1"
+    page.click("#undo")
+    wait_for(page, f"{meta_version(7)} && document.querySelector('.card').dataset.shot === {ids[0]!r}")
 
     # 2. An image on card 1: the shot becomes image-to-video from it.
     cards.nth(0).locator("input.card-file").set_input_files(str(write_png(tmp_path / "kite.png")))
-    wait_for(page, meta_version(6))
+    wait_for(page, meta_version(8))
     assert cards.nth(0).locator(".mode").inner_text() == "from your image"
     give_file(page, tmp_path / "kite.png", ".card:nth-child(2)", "drop")           # dropped from the desktop
-    wait_for(page, meta_version(7))
+    wait_for(page, meta_version(9))
     assert cards.nth(1).locator(".mode").inner_text() == "from your image"
     snap("1-edited.png")
 
@@ -233,16 +238,16 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
 
     # 5. History: every version with its reason; go back to the one with the image (a new version).
     page.click("#history")
-    page.wait_for_function("document.querySelectorAll('#versions .version').length >= 8")
-    assert "shot 1: made from your image" in page.locator("#versions .version[data-version='6']").inner_text()
+    page.wait_for_function("document.querySelectorAll('#versions .version').length >= 10")
+    assert "shot 1: made from your image" in page.locator("#versions .version[data-version='8']").inner_text()
     cuts = page.locator("#versions .compare-pick input")
     assert cuts.count() >= 2
     cuts.nth(0).check()
     cuts.nth(1).check()
     page.wait_for_selector("#compare-versions:not([hidden]) video >> nth=1")
-    page.click("#versions .version[data-version='6'] .restore")
-    wait_for(page, "document.querySelector('#meta').textContent.includes('back to version 6')")
-    # Shot 1 looks as it did in version 6, whose take exists: it shows at once; shot 2 (no take yet) says so.
+    page.click("#versions .version[data-version='8'] .restore")
+    wait_for(page, "document.querySelector('#meta').textContent.includes('back to version 8')")
+    # Shot 1 looks as it did in version 8, whose take exists: it shows at once; shot 2 (no take yet) says so.
     assert cards.nth(0).locator(".thumb img").count() == 1
     assert cards.nth(1).locator(".stage").inner_text() == "changed: render to update"
     snap("4-history.png")
