@@ -8,16 +8,11 @@ of truth: takes and cuts in the store are; a restart simply forgets what was run
 
 from __future__ import annotations
 
-import statistics
 import threading
 import time
 from dataclasses import dataclass, field
 
 from agent.events import Emit, Event, ShotProgress, TakeReady
-
-# Seconds per delivered frame before any take of this project measured it (the animatic at 360p is
-# ~0.03 s/frame on this CPU with critique and encode; models are far slower and get measured at once).
-DEFAULT_SECONDS_PER_FRAME = 0.05
 
 
 @dataclass
@@ -35,12 +30,6 @@ class LiveJob:
         return {"kind": self.kind, "stage": self.stage, "elapsed": round(now - self.started, 1),
                 "estimate": round(total, 1), "left": round(max(0.0, total - (now - self.started)), 1),
                 "shots": dict(self.shots), "estimates": dict(self.estimates)}
-
-
-def seconds_per_frame(takes) -> float:
-    """The median measured cost of a delivered frame over `takes` (their generate..encode timings)."""
-    costs = [sum(t.timings.values()) / t.frames for t in takes if t.timings and t.frames]
-    return statistics.median(costs) if costs else DEFAULT_SECONDS_PER_FRAME
 
 
 class LiveJobs:

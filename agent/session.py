@@ -11,10 +11,11 @@ import threading
 from pathlib import Path
 
 from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
-from agent.errors import BadInput, Cancelled, NotFound, Refused
+from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
+from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
-from agent.live import LiveJobs, seconds_per_frame
+from agent.live import LiveJobs
 from agent.prompts import with_prompts
 from agent.production import Producer
 from agent.run import RenderResult, RenderRun
@@ -95,8 +96,9 @@ class Director:
 
     def plan(self, brief: str, overrides: dict | None = None):
         """A storyboard from a brief, without creating a project (for `director plan`)."""
-        defaults = {"resolution": self.settings.resolution} if self.settings.resolution else {}
-        return self._brain().plan(brief, {**defaults, **(overrides or {})})
+        from agent.brains import plan_brief
+
+        return plan_brief(self.settings, brief, overrides)
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None, upload: str | None = None) -> str:
@@ -294,23 +296,6 @@ class Director:
                         "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept else None})
         return out
 
-    def _emit_estimate(self, project_id, number, storyboard, plans, regenerate, emit, job) -> None:
-        """Before any work: which shots will be made and which reused, and how long it should take."""
-        takes = [t for s in storyboard.shots for t in self.store.takes_for_shot(project_id, s.id)]
-        spf = seconds_per_frame(takes[-40:])
-        shots = {}
-        for plan in plans:
-            sid = plan.shot.id
-            reused = sid not in regenerate and any(
-                t.file and t.status.value != "error" for t in self.store.find_takes(project_id, spec_key=plan.spec_key))
-            shots[sid] = {"reused": reused, "seconds": 0.0 if reused else round(spf * storyboard.frames_for(plan.shot), 1)}
-        if job is not None:
-            job.estimates = {sid: e["seconds"] for sid, e in shots.items()}
-            job.stage = "rendering shots"
-        total = round(sum(e["seconds"] for e in shots.values()), 1)
-        emit(Estimate(project_id=project_id, version=number, shots=shots, wall_seconds=total,
-                      text=f"about {total:.0f} s on this machine"))
-
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
@@ -321,14 +306,17 @@ class Director:
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
-               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> RenderResult:
+               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None,
+               budget_usd: float | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
-        `regenerate` get a new take (new seed) even so."""
+        `regenerate` get a new take (new seed) even so. `budget_usd` (default: the settings') caps the
+        money for hosted backends: over it the render is not started (NeedsAnswer)."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             job = self.live.start(project_id, "render")
             try:
-                run = RenderRun(project_id, emit=self.live.track(job, emit), cancel=cancel or threading.Event())
+                run = RenderRun(project_id, emit=self.live.track(job, emit), cancel=cancel or threading.Event(),
+                                budget_usd=self.settings.budget_usd if budget_usd is None else budget_usd)
                 return self._render_locked(owner, run, out_dir, backend, set(regenerate or ()), job)
             finally:
                 self.live.finish(project_id, job)
@@ -347,6 +335,24 @@ class Director:
             raise
         self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result.cut_id})
         return result
+
+    def estimate(self, owner: str, project_id: str, backend: str | None = None) -> RenderEstimate:
+        """What rendering the latest version would take (video, takes, time, money), without rendering."""
+        self._owned(owner, project_id)
+        storyboard = self.store.get_version(project_id).storyboard
+        plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
+        retries = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
+        return self._estimate(project_id, storyboard, plans, set(), retries, self.settings.budget_usd)
+
+    def _estimate(self, project_id: str, storyboard: Storyboard, plans: list, regenerate: set[str], retries: int,
+                  budget_usd: float | None) -> RenderEstimate:
+        shots = [PlannedShot(p.shot.id, p.backend, p.model, p.shot.duration, p.request.width, p.request.height,
+                             p.request.frames,
+                             reused=p.shot.id not in regenerate and self.producer.existing_take(project_id, p) is not None)
+                 for p in plans]
+        return estimate_render(shots, speeds=self.producer.speeds, prices=self.settings.hosted_prices, retries=retries,
+                               film_seconds=storyboard.duration, film_pixels=storyboard.size, fps=storyboard.fps,
+                               budget_usd=budget_usd)
 
     def interrupt(self) -> None:
         """The process is stopping: renders stop after their current step and resume on the next start."""
@@ -388,17 +394,34 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        from tools.farm import farm_map
+        from agent.production import farm_lane
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
-        self._emit_estimate(project_id, version.number, storyboard, plans, regenerate, emit, job)
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
-        outcomes = {o.shot_id: o for o in farm_map(
-            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans)}
+        estimate = self._estimate(project_id, storyboard, plans, regenerate, run.retries_left, run.budget_usd)
+        # Per shot too: the page resets what will be made, and counts down each shot's time.
+        per_shot = {e.shot_id: {"reused": e.reused, "seconds": round(e.wall_seconds, 2)} for e in estimate.shots}
+        if job is not None:
+            job.estimates = {sid: e["seconds"] for sid, e in per_shot.items()}
+            job.stage = "rendering shots"
+        emit(Estimate(project_id=project_id, video_seconds=estimate.video_seconds, takes=estimate.takes_budgeted,
+                      wall_seconds=estimate.wall_seconds, cost_usd=estimate.cost_usd, text=estimate.text(),
+                      version=version.number, shots=per_shot))
+        if estimate.over_budget:
+            raise NeedsAnswer(
+                f"This render is estimated at ${estimate.cost_usd:.2f}, over the budget of ${estimate.budget_usd:.2f}. "
+                f"To go ahead, allow it: --budget {estimate.cost_usd_max or estimate.cost_usd:.2f} on the command line "
+                f"(or DIRECTOR_BUDGET_USD), or render with fewer or shorter hosted shots.")
+        run.spent_usd = estimate.cost_usd or 0.0   # every shot's first take is booked before any retry
+        farm = self.producer._farm()
+        outcomes = {o.shot_id: o for o in farm.run_shots(
+            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans,
+            lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
         run.stop_if_cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           settings=self.settings, safety_warnings=report.reasons, backend=backend)
+                           settings=self.settings, safety_warnings=report.reasons, backend=backend,
+                           farm=farm.describe())
         self._keep_cut(project_id, film)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
@@ -490,9 +513,16 @@ class Director:
             "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],
             "history": self.history(owner, project_id),
             "critique": self._film_critique(project_id),   # the latest cut's verdict and reasons (critique.json)
+            "files": self._delivered_files(project_id),    # the latest cut's files that exist, by name -> URL
             "job": self.live.get(project_id),        # the render running now, per shot (None when idle)
             "accepted": self._accepted(project_id),  # shot id -> take id kept although the critic failed it
         }
+
+    def _delivered_files(self, project_id: str) -> dict[str, str]:
+        from agent.film import OUTPUT_FILES
+
+        folder = self.workspace.project_dir(project_id)
+        return {name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (folder / name).is_file()}
 
     def _film_critique(self, project_id: str) -> dict | None:
         import json

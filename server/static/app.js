@@ -868,9 +868,7 @@ function cutFromState(project) {
   if (!cuts.length) return null;
   const c = cuts[cuts.length - 1];
   const base = `/media/${project.project?.id || state.projectId}`;
-  const files = { mp4: `${base}/final.mp4`, srt: `${base}/final.srt`, vtt: `${base}/final.vtt`, otio: `${base}/final.otio`,
-    contact_sheet: `${base}/contact_sheet.png`, critique: `${base}/critique.json`, manifest: `${base}/manifest.json`,
-    storyboard: `${base}/storyboard.yaml` };
+  const files = project.files || {};   // by file name, only those the cut has (no subtitles without words)
   return { cut_id: c.id, version: c.version, url: `${base}/final.mp4`, files, duration: c.manifest?.duration,
     verdict: project.critique?.verdict };
 }
