@@ -179,8 +179,8 @@ def test_direct_a_film_from_the_page(live, env, page, tmp_path, monkeypatch):
     assert cards.nth(1).locator(".mode").inner_text() == "from your image"
     snap("1-edited.png")
 
-    # 3. Render with a critic that fails every take: the reasons in words, labelled chips, the fixes.
-    monkeypatch.setenv("DIRECTOR_CRITIC_SHARPNESS_MIN", "1e9")
+    # 3. Render with a critic strict about sharpness, so both takes fail: the reasons in words, labelled chips, the fixes.
+    monkeypatch.setenv("DIRECTOR_CRITIC_SHARPNESS_MIN", "400")   # our test picture measures ~175
     page.click("#render")
     wait_for(page, "!document.querySelector('#cut').hidden", timeout=240_000)
     assert store.selected_take(pid, ids[0]).params["reference_size"] == [480, 320]   # made from our image
