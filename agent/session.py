@@ -15,7 +15,9 @@ from typing import Any
 from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
 from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
-from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
+from agent.events import (
+    DirectorMessage, Emit, ErrorEvent, Estimate, KeyframesEvent, KeyframeView, SafetyNotice, StoryboardEvent, noop,
+)
 from agent.film import finish_film
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.limits import check_caps, check_inputs
@@ -383,6 +385,7 @@ class Director:
                                  model=still.model, roll=roll))
         proposals = save_proposals(self.workspace, KeyframeSet(project_id=project_id, version=version.number,
                                                                keyframes=made), storyboard)
+        emit(self.keyframes_event(proposals))
         self._say(emit, project_id, describe(proposals) + f" They are in /media/{project_id}/keyframes.png.")
         return proposals
 
@@ -407,8 +410,17 @@ class Director:
             proposals.version = number
             save_proposals(self.workspace, proposals, storyboard)
             self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), wanted)
+        emit(self.keyframes_event(proposals))
         self._say(emit, project_id, f"Keyframes approved for shot {positions}: rendering animates each from its still.")
         return proposals
+
+    @staticmethod
+    def keyframes_event(proposals: KeyframeSet) -> KeyframesEvent:
+        """The stills as a client sees them: URLs under the project's media route."""
+        pid = proposals.project_id
+        return KeyframesEvent(project_id=pid, version=proposals.version, sheet=f"/media/{pid}/keyframes.png",
+                              keyframes=[KeyframeView(shot_id=k.shot_id, url=f"/media/{pid}/stills/{Path(k.still).name}",
+                                                      approved=k.approved, roll=k.roll) for k in proposals.keyframes])
 
     @staticmethod
     def _shot_ids(storyboard: Storyboard, shots: list[str] | None) -> list[str]:
@@ -697,12 +709,26 @@ class Director:
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
         self._owned(owner, project_id)
-        special = self._take_media(project_id, filename)
+        special = self._take_media(project_id, filename) or self._still_media(project_id, filename)
         if special is not None:
             return special
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
+            raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
+        return path
+
+    def _still_media(self, project_id: str, filename: str) -> Path | None:
+        """stills/<name>.png: a keyframe still, which lives in the workspace's stills/ folder (shared,
+        named by content), served only when this project's keyframes.json lists it. None for other names."""
+        import re
+
+        if not re.fullmatch(r"stills/[0-9a-f]{8,64}\.png", filename):
+            return None
+        proposals = load_proposals(self.workspace, project_id)
+        k = next((k for k in (proposals.keyframes if proposals else []) if Path(k.still).name == filename[7:]), None)
+        path = self.workspace.resolve(k.still) if k else None
+        if path is None or not path.is_file():
             raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
         return path
 
