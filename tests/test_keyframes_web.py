@@ -4,10 +4,14 @@ one, approve them, render; the cards show the stills, then the takes animated fr
 from __future__ import annotations
 
 import pytest
+import test_web_page as web
+from test_keyframes_ws import BOARD
+from test_web_page import PHONE, controls_off_screen, wait_for
 
 from storyboards.schema import Storyboard
-from test_keyframes_ws import BOARD
-from test_web_page import PHONE, controls_off_screen, live, page, pytestmark, wait_for  # noqa: F401 - fixtures
+
+# The browser fixtures and marks of the page's own test (Debian chromium, browser + slow).
+live, page, pytestmark = web.live, web.page, web.pytestmark
 
 STILLS_LOADED = ("[...document.querySelectorAll('.card .thumb img.still')].filter(i => i.complete && i.naturalWidth > 0)"
                  ".length === 2")
