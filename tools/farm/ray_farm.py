@@ -35,6 +35,7 @@ from typing import Any, Callable, Iterable, TypeVar
 from tools.farm.local import POLL, run_in_threads
 from tools.generate.base import (
     EXCLUSIVE,
+    BackendCrash,
     BackendError,
     GenerationCancelled,
     GenerationError,
@@ -53,8 +54,9 @@ FORWARDED_NAMES = ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL")
 MAX_DRIVER_THREADS = 32
 
 
-class FarmError(BackendError):
-    """The farm itself cannot run (Ray not installed, cluster unreachable, authentication refused)."""
+class FarmError(BackendCrash):
+    """The farm itself cannot run (Ray not installed, cluster unreachable, authentication refused, a backend
+    that cannot be sent to workers). Every take would fail the same way, so the render stops."""
 
 
 def forwarded_env() -> dict[str, str]:
@@ -120,12 +122,19 @@ class RayFarm:
         env = forwarded_env()
         packed, files = pack_request(request)
         run_id = f"{os.getpid()}-{id(request)}-{time.monotonic_ns()}"
-        if concurrency_of(local) == EXCLUSIVE:
-            actor = self._actor(ray, backend, local, request, env, shipped)
-            ref = actor.generate.remote(packed, files, run_id)
-        else:
-            actor = None
-            ref = _task(ray).remote(backend, packed, files, env, shipped)
+        try:
+            if concurrency_of(local) == EXCLUSIVE:
+                actor = self._actor(ray, backend, local, request, env, shipped)
+                ref = actor.generate.remote(packed, files, run_id)
+            else:
+                actor = None
+                ref = _task(ray).remote(backend, packed, files, env, shipped)
+        except TypeError as exc:   # cloudpickle: the in-process backend holds a lock, a file, a socket...
+            if shipped is None:
+                raise
+            raise FarmError(f"backend '{backend}' was registered in this process (register_backend) and cannot be "
+                            f"sent to Ray workers ({exc}); install it as a 'reel_director.backends' entry point "
+                            "on every node, or render with DIRECTOR_FARM=local") from None
         try:
             result, node = self._wait(ray, ref, actor, run_id, stop)
         except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError,
@@ -137,6 +146,9 @@ class RayFarm:
                                   "the resolution or raise DIRECTOR_RAY_GPU_MEMORY_GB's share") from None
         except ray.exceptions.RayTaskError as exc:
             raise _unwrap(exc) from None
+        except ray.exceptions.RaySystemError as exc:   # e.g. the worker could not unpickle the backend
+            raise FarmError(f"a Ray worker could not run backend '{backend}': {str(exc).splitlines()[0]}; install "
+                            "reel-director and the backend's package on every node (or put them on PYTHONPATH)") from None
         with self._lock:
             self._nodes.add(node)
         if not result.frames.flags.writeable:   # read-only out of the object store; the producer marks in place
