@@ -22,6 +22,7 @@ import numpy as np
 
 from agent.errors import Cancelled
 from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
+from agent.estimate import SpeedBook, price_per_second
 from agent.prompts import compose_prompt
 from agent.run import RenderRun
 from agent.settings import AgentSettings
@@ -117,6 +118,7 @@ class Producer:
         self.workspace = workspace
         self.settings = settings
         self.farm = None   # None: tools.farm.current_farm(), chosen by DIRECTOR_FARM
+        self.speeds = SpeedBook(workspace.home / "speeds.json")
 
     def _farm(self):
         if self.farm is None:
@@ -125,10 +127,27 @@ class Producer:
             return current_farm()
         return self.farm
 
+    def existing_take(self, project_id: str, plan: ShotPlan) -> Take | None:
+        """A take already made with this shot's exact spec, whose file is still there (None: make one)."""
+        existing = self.store.selected_take(project_id, plan.shot.id, spec_key=plan.spec_key)
+        if existing is None:
+            # The same pixels may have been made for another project or an earlier version.
+            existing = next((t for t in self.store.find_takes(project_id, spec_key=plan.spec_key)
+                             if t.status != TakeStatus.error), None)
+        if existing is not None and existing.file and self.workspace.resolve(existing.file).exists():
+            return existing
+        return None
+
+    def take_price(self, plan: ShotPlan) -> float | None:
+        """USD one take of this shot costs on a hosted backend; None for our own machines."""
+        per_second = price_per_second(self.settings.hosted_prices, plan.backend, plan.model)
+        return None if per_second is None else per_second * plan.shot.duration
+
     # ------------------------------------------------------------------ planning requests
     def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
         backend_name = backend_override or shot.backend or self.settings.default_backend
-        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings)
+        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings,
+                                  cast=storyboard.cast)
         width, height = storyboard.size
         # The final tier: a smaller, slower draft that tools/enhance upscales and interpolates.
         gen_w, gen_h = (max(2, round(width * self.settings.generate_scale / 2) * 2),
@@ -180,14 +199,8 @@ class Producer:
         takes until one passes the critic or the shot's and the film's retries run out."""
         shot, project_id, emit = plan.shot, run.project_id, run.emit
         if not force_new:
-            existing = self.store.selected_take(project_id, shot.id, spec_key=plan.spec_key)
-            if existing is None:
-                # The same pixels may have been made for another project or an earlier version.
-                for candidate in self.store.find_takes(project_id, spec_key=plan.spec_key):
-                    if candidate.status != TakeStatus.error:
-                        existing = candidate
-                        break
-            if existing is not None and existing.file and self.workspace.resolve(existing.file).exists():
+            existing = self.existing_take(project_id, plan)
+            if existing is not None:
                 if not existing.selected:
                     self.store.select_take(project_id, existing.id)
                     existing.selected = True
@@ -200,9 +213,16 @@ class Producer:
         made = 0
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
+        price = self.take_price(plan)
         for attempt in range(1, attempts_allowed + 1):
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
+                break
+            # First takes were booked with the estimate; a retry must fit what is left of the budget.
+            if attempt > 1 and not run.spend(price):
+                emit(DirectorMessage(project_id=project_id, text=(
+                    f"Shot {shot.id}: not regenerating, another take (${price:.2f}) would pass the budget of "
+                    f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
                 break
             resume_token = None
             if attempt > 1 and take.status == TakeStatus.error:
@@ -299,6 +319,7 @@ class Producer:
             take.content_hash = file_sha256(path)
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
+            self.speeds.record(plan.backend, plan.model, sum(timings.values()), request.width, request.height, request.frames)
         except GenerationCancelled:
             raise Cancelled() from None
         except BackendCrash:
