@@ -218,8 +218,10 @@ class Producer:
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
                 break
-            # First takes were booked with the estimate; a retry must fit what is left of the budget.
-            if attempt > 1 and not run.spend(price):
+            resuming = attempt > 1 and take.status == TakeStatus.error and bool(take.params.get("resume_token"))
+            # First takes were booked with the estimate; a retry must fit what is left of the budget
+            # (picking up work already paid for costs nothing more).
+            if attempt > 1 and not resuming and not run.spend(price):
                 emit(DirectorMessage(project_id=project_id, text=(
                     f"Shot {shot.id}: not regenerating, another take (${price:.2f}) would pass the budget of "
                     f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
