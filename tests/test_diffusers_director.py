@@ -49,9 +49,10 @@ def _one_thread():
 def director_for(tmp_path, monkeypatch) -> Director:
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
     workspace = Workspace(tmp_path / "home").ensure()
-    # one take per shot: random weights never pass the critic, and retries are tested elsewhere
+    # one take per shot: random weights never pass the critic, and retries are tested elsewhere; generated
+    # at half size and upscaled (the "final" tier), because the tiny VAEs' decode is most of the time
     return Director(store=Store(workspace=workspace), workspace=workspace,
-                    settings=AgentSettings(attempts_per_shot=1))
+                    settings=AgentSettings(attempts_per_shot=1, generate_scale=0.5))
 
 
 def inputs(tmp_path) -> tuple[str, str]:

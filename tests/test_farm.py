@@ -209,3 +209,42 @@ def test_ctrl_c_on_make_stops_within_two_seconds(tmp_path):
     assert stopped_after < 2.5, stopped_after
     assert proc.returncode != 0
     assert not (tmp_path / "out" / "final.mp4").exists()
+
+
+def _render_cli(tmp_path, extra_env: dict, backend_lines: str = "") -> tuple[subprocess.CompletedProcess, dict]:
+    shots = "\n".join(f"""  - id: s{i}
+    duration: 1
+    subject: a lighthouse number {i}
+    seed: {10 + i}{backend_lines}""" for i in range(2))
+    sb = tmp_path / "film.yaml"
+    sb.write_text(f"title: Two lights\nresolution: 64\nfps: 8\nshots:\n{shots}\n")
+    env = {**os.environ, "DIRECTOR_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT), **extra_env}
+    proc = subprocess.run([sys.executable, "-m", "server.cli", "render", str(sb), "--out", str(tmp_path / "out"),
+                           "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text()) if proc.returncode == 0 else {}
+    return proc, manifest
+
+
+@pytest.mark.slow
+def test_director_render_on_a_ray_farm_from_the_command_line(tmp_path):
+    """`DIRECTOR_FARM=ray director render`: a local Ray starts (with Ray's default token auth), the film is
+    made there, and the manifest says so."""
+    pytest.importorskip("ray")
+    env = {"DIRECTOR_FARM": "ray", "DIRECTOR_RAY_NUM_CPUS": "2", "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "")}
+    proc, manifest = _render_cli(tmp_path, {k: v for k, v in env.items() if v})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["new_takes"] >= 2
+    assert manifest["farm"]["engine"] == "ray" and manifest["farm"]["address"] == "local"
+    assert len(manifest["farm"]["nodes_used"]) == 1
+
+
+@pytest.mark.slow
+def test_director_render_with_a_diffusers_model_from_a_folder_from_the_command_line(tiny_models, tmp_path):
+    folder = tiny_models.folder("ltx")
+    env = {"DIRECTOR_DIFFUSERS_MODEL_PATHS": json.dumps({"tiny/ltx-video": str(folder)}),
+           "DIRECTOR_DIFFUSERS_DEFAULT_T2V": "tiny/ltx-video", "DIRECTOR_DIFFUSERS_STEPS": "2",
+           "DIRECTOR_ATTEMPTS_PER_SHOT": "1", "OMP_NUM_THREADS": "1"}
+    proc, manifest = _render_cli(tmp_path, env, backend_lines="\n    backend: diffusers")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [t["model"] for t in manifest["takes"]] == ["tiny/ltx-video"] * 2
+    assert manifest["farm"]["exclusive_lanes"] == ["diffusers:tiny/ltx-video"]
