@@ -214,11 +214,13 @@ class Producer:
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
         price = self.take_price(plan)
+        take: Take | None = None   # the last take made
         for attempt in range(1, attempts_allowed + 1):
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
                 break
-            resuming = attempt > 1 and take.status == TakeStatus.error and bool(take.params.get("resume_token"))
+            backend_failed = take is not None and take.status == TakeStatus.error
+            resuming = backend_failed and bool(take.params.get("resume_token"))
             # First takes were booked with the estimate; a retry must fit what is left of the budget
             # (picking up work already paid for costs nothing more).
             if attempt > 1 and not resuming and not run.spend(price):
@@ -227,7 +229,7 @@ class Producer:
                     f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
                 break
             resume_token = None
-            if attempt > 1 and take.status == TakeStatus.error:
+            if backend_failed:
                 # The backend failed, not the take: ask again for the same take (same seed), picking up
                 # any work it already paid for (a finished Runway task whose download broke).
                 seed, resume_token = take.seed, take.params.get("resume_token")

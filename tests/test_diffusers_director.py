@@ -17,13 +17,14 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from agent.session import Director  # noqa: E402
-from agent.settings import AgentSettings  # noqa: E402
-from storyboards.schema import Shot, Storyboard, TakeStatus  # noqa: E402
-from storyboards.store import Store  # noqa: E402
-from storyboards.workspace import Workspace  # noqa: E402
-from tiny_pipelines import BUILDERS  # noqa: E402
-from tools.edit.video_io import read_video  # noqa: E402
+from tiny_pipelines import BUILDERS
+
+from agent.session import Director
+from agent.settings import AgentSettings
+from storyboards.schema import Shot, Storyboard, TakeStatus
+from storyboards.store import Store
+from storyboards.workspace import Workspace
+from tools.edit.video_io import read_video
 
 FPS, SECONDS = 8, 1.0
 

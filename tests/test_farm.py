@@ -220,7 +220,7 @@ def _render_cli(tmp_path, extra_env: dict, backend_lines: str = "") -> tuple[sub
     sb.write_text(f"title: Two lights\nresolution: 64\nfps: 8\nshots:\n{shots}\n")
     env = {**os.environ, "DIRECTOR_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT), **extra_env}
     proc = subprocess.run([sys.executable, "-m", "server.cli", "render", str(sb), "--out", str(tmp_path / "out"),
-                           "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600)
+                           "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
     manifest = json.loads((tmp_path / "out" / "manifest.json").read_text()) if proc.returncode == 0 else {}
     return proc, manifest
 

@@ -10,11 +10,11 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from agent.session import Director  # noqa: E402
-from agent.settings import AgentSettings  # noqa: E402
-from storyboards.schema import Shot, Storyboard  # noqa: E402
-from storyboards.store import Store  # noqa: E402
-from storyboards.workspace import Workspace  # noqa: E402
+from agent.session import Director
+from agent.settings import AgentSettings
+from storyboards.schema import Shot, Storyboard
+from storyboards.store import Store
+from storyboards.workspace import Workspace
 
 
 @pytest.fixture(scope="session")
@@ -101,8 +101,8 @@ class Flaky:
 
 @pytest.mark.slow
 def test_on_ray_a_reported_failure_is_retried_and_a_crash_stops_the_render(local_ray, tmp_path, monkeypatch):
-    from tools.generate import BackendCrash, register_backend
     from storyboards.schema import TakeStatus
+    from tools.generate import BackendCrash, register_backend
 
     register_backend("flaky", Flaky())
     board = film("flaky", n=2)

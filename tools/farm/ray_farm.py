@@ -28,9 +28,10 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from tools.farm.local import POLL, run_in_threads
 from tools.generate.base import (
@@ -96,7 +97,7 @@ class RayFarm:
                 # workers import this package: put its folder on their path as it is on ours
                 ray.init(num_cpus=self.settings.ray_num_cpus, include_dashboard=False, log_to_driver=False,
                          runtime_env={"env_vars": {"PYTHONPATH": path}})
-        except Exception as exc:   # ConnectionError, an auth refusal, a version mismatch...
+        except Exception as exc:  # noqa: BLE001 - ConnectionError, an auth refusal, a version mismatch...
             hint = ("check DIRECTOR_RAY_ADDRESS (the head's address, e.g. 10.0.0.5:6379 or ray://10.0.0.5:10001); "
                     "Ray >= 2.60 requires the cluster's token: set RAY_AUTH_TOKEN to the head's ~/.ray/auth_token "
                     "(or start every node with RAY_AUTH_MODE=disabled on a private network)") if address else \
@@ -178,7 +179,7 @@ class RayFarm:
                     actor.stop.remote(run_id)   # a running call ends after its current step
                 try:
                     ray.cancel(ref)             # a queued one never starts
-                except Exception:  # noqa: BLE001 - already finished or not cancellable: nothing to stop
+                except Exception:  # noqa: BLE001, S110 - already finished or not cancellable: nothing to stop
                     pass
                 raise GenerationCancelled()
 
