@@ -299,11 +299,15 @@ class Producer:
             take.params = {**result.params, "notes": result.notes,
                            "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
             frames = self._finish_tier(frames, request, plan, take, timings)
+            if run.stopping:   # between steps (critique, marks, encode): stop here when the render is stopping
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             take.critique = critique_frames(frames, take.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
             timings["critique"] = time.perf_counter() - t0
             take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
+            if run.stopping:
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="encode", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
@@ -333,6 +337,8 @@ class Producer:
             if isinstance(err, GenerationError) and err.resume_token:
                 take.params["resume_token"] = err.resume_token
         except Exception as err:   # a programming error: retrying cannot help, so stop the render
+            if run.stopping:   # Ctrl-C also reaches our ffmpeg children: their errors are the stop, not a bug
+                raise Cancelled() from None
             take.status, take.timings = TakeStatus.error, timings
             where = f"backend {plan.backend}" if stage == "generating" else "the take's critique/encode"
             take.error = f"{where} crashed: {type(err).__name__}: {err}"
