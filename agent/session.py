@@ -681,7 +681,15 @@ class Director:
             "files": self._delivered_files(project_id),    # the latest cut's files that exist, by name -> URL
             "job": self.live.get(project_id),        # the render running now, per shot (None when idle)
             "accepted": self._accepted(project_id),  # shot id -> take id kept although the critic failed it
+            "keyframes": self._latest_keyframes(project_id, latest.number),  # the `keyframes` event, or None
         }
+
+    def _latest_keyframes(self, project_id: str, version: int) -> dict | None:
+        """The latest version's stills as the `keyframes` event says them (a reloaded page shows them)."""
+        proposals = load_proposals(self.workspace, project_id)
+        if proposals is None or proposals.version != version:
+            return None
+        return self.keyframes_event(proposals).to_wire()
 
     def _delivered_files(self, project_id: str) -> dict[str, str]:
         from agent.film import OUTPUT_FILES

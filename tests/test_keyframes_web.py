@@ -52,6 +52,10 @@ def test_keyframes_rerolled_approved_and_rendered_from_the_page(live, env, page,
     assert page.locator("#approve-keyframes").is_hidden()
     assert [page.locator(".card").nth(i).locator(".mode").inner_text() for i in (0, 1)] == ["from its still"] * 2
     assert all(s.mode == "i2v" for s in store.get_version(pid).storyboard.shots)
+    page.reload()                                                    # the approved stills come back
+    page.wait_for_selector("#conn[data-state=open]")
+    page.click("#tab-board")
+    wait_for(page, f"{STILLS_LOADED} && document.querySelectorAll('.card[data-still=approved]').length === 2")
 
     page.click("#render")
     wait_for(page, "!document.querySelector('#cut').hidden && "

@@ -69,6 +69,8 @@ def test_keyframes_reroll_approve_then_render_over_the_websocket(client, env):
         assert all(s["mode"] == "i2v" for s in board["storyboard"]["shots"])
         assert events[-1]["version"] == 2 and all(k["approved"] for k in events[-1]["keyframes"])
         assert still(client, after["s2"]["url"], ann).shape == pictures["s1"].shape   # still served after approval
+        state = client.get(f"/api/projects/{pid}", headers={"Authorization": f"Bearer {ann}"}).json()
+        assert state["keyframes"] == events[-1]                            # a reloaded page shows them too
 
         ws.send_json({"type": "render", "project_id": pid})
         cut = until(ws, lambda e: e["type"] == "cut_ready")[-1]

@@ -997,6 +997,7 @@ async function loadProject(pid) {
   state.storyboard = project.storyboard;
   state.version = project.version;
   renderBoard(project.storyboard, [], latest.reason || "");
+  if (project.keyframes) onKeyframes(project.keyframes);
   restoreJob(project.job);
   for (const card of $("cards").children) {
     const p = state.progress.get(card.dataset.shot);
