@@ -37,16 +37,12 @@ from agent.planner.rules import (
     parse_number, seed_for, sentences,
 )
 from agent.prompts import merge_items, split_items
+from storyboards.pixels import shots_needing_new_pixels
 from storyboards.schema import MAX_SHOT_SECONDS, Shot, Storyboard
 
 if TYPE_CHECKING:
     from agent.settings import AgentSettings
 
-# What decides a take's pixels, besides the film's aspect ratio, resolution, fps and style guide.
-PIXEL_FIELDS = (
-    "duration", "mode", "reference", "source", "strength", "style", "subject", "action", "setting",
-    "atmosphere", "technical", "camera", "framing", "lighting", "negative_prompt", "seed", "backend",
-)
 
 _MARK_RE = re.compile(r"⟦(\d+)⟧")
 EXAMPLES = (
@@ -68,14 +64,9 @@ class FeedbackResult:
     wants_render: bool | None = None                               # the person asked to render (None: not said)
 
 
-def pixel_key(storyboard: Storyboard, shot: Shot) -> tuple:
-    film = (storyboard.aspect_ratio, storyboard.resolution, storyboard.fps, storyboard.style_guide)
-    return film + tuple(getattr(shot, f) for f in PIXEL_FIELDS)
-
-
 def changed_shot_ids(old: Storyboard, new: Storyboard) -> list[str]:
-    before = {s.id: pixel_key(old, s) for s in old.shots}
-    return [s.id for s in new.shots if before.get(s.id) != pixel_key(new, s)]
+    """The shots of `new` that need new pixels (storyboards/pixels.py says which fields decide them)."""
+    return shots_needing_new_pixels(old, new)
 
 
 # ----------------------------------------------------------------------------- looks

@@ -27,6 +27,7 @@ from agent.run import RenderRun
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_path, atomic_write_text
 from storyboards.hashing import file_sha256, request_key, spec_key
+from storyboards.pixels import PIXEL_SHOT_FIELDS
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
 from storyboards.store import Store
 from storyboards.workspace import Workspace
@@ -144,8 +145,10 @@ class Producer:
             "shot_seed": shot.seed,
         }
         if backend_name == "animatic":
-            # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.
-            fields["shot"] = {k: v for k, v in request.shot.items() if k not in ("narration", "caption", "transition", "seed", "reference", "source")}
+            # The animatic draws the structured shot (camera, framing, its id as a label), so its pixel
+            # fields are in the spec; seed, reference and source are in it already, above.
+            drawn = (set(PIXEL_SHOT_FIELDS) | {"id"}) - {"seed", "reference", "source"}
+            fields["shot"] = {k: v for k, v in request.shot.items() if k in drawn}
         return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields,
                         target=(width, height, storyboard.frames_for(shot), storyboard.fps))
 

@@ -9,13 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .pixels import EDIT_ONLY_SHOT_FIELDS, PIXEL_SETTINGS, PIXEL_SHOT_FIELDS
 from .schema import Shot, Storyboard
 
-# Shot fields that do not change a take's pixels: they only affect the edit or what people read.
-NON_PIXEL_SHOT_FIELDS = frozenset({"transition", "narration", "caption", "prompt"})
-PIXEL_SHOT_FIELDS = tuple(f for f in Shot.model_fields if f not in NON_PIXEL_SHOT_FIELDS and f != "id")
-# Global settings that change every take's pixels (size, frame count, the prompt's style guide).
-PIXEL_SETTINGS = ("aspect_ratio", "resolution", "fps", "style_guide")
+NON_PIXEL_SHOT_FIELDS = EDIT_ONLY_SHOT_FIELDS   # the older name
 SETTINGS = ("title", "aspect_ratio", "fps", "resolution", "style_guide", "credits", "music")
 
 
