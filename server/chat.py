@@ -24,7 +24,7 @@ Anything else is a brief (first message) or feedback ("shot 2 darker", "make it 
 
 def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Callable[[str], str] | None = None,
              console: Console | None = None) -> Optional[str]:
-    from server.cli import Progress, storyboard_table
+    from server.console import Progress, storyboard_table
 
     console = console or Console()
     read = read or (lambda prompt: console.input(prompt))

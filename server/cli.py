@@ -16,10 +16,9 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
 import typer
-from rich.console import Console
 from rich.table import Table
 
-from agent.events import DirectorMessage, Event, SafetyNotice, ShotProgress, TakeReady
+from server.console import CLIError, Progress, err, out, storyboard_table
 
 if TYPE_CHECKING:
     from agent.run import RenderResult
@@ -36,14 +35,8 @@ consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_a
 app.add_typer(users_app, name="users")
 app.add_typer(consent_app, name="consent")
 
-err = Console(stderr=True)
-out = Console()
 
 LOCAL_OWNER = "local"
-
-
-class CLIError(Exception):
-    """A problem the person can fix; printed without a traceback."""
 
 
 def owner() -> str:
@@ -87,63 +80,6 @@ def _director():
     from agent.session import Director
 
     return Director()
-
-
-def storyboard_table(storyboard, title: str | None = None) -> Table:
-    table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
-                  show_lines=False, expand=False)
-    for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
-        table.add_column(col, overflow="fold")
-    for i, s in enumerate(storyboard.shots, 1):
-        table.add_row(str(i), s.id, f"{s.duration:g}", s.mode, s.camera, s.framing,
-                      ", ".join(x for x in (s.subject, s.action) if x), s.transition, s.narration or "")
-    return table
-
-
-class Progress:
-    """Rich progress bars fed by protocol events; silent when --json asks for a clean stdout."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bars = None
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
-
-            self.bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-                                     TimeElapsedColumn(), console=err, transient=False)
-            self.bars.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.bars:
-            self.bars.__exit__(*exc)
-
-    def __call__(self, event: Event) -> None:
-        if not self.bars:
-            return
-        if isinstance(event, ShotProgress):
-            sid = event.shot_id or "?"
-            name = "cut" if sid == "*" else f"shot {sid}"
-            if name not in self.tasks:
-                self.tasks[name] = self.bars.add_task(name, total=1, stage="")
-            total = max(1, int(event.total or 1))
-            attempt = event.attempt or 0
-            stage = event.stage + (f" (take {attempt})" if attempt > 1 else "")
-            done = (event.done or 0) if event.stage in ("generate", "assemble", "reused") else 0
-            self.bars.update(self.tasks[name], total=total, completed=done, stage=stage)
-        elif isinstance(event, TakeReady):
-            name = f"shot {event.shot_id}"
-            c = event.critique or {}
-            if name in self.tasks:
-                self.bars.update(self.tasks[name], completed=self.bars.tasks[self.tasks[name]].total,
-                                 stage=f"{c.get('verdict', '?')} {c.get('score', 0):.2f}")
-        elif isinstance(event, DirectorMessage):
-            self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
-        elif isinstance(event, SafetyNotice):
-            self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
 
 
 def _result_paths(result: RenderResult) -> dict:
