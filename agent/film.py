@@ -14,7 +14,7 @@ import uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -50,6 +50,7 @@ class Delivery:
     duration: float
     verdict: str      # the critic's, on the whole film
     warnings: list[str]
+    reasons: list[str] = field(default_factory=list)   # why the film failed, and what the director did about it
 
 
 def finish_film(
@@ -125,9 +126,9 @@ def finish_film(
             sheet_rows.append((shot.id, samples[shot.id], lines, (c.verdict == "pass") if c else True))
         contact_sheet(sheet_rows, out_dir / "contact_sheet.png", fps=storyboard.fps)
         # Judged on the cut itself, where the editor's grade has pulled the shots together.
-        style = style_consistency(cut_shot_frames(signed, cut.timeline))
+        style = style_consistency(cut_shot_frames(signed, cut.timeline), looks=[shot_look(s) for s in storyboard.shots])
 
-        critique_doc = film_critique(storyboard, outcomes, style)
+        critique_doc = film_critique(storyboard, outcomes, style, previz=previz, grade=settings.grade)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
         manifest = {
             "project_id": project_id,
@@ -160,7 +161,8 @@ def finish_film(
                  preset=f"{width}x{height}", take_ids=[outcomes[s.id].take.id for s in storyboard.shots], manifest=manifest)
     store.add_cut(record, watermark_id)
     delivery = Delivery(cut=str(out_dir / "final.mp4"), cut_id=cut_id, duration=cut.duration,
-                        verdict=critique_doc["verdict"], warnings=list(cut.warnings))
+                        verdict=critique_doc["verdict"], warnings=list(cut.warnings),
+                        reasons=critique_doc["reasons"])
     emit(CutReady(project_id=project_id, version=version, cut_id=cut_id, url=f"/media/{project_id}/final.mp4",
                   duration=cut.duration, verdict=critique_doc["verdict"],
                   files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
@@ -191,7 +193,24 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
     return [frames[[j for j, o in enumerate(owners) if o == i]] for i in range(len(shots))]
 
 
-def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
+def shot_look(shot) -> str:
+    """The words of a shot that ask for a look (night, storm, haze...), for the film-level critic."""
+    return " ".join(str(v) for v in (shot.lighting, shot.atmosphere, shot.setting) if v)
+
+
+def style_failure_note(style, previz: bool, grade: float) -> str:
+    """Why the director did not pull an outlier shot back to the film's look, in words."""
+    shots = ", ".join(str(i + 1) for i in style.frames) or "the outlier"
+    if previz:
+        return ("Not regraded: an animatic previz keeps each shot's palette as planned; footage from a video model is "
+                "graded toward one look.")
+    if grade <= 0:
+        return "Not regraded: grading is off (DIRECTOR_GRADE=0); set it above 0 to pull the shots toward one look."
+    return (f"The grade (strength {grade:g}) did not bring shot {shots} close enough: say \"another take of shot {shots}\" "
+            f"or describe its look (\"make shot {shots} match the others\").")
+
+
+def film_critique(storyboard: Storyboard, outcomes: dict, style, previz: bool = False, grade: float = 0.5) -> dict:
     shots = {}
     failed = []
     for shot in storyboard.shots:
@@ -208,6 +227,6 @@ def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
     verdict = "pass" if not failed and style.passed is not False else "fail"
     reasons = [f"shot '{sid}' kept its best take, which still fails: {'; '.join(shots[sid].get('reasons', []))}" for sid in failed]
     if style.passed is False:
-        reasons.append(style.reason)
+        reasons.append(f"{style.reason}. {style_failure_note(style, previz, grade)}")
     return {"verdict": verdict, "reasons": reasons, "failed_shots": failed, "shots": shots,
             "style_consistency": style.model_dump()}

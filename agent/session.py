@@ -252,7 +252,7 @@ class Director:
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "
-                   f"Critic: {film.verdict}.")
+                   f"Critic: {film.verdict}." + (f" {film.reasons[-1]}" if film.verdict != "pass" and film.reasons else ""))
         self.store.add_message(project_id, "director", summary)
         self._say(emit, project_id, summary)
         return RenderResult(project_id=project_id, version=version.number, cut=film.cut, cut_id=film.cut_id,
