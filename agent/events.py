@@ -10,7 +10,8 @@ not know. Add fields, never rename them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, ClassVar, Literal, Union
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -139,8 +140,7 @@ class ErrorEvent(Event):
 
 
 AnyEvent = Annotated[
-    Union[DirectorMessage, StoryboardEvent, Queued, Estimate, ShotProgress, TakeReady, CutReady, SafetyNotice,
-          ErrorEvent],
+    DirectorMessage | StoryboardEvent | Queued | Estimate | ShotProgress | TakeReady | CutReady | SafetyNotice | ErrorEvent,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Any] = TypeAdapter(AnyEvent)

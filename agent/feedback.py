@@ -29,12 +29,22 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from agent.planner.rules import (
-    NUM, ORDINALS, _QUOTE, find_aspects, find_camera, find_framing, find_style, parse_beat,
-    parse_number, seed_for, sentences,
+    _QUOTE,
+    NUM,
+    ORDINALS,
+    find_aspects,
+    find_camera,
+    find_framing,
+    find_style,
+    parse_beat,
+    parse_number,
+    seed_for,
+    sentences,
 )
 from agent.prompts import merge_items, split_items
 from storyboards.pixels import shots_needing_new_pixels
@@ -287,7 +297,6 @@ def apply_feedback(
     original = storyboard
     sb = storyboard.model_copy(deep=True)
     order = [s.id for s in sb.shots]
-    n = len(order)
     notes: list[str] = []
     reasons: list[str] = []
     not_understood: list[str] = []

@@ -11,10 +11,10 @@ import platform
 import shutil
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -70,7 +70,7 @@ def finish_film(
     lands by rename, and final.mp4 only after it is signed."""
     from tools.critique.consistency import style_consistency
     from tools.edit.assemble import CutClip, assemble_cut
-    from tools.edit.contact_sheet import contact_sheet, take_samples
+    from tools.edit.contact_sheet import ShotRow, contact_sheet, take_samples
     from tools.edit.otio_export import write_otio
     from tools.safety.c2pa_manifest import sign_video
     from tools.safety.disclosure import disclosure_marker
@@ -93,8 +93,8 @@ def finish_film(
     music = Path(storyboard.music) if storyboard.music else None
     # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
     previz = all(outcomes[s.id].take.backend == "animatic" for s in storyboard.shots)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp_name:
+        tmp = Path(tmp_name)
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
             title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
@@ -119,7 +119,7 @@ def finish_film(
         write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
 
         samples = {s.id: take_samples(workspace, outcomes[s.id].take) for s in storyboard.shots}
-        sheet_rows = []
+        sheet_rows: list[ShotRow] = []
         for shot in storyboard.shots:
             c = outcomes[shot.id].take.critique
             lines = [f"{shot.camera} · {shot.framing} · {shot.duration:g}s", f"{c.verdict} score {c.score:.2f}" if c else ""]
@@ -134,7 +134,7 @@ def finish_film(
             "project_id": project_id,
             "cut_id": cut_id,
             "storyboard_version": version,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": datetime.now(UTC).isoformat(),
             "watermark_id": watermark_id,
             "disclosure": {"label": True, "watermark": True, "c2pa": True},
             "size": [width, height],

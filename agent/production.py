@@ -9,23 +9,20 @@ database is the record of truth.
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from agent.errors import Cancelled
-from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
+from agent.events import DirectorMessage, Emit, ShotProgress, TakeReady, noop
 from agent.prompts import compose_prompt
 from agent.run import RenderRun
 from agent.settings import AgentSettings
-from storyboards.artifacts import atomic_path, atomic_write_text
+from storyboards.artifacts import atomic_path
 from storyboards.hashing import file_sha256, request_key, spec_key
 from storyboards.pixels import PIXEL_SHOT_FIELDS
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus

@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING
 
 from storyboards.schema import Shot, Storyboard
 
@@ -181,7 +182,7 @@ def compose_prompt(
 
     prompt = render()
     dropped: list[str] = []
-    if budget is not None:
+    if isinstance(budget, int):
         for step in TRUNCATION_ORDER:
             if estimate_tokens(prompt) <= budget:
                 break

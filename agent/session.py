@@ -13,8 +13,8 @@ from pathlib import Path
 from agent.errors import BadInput, Cancelled, NotFound, Refused
 from agent.events import DirectorMessage, Emit, ErrorEvent, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
-from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.prompts import with_prompts
 from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings

@@ -6,7 +6,7 @@ Plain lines are briefs (first) and feedback (after); slash commands act: /render
 
 from __future__ import annotations
 
-from typing import Callable, Optional, TextIO
+from collections.abc import Callable
 
 from rich.console import Console
 
@@ -22,8 +22,8 @@ HELP = """Commands:
 Anything else is a brief (first message) or feedback ("shot 2 darker", "make it vertical")."""
 
 
-def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Callable[[str], str] | None = None,
-             console: Console | None = None) -> Optional[str]:
+def run_chat(director, owner: str, project_id: str | None = None, *, read: Callable[[str], str] | None = None,
+             console: Console | None = None) -> str | None:
     from server.console import Progress, storyboard_table
 
     console = console or Console()

@@ -11,9 +11,10 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 from rich.table import Table
@@ -103,7 +104,7 @@ def _print_result(result: RenderResult, as_json: bool) -> None:
         out.print(f"[yellow]note:[/] {w}", highlight=False)
 
 
-def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> RenderResult:
+def _run_render(director, project_id: str, out_dir: Path | None, backend: str | None, as_json: bool) -> RenderResult:
     with director_errors(), Progress(enabled=not as_json) as progress:
         return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
 
@@ -114,9 +115,9 @@ def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Opt
 @app.command()
 def plan(brief: str = typer.Argument(..., help="What the film is about, in your words."),
          as_json: bool = typer.Option(False, "--json", help="Print the storyboard as JSON."),
-         aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
-         seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
-         resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9).")):
+         aspect: str | None = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
+         seconds: float | None = typer.Option(None, "--seconds", help="Target length in seconds."),
+         resolution: int | None = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9).")):
     """Write a storyboard from a brief, without rendering."""
     from agent.prompts import with_prompts
 
@@ -139,7 +140,7 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
         out.print(f"[dim]- {note}[/]", highlight=False)
 
 
-def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Optional[int] = None) -> dict:
+def _overrides(aspect: str | None, seconds: float | None, resolution: int | None = None) -> dict:
     from storyboards.schema import ASPECT_RATIOS
 
     o = {}
@@ -160,11 +161,11 @@ def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Opti
 
 @app.command()
 def make(brief: str = typer.Argument(..., help="What the film is about, in your words."),
-         out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files (default: the project's folder in DIRECTOR_HOME)."),
-         backend: Optional[str] = typer.Option(None, "--backend", help="Generation backend for every shot (default: animatic)."),
-         aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
-         seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
-         resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
+         out_dir: Path | None = typer.Option(None, "--out", help="Folder for final.mp4 and its files (default: the project's folder in DIRECTOR_HOME)."),
+         backend: str | None = typer.Option(None, "--backend", help="Generation backend for every shot (default: animatic)."),
+         aspect: str | None = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
+         seconds: float | None = typer.Option(None, "--seconds", help="Target length in seconds."),
+         resolution: int | None = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Plan, render, critique, cut and sign a film from a brief."""
     director = _director()
@@ -181,7 +182,7 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
 
 
-def _check_backend(backend: Optional[str]) -> None:
+def _check_backend(backend: str | None) -> None:
     if backend:
         from tools.generate import list_backends
 
@@ -191,8 +192,8 @@ def _check_backend(backend: Optional[str]) -> None:
 
 @app.command()
 def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML file (see storyboards/examples/)."),
-           out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
-           backend: Optional[str] = typer.Option(None, "--backend", help="Override every shot's backend."),
+           out_dir: Path | None = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
+           backend: str | None = typer.Option(None, "--backend", help="Override every shot's backend."),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Render a storyboard file into a film."""
     from storyboards.schema import StoryboardError
@@ -225,7 +226,7 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
 
 
 @app.command()
-def chat(project_id: Optional[str] = typer.Argument(None, help="Continue this project (default: a new one).")):
+def chat(project_id: str | None = typer.Argument(None, help="Continue this project (default: a new one).")):
     """Talk with the director in the terminal (/render, /undo, /versions, /quit)."""
     from server.chat import run_chat
 
@@ -250,8 +251,8 @@ def users_add(name: str = typer.Argument(..., help="The user's name."),
 
 @app.command()
 def critique(video: Path = typer.Argument(..., help="A video file to judge."),
-             prompt: Optional[str] = typer.Option(None, "--prompt", help="What the video should show (for CLIP alignment)."),
-             camera: Optional[str] = typer.Option(None, "--camera", help="The intended camera move (e.g. handheld allows shake)."),
+             prompt: str | None = typer.Option(None, "--prompt", help="What the video should show (for CLIP alignment)."),
+             camera: str | None = typer.Option(None, "--camera", help="The intended camera move (e.g. handheld allows shake)."),
              as_json: bool = typer.Option(False, "--json", help="Print verdict, metrics and reasons as JSON.")):
     """Judge a video: flicker, smoothness, frozen/black frames, sharpness, CLIP alignment…; writes a critique plot."""
     from tools.critique import critique_video, write_critique_plot
@@ -306,14 +307,13 @@ def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA
 
 @app.command()
 def safety(text: str = typer.Argument(..., help="A brief, shot description or feedback to check."),
-           image: Optional[Path] = typer.Option(None, "--image", help="A reference image to check for faces."),
+           image: Path | None = typer.Option(None, "--image", help="A reference image to check for faces."),
            as_json: bool = typer.Option(False, "--json", help="Print verdict, reasons and spans as JSON.")):
     """Check text (and an image) against the likeness and content policy."""
+    from agent.safety_gate import consents_for_media
     from storyboards.store import Store
     from tools.safety.faces import check_image
     from tools.safety.policy import check_text
-
-    from agent.safety_gate import consents_for_media
 
     store = Store()
     report = check_text(text, consents=[c.name for c in store.active_consents()])
@@ -339,9 +339,9 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
 
 @consent_app.command("add")
 def consent_add(name: str = typer.Argument(..., help="The person who consented."),
-                reference: Optional[Path] = typer.Option(None, "--reference", help="A reference image of the person."),
+                reference: Path | None = typer.Option(None, "--reference", help="A reference image of the person."),
                 scope: str = typer.Option("any film by this workspace", "--scope", help="What the consent covers."),
-                expires: Optional[str] = typer.Option(None, "--expires", help="YYYY-MM-DD; none for no expiry."),
+                expires: str | None = typer.Option(None, "--expires", help="YYYY-MM-DD; none for no expiry."),
                 as_json: bool = typer.Option(False, "--json")):
     """Record that NAME consented to their likeness being used."""
     from datetime import date
@@ -403,8 +403,8 @@ def consent_revoke(name: str = typer.Argument(..., help="The person whose consen
 
 
 @app.command()
-def serve(host: Optional[str] = typer.Option(None, "--host", help="Default: DIRECTOR_SERVER_HOST or 127.0.0.1."),
-          port: Optional[int] = typer.Option(None, "--port", help="Default: DIRECTOR_SERVER_PORT or 8000.")):
+def serve(host: str | None = typer.Option(None, "--host", help="Default: DIRECTOR_SERVER_HOST or 127.0.0.1."),
+          port: int | None = typer.Option(None, "--port", help="Default: DIRECTOR_SERVER_PORT or 8000.")):
     """Start the web app (chat, storyboard cards, player) and its websocket."""
     import uvicorn
 

@@ -39,7 +39,8 @@ class Progress:
 
     def __enter__(self):
         if self.enabled:
-            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as RichProgress
 
             self.bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
                                      TimeElapsedColumn(), console=err, transient=False)

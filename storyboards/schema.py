@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -36,7 +36,7 @@ SHOT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StoryboardError(ValueError):
@@ -139,7 +139,7 @@ class Shot(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _inputs_match_mode(self) -> "Shot":
+    def _inputs_match_mode(self) -> Shot:
         if self.mode == "i2v" and not self.reference:
             raise ValueError("mode 'i2v' needs 'reference: path/to/image.png'")
         if self.mode == "v2v" and not self.source:
@@ -216,7 +216,7 @@ class Storyboard(BaseModel):
         return max(1, round(shot.duration * self.fps))
 
     @classmethod
-    def parse(cls, data: Any, source: str | None = None) -> "Storyboard":
+    def parse(cls, data: Any, source: str | None = None) -> Storyboard:
         """Validate raw data (from YAML, JSON or an LLM) into a Storyboard, or raise StoryboardError."""
         if not isinstance(data, dict):
             raise StoryboardError(f"a storyboard is a mapping with 'title' and 'shots', not {type(data).__name__}", source)

@@ -27,8 +27,15 @@ import pytest
 
 from agent.session import Director
 from server.bots import BotConfigError, BotSettings, run_bot
-from server.bots.common import (DISCLOSURE, BotDispatcher, CommandError, Conversation, discord_user_key,
-                                parse_command, slack_user_key)
+from server.bots.common import (
+    DISCLOSURE,
+    BotDispatcher,
+    CommandError,
+    Conversation,
+    discord_user_key,
+    parse_command,
+    slack_user_key,
+)
 from storyboards.store import Store
 from storyboards.workspace import Workspace
 

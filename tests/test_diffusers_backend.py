@@ -65,8 +65,7 @@ def clip_text():
 
 
 def tiny_ltx():
-    from diffusers import (AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline,
-                           LTXVideoTransformer3DModel)
+    from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline, LTXVideoTransformer3DModel
 
     torch.manual_seed(0)
     transformer = LTXVideoTransformer3DModel(
@@ -102,8 +101,7 @@ def tiny_wan():
 
 
 def tiny_cogvideox_v2v():
-    from diffusers import (AutoencoderKLCogVideoX, CogVideoXTransformer3DModel, CogVideoXVideoToVideoPipeline,
-                           DDIMScheduler)
+    from diffusers import AutoencoderKLCogVideoX, CogVideoXTransformer3DModel, CogVideoXVideoToVideoPipeline, DDIMScheduler
 
     torch.manual_seed(0)
     transformer = CogVideoXTransformer3DModel(
@@ -143,8 +141,12 @@ def tiny_animatediff():
 
 
 def tiny_svd():
-    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
-                           UNetSpatioTemporalConditionModel)
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 

@@ -20,7 +20,6 @@ from agent.settings import AgentSettings
 from storyboards.schema import CAMERA_MOVES, Shot, Storyboard
 from tools.safety.policy import check_text
 
-
 # ----------------------------------------------------------------------------- the scripted endpoint
 
 def call(name: str, args: dict | str | None = None) -> tuple[str, dict | str]:

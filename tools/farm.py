@@ -8,8 +8,9 @@ machines want a distributed scheduler such as Ray behind this same `map`.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterable
 from concurrent.futures import FIRST_EXCEPTION, Future, ThreadPoolExecutor, wait
-from typing import Callable, Iterable, TypeVar
+from typing import TypeVar
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
@@ -38,8 +39,9 @@ def farm_map(fn: Callable[[T], R], items: Iterable[T], workers: int | None = Non
         futures: list[Future] = [pool.submit(fn, x) for x in items]
         done, _ = wait(futures, return_when=FIRST_EXCEPTION)
         for f in futures:
-            if f.done() and f.exception() is not None:
+            error = f.exception() if f.done() else None
+            if error is not None:
                 for other in futures:
                     other.cancel()
-                raise f.exception()
+                raise error
         return [f.result() for f in futures]

@@ -31,8 +31,9 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 from storyboards.schema import Shot, Storyboard
 
@@ -240,7 +241,7 @@ _SETTING_PREPS = {"in", "inside", "at", "on", "within", "outside", "under", "ben
 _SETTING_BARE = {
     "dawn", "dusk", "night", "sunset", "sunrise", "noon", "midnight", "twilight", "daybreak", "home", "sea",
     "work", "school", "space", "stage", "midday", "nightfall", "daylight", "town", "camp", "church", "golden",
-    "first", "last", "sea", "rest", "sundown", "moonrise",
+    "first", "last", "rest", "sundown", "moonrise",
 }
 COMMON_VERBS = set("""
 walk walks walking run runs running pour pours pouring fly flies flying sit sits sitting stand stands standing
@@ -306,7 +307,7 @@ _BEAT_START = {
     "open", "opening", "we", "she", "he", "they", "it", "his", "her", "their", "our", "wide", "drone", "aerial",
     "slow", "macro", "extreme", "medium", "overhead", "low", "high", "tracking", "pan", "zoom", "later",
     "meanwhile", "back", "after", "and", "finish", "closing", "static", "handheld", "orbit", "push", "pull",
-    "dolly", "tilt", "crane", "track", "follow", "circle", "establishing", "show", "we", "cut", "dutch",
+    "dolly", "tilt", "crane", "track", "follow", "circle", "establishing", "show", "dutch",
 }
 _QUOTE = re.compile(r"“([^”]+)”|\"([^\"]+)\"|(?:(?<=^)|(?<=[\s:(]))'([^']+?)'(?=[\s.,;:!?)]|$)|‘([^’]+)’")
 _MARK = re.compile(r"⟦(\d+)⟧")
@@ -1050,7 +1051,7 @@ def plan_storyboard(
     lines: list[str | None] = [None] * n
     beat_lines = [b.narration for b, _ in beats]
     if not no_narration:
-        for i, (b, first_of_beat) in enumerate(beats):
+        for i, (_, first_of_beat) in enumerate(beats):
             if first_of_beat and beat_lines[i]:
                 lines[i] = " ".join(beat_lines[i])
         free_slots = [i for i in range(n) if lines[i] is None]
@@ -1070,7 +1071,7 @@ def plan_storyboard(
                     lines[i] = _narration_line(b)
             notes.append("Narration: one plain line per beat, written from the brief (give me quoted lines to use your words).")
         elif quotes and any(lines):
-            notes.append(f"Narration: {sum(1 for l in lines if l)} of {n} shots speak the quoted lines.")
+            notes.append(f"Narration: {sum(1 for line in lines if line)} of {n} shots speak the quoted lines.")
     elif quotes:
         notes.append("No narration, as asked.")
 
@@ -1083,7 +1084,7 @@ def plan_storyboard(
         sid = f"s{i + 1}"
         camera, framing = _camera_framing(i, n, beat, first_of_beat, film_camera, film_framing, energetic, calm, steady, end_subject)
         atmosphere = list(dict.fromkeys(film_atmosphere + beat.atmosphere))
-        lighting = list(dict.fromkeys(beat.lighting + [l for l in film_lighting if l not in beat.lighting]))
+        lighting = list(dict.fromkeys(beat.lighting + [light for light in film_lighting if light not in beat.lighting]))
         technical = list(dict.fromkeys(film_technical + beat.technical))
         shot = Shot(
             id=sid,

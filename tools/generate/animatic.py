@@ -25,8 +25,17 @@ import cv2
 import numpy as np
 
 from storyboards.schema import CAMERA_MOVES, FRAMINGS
-from tools.generate.animatic_camera import (Compositor, Particles, Slate, camera_paths, ken_burns_matrices, least_step, min_step,
-                                            perform_action, plan_layers)
+from tools.generate.animatic_camera import (
+    Compositor,
+    Particles,
+    Slate,
+    camera_paths,
+    ken_burns_matrices,
+    least_step,
+    min_step,
+    perform_action,
+    plan_layers,
+)
 from tools.generate.animatic_scene import Canvas, Painter, _mix, block_shot, read_shot
 from tools.generate.animatic_style import Stylist, cover_resize, find_style, grade_lut
 from tools.generate.base import BackendError, GenerationRequest, GenerationResult, Timer

@@ -34,7 +34,7 @@ class LayerPath:
     s: np.ndarray    # scale (>1 = closer)
     sq: np.ndarray   # extra horizontal squash (orbit turns the subject)
 
-    def same_as(self, other: "LayerPath") -> bool:
+    def same_as(self, other: LayerPath) -> bool:
         return all(np.allclose(a, b, atol=1e-6) for a, b in ((self.cx, other.cx), (self.cy, other.cy), (self.s, other.s), (self.sq, other.sq)))
 
 
