@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
 
 import typer
-from rich.table import Table
 
 from server.console import CLIError, Progress, err, out, storyboard_table
 
@@ -30,12 +29,13 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain click help: typer's rich help pulls in rich.markdown and friends, half of `director --help`'s time
+    rich_markup_mode=None,
 )
-users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True)
-consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
+consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(users_app, name="users")
 app.add_typer(consent_app, name="consent")
-
 
 LOCAL_OWNER = "local"
 
@@ -77,10 +77,17 @@ def director_errors() -> Iterator[None]:
         exit_for(error)
 
 
-def _director():
+def _director(budget: float | None = None):
+    """The Director with settings from the environment; `--budget` (USD) overrides DIRECTOR_BUDGET_USD."""
     from agent.session import Director
+    from agent.settings import AgentSettings
 
-    return Director()
+    if budget is not None and budget < 0:
+        fail(f"--budget {budget:g} must be zero or more (US dollars for hosted backends)", code=2)
+    return Director(settings=AgentSettings(budget_usd=budget)) if budget is not None else Director()
+
+
+BUDGET_HELP = "Most US dollars this render may spend on hosted backends (default DIRECTOR_BUDGET_USD); over it the director asks first (exit 4)."
 
 
 def _result_paths(result: RenderResult) -> dict:
@@ -122,15 +129,19 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
     from agent.prompts import with_prompts
 
     overrides = _overrides(aspect, seconds, resolution)
-    director = _director()
+    # no Director: planning needs neither the database nor the media stack
+    from agent.brains import plan_brief
+    from agent.settings import AgentSettings
+
+    settings = AgentSettings()
     with director_errors():
-        result = director.plan(brief, overrides)
+        result = plan_brief(settings, brief, overrides)
     if result.question and as_json:
         emit_json({"question": result.question, "storyboard": None})
         raise typer.Exit(4)
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
-    sb = with_prompts(result.storyboard, settings=director.settings)
+    sb = with_prompts(result.storyboard, settings=settings)
     if as_json:
         emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
                    "size": list(sb.size)})
@@ -166,9 +177,11 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
          aspect: str | None = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
          seconds: float | None = typer.Option(None, "--seconds", help="Target length in seconds."),
          resolution: int | None = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
+         no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
+         budget: float | None = typer.Option(None, "--budget", help=BUDGET_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Plan, render, critique, cut and sign a film from a brief."""
-    director = _director()
+    director = _director(budget)
     _check_backend(backend)
     overrides = _overrides(aspect, seconds, resolution)
     with director_errors():
@@ -176,7 +189,8 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
     with director_errors():
-        project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
+        storyboard = result.storyboard.model_copy(update={"music_bed": False}) if no_music else result.storyboard
+        project_id = director.start_project(owner(), storyboard, "planned from the brief", brief=brief)
     if not as_json:
         out.print(storyboard_table(result.storyboard))
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
@@ -194,6 +208,8 @@ def _check_backend(backend: str | None) -> None:
 def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML file (see storyboards/examples/)."),
            out_dir: Path | None = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
            backend: str | None = typer.Option(None, "--backend", help="Override every shot's backend."),
+           no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
+           budget: float | None = typer.Option(None, "--budget", help=BUDGET_HELP),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Render a storyboard file into a film."""
     from storyboards.schema import StoryboardError
@@ -204,7 +220,9 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
         storyboard = load_storyboard(storyboard_file)
     except StoryboardError as e:
         fail(str(e), code=2)
-    director = _director()
+    if no_music:
+        storyboard = storyboard.model_copy(update={"music_bed": False})
+    director = _director(budget)
     with director_errors():
         project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
@@ -213,9 +231,10 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
 @app.command()
 def feedback(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
              text: str = typer.Argument(..., help='What to change, e.g. "shot 2 darker", "make it vertical".'),
+             budget: float | None = typer.Option(None, "--budget", help=BUDGET_HELP),
              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Change a film in plain language; re-renders only what changed."""
-    director = _director()
+    director = _director(budget)
     with director_errors(), Progress(enabled=not as_json) as progress:
         result = director.feedback(owner(), project_id, text, emit=progress)
     if result.question:
@@ -272,6 +291,8 @@ def critique(video: Path = typer.Argument(..., help="A video file to judge."),
     else:
         colour = "green" if result.verdict == "pass" else "red"
         out.print(f"[bold {colour}]{result.verdict}[/] (score {result.score:.2f})")
+        from rich.table import Table
+
         table = Table("metric", "value", "limit", "ok", "reason")
         for name, m in result.metrics.items():
             table.add_row(name, "—" if m.value is None else f"{m.value:.3f}", "" if m.threshold is None else f"{m.threshold:g}",
@@ -310,9 +331,7 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
            image: Path | None = typer.Option(None, "--image", help="A reference image to check for faces."),
            as_json: bool = typer.Option(False, "--json", help="Print verdict, reasons and spans as JSON.")):
     """Check text (and an image) against the likeness and content policy."""
-    from agent.safety_gate import consents_for_media
     from storyboards.store import Store
-    from tools.safety.faces import check_image
     from tools.safety.policy import check_text
 
     store = Store()
@@ -321,6 +340,9 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
     if image is not None:
         if not image.is_file():
             fail(f"no such image: {image}", code=2)
+        from agent.safety_gate import consents_for_media
+        from tools.safety.faces import check_image  # OpenCV: only when there is an image to look at
+
         img = check_image(image, consents=consents_for_media(store, image))
         img_data = img.to_dict() if hasattr(img, "to_dict") else img.model_dump(mode="json")
         order = ["allow", "warn", "needs_consent", "block"]

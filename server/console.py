@@ -1,17 +1,39 @@
 """What the terminal front doors share: the consoles, the error a person can fix, the storyboard table
 and progress bars fed by the Director's events. `server/cli.py`, `server/chat.py` and the bots' settings
-import from here; nothing here imports them back.
+import from here; nothing here imports them back. Nothing heavy is imported at the top: `director --help`
+loads this module.
 """
 
 from __future__ import annotations
 
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING
 
-from agent.events import DirectorMessage, Event, SafetyNotice, ShotProgress, TakeReady
+if TYPE_CHECKING:
+    from rich.table import Table
 
-err = Console(stderr=True)
-out = Console()
+    from agent.events import Event
+
+
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs ~50 ms that `director --help` need not pay."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def get(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+
+err = _LazyConsole(stderr=True)
+out = _LazyConsole()
 
 
 class CLIError(Exception):
@@ -19,6 +41,8 @@ class CLIError(Exception):
 
 
 def storyboard_table(storyboard, title: str | None = None) -> Table:
+    from rich.table import Table
+
     table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
                   show_lines=False, expand=False)
     for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
@@ -43,7 +67,7 @@ class Progress:
             from rich.progress import Progress as RichProgress
 
             self.bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-                                     TimeElapsedColumn(), console=err, transient=False)
+                                     TimeElapsedColumn(), console=err.get(), transient=False)
             self.bars.__enter__()
         return self
 
@@ -54,6 +78,9 @@ class Progress:
     def __call__(self, event: Event) -> None:
         if not self.bars:
             return
+        # imported here, not at the top: pydantic's import is a third of `director --help`
+        from agent.events import DirectorMessage, Estimate, SafetyNotice, ShotProgress, TakeReady
+
         if isinstance(event, ShotProgress):
             sid = event.shot_id or "?"
             name = "cut" if sid == "*" else f"shot {sid}"
@@ -74,3 +101,5 @@ class Progress:
             self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
         elif isinstance(event, SafetyNotice):
             self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
+        elif isinstance(event, Estimate):
+            self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)

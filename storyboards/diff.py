@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from .pixels import EDIT_ONLY_SHOT_FIELDS, PIXEL_SETTINGS, PIXEL_SHOT_FIELDS
+from .pixels import EDIT_ONLY_SHOT_FIELDS, PIXEL_SETTINGS, PIXEL_SHOT_FIELDS, cast_looks
 from .schema import Shot, Storyboard
 
 NON_PIXEL_SHOT_FIELDS = EDIT_ONLY_SHOT_FIELDS   # the older name
@@ -143,6 +143,10 @@ def diff_storyboards(old: Storyboard, new: Storyboard) -> StoryboardDiff:
             for f in Shot.model_fields
             if getattr(before, f) != getattr(shot, f)
         ]
+        looks = cast_looks(old, before), cast_looks(new, shot)
+        if looks[0] != looks[1] and not any(c.field == "cast" for c in changes):
+            # a cast member's description is part of the prompt of every shot they are in
+            changes.append(FieldChange("cast", looks[0], looks[1]))
         if changes:
             d.changed[shot.id] = changes
     d.moved = _moved(old_ids, new_ids)
