@@ -1,7 +1,7 @@
 """What the animatic draws: shot words -> palette, setting, subject, and the painted depth layers.
 
-Private helper of `tools/generate/animatic.py`. Everything here runs once per shot (the per-frame
-work lives in `animatic_camera.py`), so clarity beats speed; still, drawing is done with cv2
+Private helper of `tools/generate/animatic/backend.py`. Everything here runs once per shot (the per-frame
+work lives in `camera.py`), so clarity beats speed; still, drawing is done with cv2
 primitives on uint8 canvases, which keeps a 720p shot's preparation to a few tens of ms.
 
 Coordinates: "world" units are frame pixels of the shot at rest (camera at its neutral pose), y down.

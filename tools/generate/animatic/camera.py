@@ -1,6 +1,6 @@
 """The animatic's camera: moves as per-layer transforms over time, and the fast per-frame compositor.
 
-Private helper of `tools/generate/animatic.py`.
+Private helper of `tools/generate/animatic/backend.py`.
 
 Why it is fast: every layer is painted once per shot on a canvas that already covers everything
 the move will show (and is already rolled for a Dutch angle). A frame is then, per layer, one
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tools.generate.animatic_scene import Canvas, blend_patch, fit_text, text_image
+from tools.generate.animatic.scene import Canvas, blend_patch, fit_text, text_image
 
 LAYERS = ("far", "mid", "near")
 
