@@ -202,6 +202,7 @@ HARBOUR = dict(id="keeper", subject="a lighthouse keeper", setting="a stone harb
 CRITIC_FRAMINGS = ("wide", "medium", "close_up", "dutch_angle", "overhead")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("camera", CAMERA_MOVES)
 def test_the_critic_passes_every_move_framing_and_action(backend, camera):
     # the acceptance matrix, small (160x90, 1 s) to stay fast; at 512x288 for 3 s it passes too

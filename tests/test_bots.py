@@ -39,6 +39,9 @@ from server.bots.common import (
 from storyboards.store import Store
 from storyboards.workspace import Workspace
 
+# bots rendering films through the Director: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 REPO = Path(__file__).resolve().parents[1]
 BRIEF = "a small fishing boat leaves a misty harbour at dawn, then gulls circle the lighthouse"
 SMALL = dict(resolution=128, seconds=4, fps=8)

@@ -62,6 +62,7 @@ def test_error_messages_lose_server_paths():
     assert text == "could not read …/ab.mp4 (16:9, https://x.org/a/b)"
 
 
+@pytest.mark.slow
 def test_the_cli_turns_a_missing_project_into_exit_2_without_a_traceback(tmp_path):
     env = {**os.environ, "DIRECTOR_HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "server.cli", "feedback", "p-nothere", "darker", "--json"],
@@ -80,6 +81,7 @@ def test_the_websocket_reports_a_director_bug_as_internal_not_as_not_found():
     assert event.to_wire() == {"type": "error", "project_id": "p-1", "code": "not_found", "message": "no project 'p-1'"}
 
 
+@pytest.mark.slow
 def test_a_director_with_its_own_settings_generates_and_caches_with_them(tmp_path, monkeypatch):
     monkeypatch.delenv("DIRECTOR_FILM_NEGATIVE_PROMPT", raising=False)
     workspace = Workspace(tmp_path)
@@ -124,6 +126,7 @@ def test_a_render_run_shares_one_retry_budget_between_threads():
     assert granted.count(True) == 5 and run.retries_left == 0
 
 
+@pytest.mark.slow
 def test_render_results_print_the_cli_keys_and_a_question_only_when_asked(tmp_path):
     d = director(tmp_path)
     project = d.user_message("ada", BRIEF)

@@ -92,6 +92,7 @@ def ltx():
 
 
 # ---- LTX ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_ltx_t2v_exact_size_frames_and_seeded(ltx):
     backend = DiffusersBackend(FAST)
     backend.register_pipeline("tiny-ltx", ltx, **T5_LIMIT)
@@ -203,6 +204,7 @@ def test_cogvideox_t2v_shares_the_v2v_weights():
 
 
 # ---- AnimateDiff ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_animatediff_t2v_and_v2v(tmp_path):
     pipe = tiny_animatediff()
     backend = DiffusersBackend(FAST, pipelines={"tiny-animatediff": pipe})
@@ -237,6 +239,7 @@ def test_weights_load_from_a_local_folder_once(ltx, tmp_path):
 
 
 # ---- Stable Video Diffusion -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_svd_i2v_follows_the_reference_image(tmp_path):
     backend = DiffusersBackend(FAST)
     backend.register_pipeline("tiny-svd", tiny_svd(), frame_counts=(4,), size_multiple=16)

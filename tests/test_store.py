@@ -212,6 +212,7 @@ def test_messages_consents_and_audit(store):
     assert [e.actor for e in store.audit_log(event="consent.revoked")] == ["ann"]
 
 
+@pytest.mark.slow
 def test_everything_reads_back_from_a_new_process(ws, store):
     user, token = store.create_user("ann")
     sb = load_storyboard(EXAMPLES_DIR / "city_remix.yaml")
@@ -287,6 +288,7 @@ def test_threads_share_one_store(store):
     assert sum(t.selected for t in store.takes_for_shot(p.id, "a")) == 1
 
 
+@pytest.mark.slow
 def test_concurrent_processes_do_not_corrupt_the_database(ws):
     # Two processes open a brand-new database at once (both migrate) and write interleaved.
     code = """
