@@ -10,7 +10,8 @@ not know. Add fields, never rename them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, ClassVar, Literal, Union
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -65,6 +66,10 @@ class StoryboardEvent(Event):
     changed_shots: list[str] = Field(default_factory=list)
     duration: float | None = Field(None, description="seconds of film")
     size: list[int] | None = Field(None, description="[width, height] of the film")
+    reusable_takes: dict[str, dict] | None = Field(
+        None, description="changed shots that already have a take for their new look (going back to a version)")
+
+    _omit_when_none = ("reusable_takes",)
 
 
 class Queued(Event):
@@ -173,8 +178,8 @@ class ErrorEvent(Event):
 
 
 AnyEvent = Annotated[
-    Union[DirectorMessage, StoryboardEvent, Queued, Estimate, ShotProgress, TakeReady, CutReady, SafetyNotice,
-          ErrorEvent, HistoryEvent, KeyframesEvent],
+    DirectorMessage | StoryboardEvent | Queued | Estimate | ShotProgress | TakeReady | CutReady | SafetyNotice | ErrorEvent | HistoryEvent
+    | KeyframesEvent,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Any] = TypeAdapter(AnyEvent)

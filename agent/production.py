@@ -9,25 +9,23 @@ database is the record of truth.
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from agent.errors import Cancelled
-from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
 from agent.estimate import SpeedBook, price_per_second
+from agent.events import DirectorMessage, Emit, ShotProgress, TakeReady, noop
 from agent.prompts import compose_prompt
 from agent.run import RenderRun
 from agent.settings import AgentSettings
-from storyboards.artifacts import atomic_path, atomic_write_text
+from storyboards.artifacts import atomic_path
 from storyboards.hashing import file_sha256, request_key, spec_key
+from storyboards.pixels import PIXEL_SHOT_FIELDS
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
 from storyboards.store import Store
 from storyboards.workspace import Workspace
@@ -259,8 +257,10 @@ class Producer:
             "shot_seed": shot.seed,
         }
         if backend_name == "animatic":
-            # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.
-            fields["shot"] = {k: v for k, v in request.shot.items() if k not in ("narration", "caption", "transition", "seed", "reference", "source")}
+            # The animatic draws the structured shot (camera, framing, its id as a label), so its pixel
+            # fields are in the spec; seed, reference and source are in it already, above.
+            drawn = (set(PIXEL_SHOT_FIELDS) | {"id"}) - {"seed", "reference", "source"}
+            fields["shot"] = {k: v for k, v in request.shot.items() if k in drawn}
         return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields,
                         target=(width, height, storyboard.frames_for(shot), storyboard.fps),
                         position=_position(storyboard, shot.id))
@@ -291,8 +291,8 @@ class Producer:
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
                 break
-            backend_failed = take is not None and take.status == TakeStatus.error
-            resuming = backend_failed and bool(take.params.get("resume_token"))
+            failed = take if take is not None and take.status == TakeStatus.error else None   # the backend failed, not the take
+            resuming = failed is not None and bool(failed.params.get("resume_token"))
             # First takes were booked with the estimate; a retry must fit what is left of the budget
             # (picking up work already paid for costs nothing more).
             if attempt > 1 and not resuming and not run.spend(price):
@@ -301,10 +301,10 @@ class Producer:
                     f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
                 break
             resume_token = None
-            if backend_failed:
+            if failed is not None:
                 # The backend failed, not the take: ask again for the same take (same seed), picking up
                 # any work it already paid for (a finished Runway task whose download broke).
-                seed, resume_token = take.seed, take.params.get("resume_token")
+                seed, resume_token = failed.seed, failed.params.get("resume_token")
             elif shot.seed is not None and attempt == 1 and base_attempt == 0:
                 seed = shot.seed
             else:
@@ -325,7 +325,7 @@ class Producer:
                                      text=f"Shot {plan.position} take {take.attempt} failed ({why}). "
                                           f"Trying again with: {', '.join(added)}."))
         if best is None:
-            raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
+            raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error if take else 'none made'})")
         self.store.select_take(project_id, best.id)
         best.selected = True
         emit(TakeReady(project_id=project_id, shot_id=shot.id, take=take_public(best, project_id),

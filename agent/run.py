@@ -5,8 +5,9 @@ made; `RenderResult` is what a render (or feedback, or a take choice) returns to
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field

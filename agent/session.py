@@ -22,8 +22,8 @@ from agent.film import finish_film
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.limits import check_caps, check_inputs
 from agent.live import LiveJobs
-from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.prompts import with_prompts
 from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
 from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
@@ -330,12 +330,12 @@ class Director:
             diff = diff_storyboards(parent.storyboard, v.storyboard) if parent else None
             order = [s.id for s in v.storyboard.shots]
             cut = cuts.get(v.number)
-            kept = cut and (self.workspace.project_dir(project_id) / "cuts" / f"{cut.id}.mp4").is_file()
+            kept = cut is not None and (self.workspace.project_dir(project_id) / "cuts" / f"{cut.id}.mp4").is_file()
             out.append({"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at),
                         "shots": len(order), "changed_shots": diff.touched_shots if diff else order,
                         "regenerated_shots": diff.shots_to_regenerate if diff else order,
                         "removed_shots": diff.removed if diff else [],
-                        "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept else None})
+                        "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept and cut is not None else None})
         return out
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:

@@ -11,13 +11,20 @@ Server events are the pydantic models of agent/events.py, which the Director emi
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from agent.errors import public_message
 from agent.events import (
-    AnyEvent, CutReady, DirectorMessage, ErrorEvent, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady, event_adapter,
+    AnyEvent,
+    CutReady,
+    DirectorMessage,
+    ErrorEvent,
+    SafetyNotice,
+    ShotProgress,
+    TakeReady,
+    event_adapter,
 )
 
 ProjectId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
@@ -164,8 +171,8 @@ class Subscribe(_ClientMessage):
 
 
 ClientMessage = Annotated[
-    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe,
-          EditShot, RestoreVersion, AcceptTake, HistoryRequest, KeyframesRequest, ApproveKeyframes],
+    UserMessage | FeedbackMessage | ApproveStoryboard | RenderMessage | CancelMessage | SelectTake | Subscribe | EditShot | RestoreVersion | AcceptTake | HistoryRequest
+    | KeyframesRequest | ApproveKeyframes,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe",

@@ -27,10 +27,20 @@ import pytest
 
 from agent.session import Director
 from server.bots import BotConfigError, BotSettings, run_bot
-from server.bots.common import (DISCLOSURE, BotDispatcher, CommandError, Conversation, discord_user_key,
-                                parse_command, slack_user_key)
+from server.bots.common import (
+    DISCLOSURE,
+    BotDispatcher,
+    CommandError,
+    Conversation,
+    discord_user_key,
+    parse_command,
+    slack_user_key,
+)
 from storyboards.store import Store
 from storyboards.workspace import Workspace
+
+# bots rendering films through the Director: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 BRIEF = "a small fishing boat leaves a misty harbour at dawn, then gulls circle the lighthouse"

@@ -34,6 +34,9 @@ from tools.generate import (
 )
 from tools.generate.animatic import AnimaticBackend
 
+# renders through the render farm: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 

@@ -20,7 +20,6 @@ from agent.settings import AgentSettings
 from storyboards.schema import CAMERA_MOVES, Shot, Storyboard
 from tools.safety.policy import check_text
 
-
 # ----------------------------------------------------------------------------- the scripted endpoint
 
 def call(name: str, args: dict | str | None = None) -> tuple[str, dict | str]:
@@ -156,6 +155,7 @@ def property_names(schema) -> set[str]:
 
 # ----------------------------------------------------------------------------- planning
 
+@pytest.mark.slow
 def test_plan_from_a_valid_tool_call(llm):
     llm.say(answer(call("plan_storyboard", plan_args()), text="Two shots: the boat leaves, then the gull up close."))
     result = brain_for(llm).plan("A boat leaves a harbour at dawn, then a gull close up. 6 seconds.")
@@ -183,6 +183,7 @@ def test_plan_from_a_valid_tool_call(llm):
     assert [s.seed for s in again.storyboard.shots] == [s.seed for s in sb.shots]
 
 
+@pytest.mark.slow
 def test_plan_with_a_bad_camera_is_repaired_from_the_error(llm):
     bad = plan_args(shots=[shot_args("s1", camera="dolly"), shot_args("s2")])
     llm.say(answer(call("plan_storyboard", bad)), answer(call("plan_storyboard", plan_args())))
@@ -386,6 +387,7 @@ def test_prompt_injection_cannot_reach_safety_settings(llm):
 
 # ----------------------------------------------------------------------------- the whole director
 
+@pytest.mark.slow
 def test_director_plans_and_renders_a_two_shot_film_from_the_llm(llm, tmp_path, monkeypatch):
     from agent.session import Director
     from storyboards.store import Store

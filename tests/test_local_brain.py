@@ -41,8 +41,7 @@ def test_local_server_starts_answers_and_stops(gguf):
 
 
 def test_local_brain_plans_a_valid_storyboard_or_asks(gguf):
-    from agent.brains import make_brain
-    from agent.brains import local_server
+    from agent.brains import local_server, make_brain
     from agent.settings import AgentSettings
     from storyboards.schema import Storyboard
 

@@ -175,7 +175,7 @@ class LLMBrain:
                                    "Check DIRECTOR_LLM_BASE_URL, DIRECTOR_LLM_API_KEY and DIRECTOR_LLM_MODEL, "
                                    "or use DIRECTOR_BRAIN=rules.")
                 break
-            calls = [(tc, tc["name"], tc.get("args"), None) for tc in answer.tool_calls]
+            calls: list[tuple[Any, str, Any, str | None]] = [(tc, tc["name"], tc.get("args"), None) for tc in answer.tool_calls]
             calls += [(tc, tc.get("name") or "?", None, _json_problem(tc.get("args"))) for tc in answer.invalid_tool_calls]
             for i, (tc, *_rest) in enumerate(calls):
                 if not tc.get("id"):  # some servers omit ids; each tool answer must still pair with its call

@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 INSTALL_HINT = "pip install 'llama-cpp-python[server]'"
 
@@ -75,7 +76,7 @@ class LocalServer:
         self.n_threads = n_threads
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen | None = None
-        self._log = None
+        self._log: Any = None   # the server's log file, once started
 
     @property
     def base_url(self) -> str:
@@ -93,7 +94,7 @@ class LocalServer:
             cmd += ["--n_threads", str(self.n_threads)]
         return cmd
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         if self.process is not None and self.process.poll() is None:
             return self
         if importlib.util.find_spec("llama_cpp") is None:
@@ -147,7 +148,7 @@ class LocalServer:
                 pass
             self._log = None
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -210,7 +210,7 @@ SETTING_PREPS = {"in", "inside", "at", "on", "within", "outside", "under", "bene
 SETTING_BARE = {
     "dawn", "dusk", "night", "sunset", "sunrise", "noon", "midnight", "twilight", "daybreak", "home", "sea",
     "work", "school", "space", "stage", "midday", "nightfall", "daylight", "town", "camp", "church", "golden",
-    "first", "last", "sea", "rest", "sundown", "moonrise",
+    "first", "last", "rest", "sundown", "moonrise",
 }
 COMMON_VERBS = set("""
 walk walks walking run runs running pour pours pouring fly flies flying sit sits sitting stand stands standing
@@ -277,7 +277,7 @@ BEAT_START = {
     "open", "opening", "we", "she", "he", "they", "it", "his", "her", "their", "our", "wide", "drone", "aerial",
     "slow", "macro", "extreme", "medium", "overhead", "low", "high", "tracking", "pan", "zoom", "later",
     "meanwhile", "back", "after", "and", "finish", "closing", "static", "handheld", "orbit", "push", "pull",
-    "dolly", "tilt", "crane", "track", "follow", "circle", "establishing", "show", "we", "cut", "dutch",
+    "dolly", "tilt", "crane", "track", "follow", "circle", "establishing", "show", "dutch",
 }
 QUOTE = re.compile(r"“([^”]+)”|\"([^\"]+)\"|(?:(?<=^)|(?<=[\s:(]))'([^']+?)'(?=[\s.,;:!?)]|$)|‘([^’]+)’")
 MARK = re.compile(r"⟦(\d+)⟧")

@@ -31,25 +31,66 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from agent.language.words import (  # noqa: F401  (re-exported for older imports)
-    ASPECT_PATTERNS, ATMOSPHERE_WORDS, BEAT_START, CALM, CAMERA_PHRASES, CAPTION_BEFORE, COMMON_VERBS,
-    CUE_END, CUE_OPEN, CUE_THEN, DEFAULT_ASPECT, DEFAULT_FPS, DEFAULT_SECONDS, DEFAULT_STYLE, DETERMINERS,
-    ENERGETIC, FORMAT_NOUNS, FRAMING_BARE_OK, FRAMING_PHRASES, HEADER_LINK, ING_NOUNS, LIGHTING_WORDS,
-    LIST_MARKER, MARK, NARRATION_WORDS, NEGATIVE, NOT_NEGATIVES, NO_NARRATION, NUM, NUMBER_WORDS, NUMWORDS,
-    ORDINALS, PLURAL_NOUNS, PRONOUNS, QUOTE, REQUEST, SETTING_BARE, SETTING_PREPS, SHOW_PREFIX, STYLE_OF,
-    STYLE_WORDS, TECHNICAL_WORDS, parse_number,
-)
-from agent.language.words import (
-    BEINGS, LOOK_VERBS, LOOK_WORDS, OBJECTS_NOT_PLACES, PARTICIPLES, TRAVERSE,
-)
-from agent.prompts import merge_items
 from agent.language.detect import QUESTIONS, language_of
 from agent.language.nouns import head_noun, is_place
+from agent.language.words import (  # noqa: F401  (re-exported for older imports)
+    ASPECT_PATTERNS,
+    ATMOSPHERE_WORDS,
+    BEAT_START,
+    BEINGS,
+    CALM,
+    CAMERA_PHRASES,
+    CAPTION_BEFORE,
+    COMMON_VERBS,
+    CUE_END,
+    CUE_OPEN,
+    CUE_THEN,
+    DEFAULT_ASPECT,
+    DEFAULT_FPS,
+    DEFAULT_SECONDS,
+    DEFAULT_STYLE,
+    DETERMINERS,
+    ENERGETIC,
+    FORMAT_NOUNS,
+    FRAMING_BARE_OK,
+    FRAMING_PHRASES,
+    HEADER_LINK,
+    ING_NOUNS,
+    LIGHTING_WORDS,
+    LIST_MARKER,
+    LOOK_VERBS,
+    LOOK_WORDS,
+    MARK,
+    NARRATION_WORDS,
+    NEGATIVE,
+    NO_NARRATION,
+    NOT_NEGATIVES,
+    NUM,
+    NUMBER_WORDS,
+    NUMWORDS,
+    OBJECTS_NOT_PLACES,
+    ORDINALS,
+    PARTICIPLES,
+    PLURAL_NOUNS,
+    PRONOUNS,
+    QUOTE,
+    REQUEST,
+    SETTING_BARE,
+    SETTING_PREPS,
+    SHOW_PREFIX,
+    STYLE_OF,
+    STYLE_WORDS,
+    TECHNICAL_WORDS,
+    TRAVERSE,
+    parse_number,
+)
 from agent.planner.cast import with_cast
 from agent.planner.length import CARD_SECONDS, card_seconds, film_seconds, fit_storyboard
+from agent.prompts import merge_items
 from storyboards.schema import Shot, Storyboard
 
 if TYPE_CHECKING:
@@ -833,7 +874,7 @@ def plan_storyboard(
     lines: list[str | None] = [None] * n
     beat_lines = [b.narration for b, _ in beats]
     if not no_narration:
-        for i, (b, first_of_beat) in enumerate(beats):
+        for i, (_, first_of_beat) in enumerate(beats):
             if first_of_beat and beat_lines[i]:
                 lines[i] = " ".join(beat_lines[i])
         free_slots = [i for i in range(n) if lines[i] is None]
@@ -853,7 +894,7 @@ def plan_storyboard(
                     lines[i] = _narration_line(b)
             notes.append("Narration: one plain line per beat, written from the brief (give me quoted lines to use your words).")
         elif quotes and any(lines):
-            notes.append(f"Narration: {sum(1 for l in lines if l)} of {n} shots speak the quoted lines.")
+            notes.append(f"Narration: {sum(1 for line in lines if line)} of {n} shots speak the quoted lines.")
     elif quotes:
         notes.append("No narration, as asked.")
 
@@ -866,7 +907,7 @@ def plan_storyboard(
         sid = f"s{i + 1}"
         camera, framing = _camera_framing(i, n, beat, first_of_beat, film_camera, film_framing, energetic, calm, steady, end_subject)
         atmosphere = list(dict.fromkeys(film_atmosphere + beat.atmosphere))
-        lighting = list(dict.fromkeys(beat.lighting + [l for l in film_lighting if l not in beat.lighting]))
+        lighting = list(dict.fromkeys(beat.lighting + [light for light in film_lighting if light not in beat.lighting]))
         technical = list(dict.fromkeys(film_technical + beat.technical))
         shot = Shot(
             id=sid,

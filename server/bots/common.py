@@ -26,14 +26,15 @@ import tempfile
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from agent.errors import Cancelled, Internal, NotFound, Refused, as_director_error, public_message
-from agent.run import RenderResult
 from agent.events import CutReady, DirectorMessage, ErrorEvent, Event, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady
+from agent.run import RenderResult
 from server.bots.settings import BotSettings
 
 log = logging.getLogger("reel_director.bots")

@@ -19,7 +19,7 @@ import asyncio
 import functools
 import logging
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any
 
 import discord
 from discord import app_commands
@@ -44,7 +44,7 @@ SUBCOMMANDS = {
 }
 
 
-def command_text(name: str, project: Optional[str] = None, text: Optional[str] = None) -> str:
+def command_text(name: str, project: str | None = None, text: str | None = None) -> str:
     """An app command's options as the text the dispatcher parses (`feedback p-1a2b3c4d shot 2 darker`)."""
     return " ".join(p.strip() for p in (name, project, text) if p and p.strip())
 
@@ -58,8 +58,8 @@ class DiscordConversation(Conversation):
 
     platform = "discord"
 
-    def __init__(self, loop: asyncio.AbstractEventLoop, channel: Any, interaction: Optional[discord.Interaction] = None,
-                 client: Optional[discord.Client] = None, max_upload_bytes: int = 10 * MB):
+    def __init__(self, loop: asyncio.AbstractEventLoop, channel: Any, interaction: discord.Interaction | None = None,
+                 client: discord.Client | None = None, max_upload_bytes: int = 10 * MB):
         self.loop = loop
         self.channel = channel
         self.interaction = interaction
@@ -71,7 +71,7 @@ class DiscordConversation(Conversation):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout=CALL_TIMEOUT)
 
     @property
-    def thread_key(self) -> Optional[str]:
+    def thread_key(self) -> str | None:
         return f"discord:{self.channel.id}" if isinstance(self.channel, discord.Thread) else None
 
     def _answer(self, text: str, **kwargs) -> Any:
@@ -110,7 +110,7 @@ class DiscordConversation(Conversation):
         else:
             self._run(self.channel.send(_fit(text)))
 
-    def open_thread(self, handle: Any, title: str) -> Optional[str]:
+    def open_thread(self, handle: Any, title: str) -> str | None:
         if isinstance(self.channel, discord.Thread):
             return self.thread_key
         try:
@@ -137,7 +137,7 @@ class DiscordConversation(Conversation):
         return f"<@{user_key.rsplit(':', 1)[-1]}>"
 
 
-def _upload_limit(settings: BotSettings, guild: Optional[discord.Guild]) -> int:
+def _upload_limit(settings: BotSettings, guild: discord.Guild | None) -> int:
     limit = int(settings.discord_max_upload_mb * MB)
     return min(limit, guild.filesize_limit) if guild is not None else limit
 
@@ -162,17 +162,17 @@ def build_group(dispatcher: BotDispatcher, settings: BotSettings, client: discor
 
     @group.command(name="render", description=SUBCOMMANDS["render"][0])
     @app_commands.describe(project="A project id like p-1a2b3c4d")
-    async def render(interaction: discord.Interaction, project: Optional[str] = None):
+    async def render(interaction: discord.Interaction, project: str | None = None):
         await run(interaction, "render", command_text("render", project))
 
     @group.command(name="feedback", description=SUBCOMMANDS["feedback"][0])
     @app_commands.describe(text="What to change, e.g. 'shot 2 darker'", project="A project id (default: this thread's film)")
-    async def feedback(interaction: discord.Interaction, text: str, project: Optional[str] = None):
+    async def feedback(interaction: discord.Interaction, text: str, project: str | None = None):
         await run(interaction, "feedback", command_text("feedback", project, text))
 
     @group.command(name="status", description=SUBCOMMANDS["status"][0])
     @app_commands.describe(project="A project id (default: this thread's film, or your latest)")
-    async def status(interaction: discord.Interaction, project: Optional[str] = None):
+    async def status(interaction: discord.Interaction, project: str | None = None):
         await run(interaction, "status", command_text("status", project))
 
     @group.command(name="list", description=SUBCOMMANDS["list"][0])
@@ -181,7 +181,7 @@ def build_group(dispatcher: BotDispatcher, settings: BotSettings, client: discor
 
     @group.command(name="cancel", description=SUBCOMMANDS["cancel"][0])
     @app_commands.describe(project="A project id (default: this thread's film, or your latest)")
-    async def cancel(interaction: discord.Interaction, project: Optional[str] = None):
+    async def cancel(interaction: discord.Interaction, project: str | None = None):
         await run(interaction, "cancel", command_text("cancel", project))
 
     @group.command(name="help", description=SUBCOMMANDS["help"][0])
@@ -229,7 +229,7 @@ def build_client(dispatcher: BotDispatcher, settings: BotSettings) -> discord.Cl
     return DirectorClient()
 
 
-def run(settings: Optional[BotSettings] = None, director=None) -> None:
+def run(settings: BotSettings | None = None, director=None) -> None:
     settings = settings or BotSettings()
     token = settings.require("discord_bot_token")
     if director is None:

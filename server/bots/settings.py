@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from server.cli import CLIError
+from server.console import CLIError
 
 MB = 1024 * 1024
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -20,8 +21,22 @@ from agent.events import DirectorMessage, Emit, ErrorEvent, Event, HistoryEvent
 from server.deps import owner_of, token_from, user_for
 from server.hub import Connection, Hub, Job
 from server.models import (
-    AcceptTake, ApproveKeyframes, ApproveStoryboard, CancelMessage, EditShot, FeedbackMessage, HistoryRequest,
-    KeyframesRequest, ProtocolError, RenderMessage, RestoreVersion, SelectTake, Subscribe, UserMessage, error_event, parse_client_message,
+    AcceptTake,
+    ApproveKeyframes,
+    ApproveStoryboard,
+    CancelMessage,
+    EditShot,
+    FeedbackMessage,
+    HistoryRequest,
+    KeyframesRequest,
+    ProtocolError,
+    RenderMessage,
+    RestoreVersion,
+    SelectTake,
+    Subscribe,
+    UserMessage,
+    error_event,
+    parse_client_message,
 )
 
 router = APIRouter()

@@ -225,7 +225,7 @@ def pack_request(request: GenerationRequest) -> tuple[GenerationRequest, dict[st
 
 
 def unpack_request(request: GenerationRequest, files: dict[str, tuple[str, bytes]], folder: str) -> GenerationRequest:
-    changes = {}
+    changes: dict[str, Any] = {}
     for attr, (name, data) in files.items():
         path = Path(folder) / f"{attr}-{name}"
         path.write_bytes(data)
