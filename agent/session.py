@@ -16,7 +16,15 @@ from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folde
 from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import (
-    DirectorMessage, Emit, ErrorEvent, Estimate, KeyframesEvent, KeyframeView, SafetyNotice, StoryboardEvent, noop,
+    DirectorMessage,
+    Emit,
+    ErrorEvent,
+    Estimate,
+    KeyframesEvent,
+    KeyframeView,
+    SafetyNotice,
+    StoryboardEvent,
+    noop,
 )
 from agent.film import finish_film
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
