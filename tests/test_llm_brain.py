@@ -493,3 +493,15 @@ def test_llama_chat_templates_render_quotes_as_they_are():
 
     env = chat_format.ImmutableSandboxedEnvironment(autoescape=jinja2.select_autoescape(["html", "xml"]))
     assert env.from_string("{{ m }}").render(m='a sign reads "OPEN" & it\'s late') == 'a sign reads "OPEN" & it\'s late'
+
+
+def test_hybrid_uses_rules_first_and_the_model_only_for_what_rules_cannot_read(llm):
+    settings = AgentSettings(brain="hybrid", llm_base_url=llm.url, llm_model="scripted")
+    brain = make_brain(settings)
+    planned = brain.plan("A 12 second film: a heron lands on a post at dawn.")
+    assert planned.question is None and not llm.requests                  # the rules planned it: no model call
+    understood = brain.revise(planned.storyboard, "make shot 2 darker")
+    assert understood.changed_shots == ["s2"] and not llm.requests
+    llm.say(answer(call("revise_shots", {"changes": [{"shot_id": "s1", "atmosphere": "a hush before the wind"}]})))
+    odd = brain.revise(planned.storyboard, "give the opening that hush before the wind")
+    assert odd.changed_shots == ["s1"] and len(llm.requests) == 1
