@@ -505,3 +505,25 @@ def test_hybrid_uses_rules_first_and_the_model_only_for_what_rules_cannot_read(l
     llm.say(answer(call("revise_shots", {"changes": [{"shot_id": "s1", "atmosphere": "a hush before the wind"}]})))
     odd = brain.revise(planned.storyboard, "give the opening that hush before the wind")
     assert odd.changed_shots == ["s1"] and len(llm.requests) == 1
+
+
+# ----------------------------------------------------------------------------- one editing path for both brains
+
+@pytest.mark.parametrize("note", [
+    "make shot 2 darker", "swap shots 1 and 3", "cut the last shot", "make it vertical", "add rain",
+    "the hunter should be a woman", "add a shot of the hunter's boots at the end", "make it 20 seconds",
+])
+def test_the_rules_brains_calls_are_tool_calls_the_llm_brain_applies_the_same_way(llm, note):
+    from agent.brains.calls import calls_for
+    from agent.brains.rules import RulesBrain
+
+    rules = RulesBrain(AgentSettings(max_shot_seconds=8.0))
+    sb = rules.plan("A 15 second teaser: a wolf howling on a ridge, a hunter lighting a fire below, the wolf turns away.").storyboard
+    by_rules = rules.revise(sb, note)
+    assert by_rules.question is None
+    # the same edit, sent by a model as tool calls, through the LLM brain
+    llm.say(answer(*[call(name, args) for name, args in calls_for(sb, by_rules.storyboard)]))
+    by_model = brain_for(llm).revise(sb, note)
+    assert by_model.storyboard.model_dump(exclude={"shots": {"__all__": {"seed"}}}) == \
+        by_rules.storyboard.model_dump(exclude={"shots": {"__all__": {"seed"}}})
+    assert by_model.changed_shots == by_rules.changed_shots
