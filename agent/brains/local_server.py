@@ -56,14 +56,16 @@ def find_gguf(path: str | os.PathLike[str] | None = None) -> Path:
 
 
 def _die_with_parent() -> None:
-    """In the child, before exec: the kernel sends it SIGTERM when the director's process dies, however it
-    dies (SIGTERM, SIGKILL, a crash), so no llama server outlives the process that started it."""
+    """In the child, before exec: the kernel kills it when the director's process dies, however it dies
+    (SIGTERM, SIGKILL, a crash), so no llama server outlives the process that started it. SIGKILL, not
+    SIGTERM: on SIGTERM uvicorn shuts down gracefully, which means finishing a generation that can run
+    for minutes; the server holds nothing worth saving."""
     import ctypes
     import signal
 
     PR_SET_PDEATHSIG = 1
     libc = ctypes.CDLL(None, use_errno=True)
-    libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
 
 
 def free_port(host: str = "127.0.0.1") -> int:
