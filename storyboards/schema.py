@@ -185,6 +185,8 @@ class Storyboard(BaseModel):
     title_card: bool = Field(True, description="open on a title card (it counts toward the film's length)")
     end_card: bool = Field(True, description="close on an end card with the credits (it counts toward the film's length)")
     cast: list[CastMember] = Field(default_factory=list, description="people and creatures that recur across shots")
+    music_bed: bool | None = Field(None, description="false: no music under the film; unset or true: the `music` "
+                                   "file, else a bed generated to the film's mood and tempo")
     shots: list[Shot]
 
     @field_validator("aspect_ratio", mode="before")
