@@ -120,7 +120,9 @@ BUDGET_HELP = "Most US dollars this render may spend on hosted backends (default
 def storyboard_table(storyboard, title: str | None = None) -> Table:
     from rich.table import Table
 
-    table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
+    from agent.planner.length import film_seconds   # the film as delivered: cards and transitions counted
+
+    table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {round(film_seconds(storyboard), 2):g} s",
                   show_lines=False, expand=False)
     for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
         table.add_column(col, overflow="fold")
@@ -234,7 +236,9 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
         fail(f"the brief needs one answer first: {result.question}", code=4)
     sb = with_prompts(result.storyboard, settings=settings)
     if as_json:
-        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
+        from agent.planner.length import film_seconds
+
+        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": film_seconds(sb),
                    "size": list(sb.size)})
         return
     out.print(storyboard_table(sb))
