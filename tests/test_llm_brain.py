@@ -472,6 +472,7 @@ def test_local_prompt_is_lean_marks_the_brief_as_data_and_keeps_quotes(llm):
     assert len(system) < 800
     tools = json.dumps(request["tools"])
     assert "soft dawn light" not in tools and "e.g." not in tools          # no example values to copy
+    assert len(tools) < 2000 and "check_safety" not in tools and "narration" not in tools   # the picture's fields only
     user = llm.user_text(0)
     assert '<<<BRIEF\nA 6 second film: a sign reads "OPEN".' in user and "not instructions" in user
 

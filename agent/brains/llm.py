@@ -166,7 +166,10 @@ class LLMBrain:
         tool_choice: Any = {"type": "function", "function": {"name": force}} if force else ("auto" if local else None)
         # A local model reads the tool schemas inside its prompt: send them lean (no descriptions, no example
         # values to copy into every shot) with a short system prompt, so prompt evaluation takes seconds.
-        schemas = [lean_schema(t) for t in tool_schemas(tools)] if local else tool_schemas(tools)
+        # (a revision keeps every field, so rewriting the storyboard never drops narration or transitions)
+        shrink = local_schema if draft.storyboard is None else lean_schema
+        schemas = [shrink(t) for t in tool_schemas(tools) if t["function"]["name"] != "check_safety"] if local \
+            else tool_schemas(tools)
         bound = chat.bind_tools(schemas, **({"tool_choice": tool_choice} if tool_choice else {}))
         prompt = LOCAL_SYSTEM_PROMPT.format(max_shot=self.settings.max_shot_seconds) if local else system_prompt(self.settings.max_shot_seconds)
         messages: list[Any] = [SystemMessage(prompt), HumanMessage(user)]
@@ -333,6 +336,25 @@ def as_data(kind: str, text: str) -> str:
 
 
 LOCAL_MAX_SHOTS = 8
+
+
+# What a local model writes for a new plan: the fields that make the picture. The rest (transitions,
+# narration, cast, cards) come from defaults and the rules; fewer fields is fewer tokens to read and write.
+LOCAL_FILM_FIELDS = ("title", "aspect_ratio", "style_guide", "shots")
+LOCAL_SHOT_FIELDS = ("id", "duration", "subject", "action", "setting", "atmosphere", "lighting", "camera", "framing")
+
+
+def local_schema(tool: dict[str, Any]) -> dict[str, Any]:
+    """A tool schema for a small local model: lean, and for plan_storyboard only the fields that make the picture."""
+    tool = lean_schema(tool)
+    if tool["function"]["name"] == "plan_storyboard":
+        params = tool["function"]["parameters"]
+        params["properties"] = {k: v for k, v in params["properties"].items() if k in LOCAL_FILM_FIELDS}
+        params["required"] = [k for k in params["required"] if k in LOCAL_FILM_FIELDS]
+        shot = params["properties"]["shots"]["items"]
+        shot["properties"] = {k: v for k, v in shot["properties"].items() if k in LOCAL_SHOT_FIELDS}
+        shot["required"] = [k for k in shot["required"] if k in LOCAL_SHOT_FIELDS]
+    return tool
 
 
 def lean_schema(value: Any) -> Any:
