@@ -105,7 +105,7 @@ def main() -> None:
             if r["valid"][0]:
                 print(f"    goal: a valid plan in < {GOAL_SECONDS:g} s: median {r['median_s']:.1f} s "
                       f"({'met' if r['median_s'] < GOAL_SECONDS else 'not met'}); "
-                      f"{r['median_s'] / max(rules_sample['median_s'], 1e-6):.0f}x the rules brain")
+                      f"{r['median_s'] / max(rules_sample['median_s'], 1e-6):.2g}x the rules brain")
     finally:
         local_server.stop_all()
     print("* = the same sample for every brain")
