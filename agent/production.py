@@ -56,6 +56,7 @@ class ShotPlan:
     spec_key: str
     spec_fields: dict[str, Any]
     target: tuple[int, int, int, int] = (0, 0, 0, 0)   # width, height, frames, fps of the delivered take
+    position: int | str = ""                           # the shot's place in the film, as people name it ("shot 2")
 
 
 @dataclass
@@ -78,6 +79,7 @@ REPAIRS: dict[str, tuple[str, str]] = {
     "noise": ("clean image", "noise, grain burst, artifacts"),
     "scene_cut": ("one continuous shot", "scene change, jump cut"),
     "consistency": ("consistent subject", "morphing, changing identity"),
+    "identity": ("exactly as in the reference image", "different person, changed appearance"),
 }
 
 
@@ -95,6 +97,59 @@ def repair_prompt(prompt: str, negative: str, critique: Critique | None) -> tupl
                 negative = f"{negative}, {neg}" if negative else neg
                 added.append(key)
     return prompt, negative, added
+
+
+def shot_for_backend(storyboard: Storyboard, shot: Shot) -> dict[str, Any]:
+    """The structured shot a backend reads, with the cast members it names described (the previz draws
+    each the same way in every shot). Without a cast the dict is the shot's own, so earlier takes keep
+    their keys."""
+    data = shot.model_dump(exclude={"prompt"})
+    # `index`: the member's place in the film's cast, so two members never share a colour in the previz;
+    # `references`: their reference images, which the critic compares the take with.
+    members = [{**m.model_dump(include={"id", "name", "description", "references"}), "index": i}
+               for i, m in enumerate(storyboard.cast) if m.id in shot.cast]
+    if members:
+        data["cast_members"] = members
+    return data
+
+
+def reference_for(storyboard: Storyboard, shot: Shot) -> Path | None:
+    """The image an image-to-video shot starts from: its own reference, else the reference of the
+    first cast member in it who has one (so the member looks like their picture)."""
+    if shot.reference:
+        return Path(shot.reference)
+    if shot.mode == "i2v":
+        for member in storyboard.cast:
+            if member.id in shot.cast and member.references:
+                return Path(member.references[0])
+    return None
+
+
+def save_still(frame: np.ndarray, path: Path) -> Path:
+    """One RGB frame as a PNG, written atomically."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG")
+    return path
+
+
+def continuity_waves(storyboard: Storyboard) -> list[list[Shot]]:
+    """The shots in the order continuity allows: first every shot that starts fresh, then each shot
+    whose `continue_from` shot is already made (a chain a -> b -> c takes three waves). Shots in one
+    wave run side by side on the farm."""
+    done: set[str] = set()
+    waves: list[list[Shot]] = []
+    left = list(storyboard.shots)
+    while left:
+        wave = [s for s in left if s.continue_from is None or s.continue_from in done]
+        if not wave:   # the schema refuses cycles (continue_from must name an earlier shot); be safe anyway
+            wave = left
+        waves.append(wave)
+        done |= {s.id for s in wave}
+        left = [s for s in left if s.id not in done]
+    return waves
 
 
 def derive_seed(*parts: Any) -> int:
@@ -127,6 +182,19 @@ class Producer:
             return current_farm()
         return self.farm
 
+    def last_frame(self, take: Take) -> Path:
+        """The unmarked last frame of a take, as a PNG beside it (decoded from the take for takes made
+        before these were kept)."""
+        if not take.file:
+            raise BackendError(f"take {take.id} of shot '{take.shot_id}' has no file to continue from")
+        path = self.workspace.take_path(take.key, suffix=".last.png")
+        if not path.exists():
+            from tools.edit.video_io import read_video
+
+            frames, _ = read_video(self.workspace.resolve(take.file))
+            save_still(frames[-1], path)
+        return path
+
     def existing_take(self, project_id: str, plan: ShotPlan) -> Take | None:
         """A take already made with this shot's exact spec, whose file is still there (None: make one)."""
         existing = self.store.selected_take(project_id, plan.shot.id, spec_key=plan.spec_key)
@@ -144,7 +212,10 @@ class Producer:
         return None if per_second is None else per_second * plan.shot.duration
 
     # ------------------------------------------------------------------ planning requests
-    def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
+    def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None,
+                  start_frame: Path | None = None) -> ShotPlan:
+        """`start_frame`: for a shot that continues another (`continue_from`), the last frame of that
+        shot's take; the shot is then made image-to-video from it, so the action carries across the cut."""
         backend_name = backend_override or shot.backend or self.settings.default_backend
         composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings,
                                   cast=storyboard.cast)
@@ -161,11 +232,11 @@ class Producer:
             width=gen_w,
             height=gen_h,
             seed=0,
-            mode=shot.mode,
-            reference_image=Path(shot.reference) if shot.reference else None,
+            mode="i2v" if start_frame else shot.mode,
+            reference_image=start_frame or reference_for(storyboard, shot),
             source_video=Path(shot.source) if shot.source else None,
             strength=shot.strength,
-            shot=shot.model_dump(exclude={"prompt"}),
+            shot=shot_for_backend(storyboard, shot),
         )
         backend = get_backend(backend_name)
         model = backend.model_id(request)
@@ -191,7 +262,8 @@ class Producer:
             # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.
             fields["shot"] = {k: v for k, v in request.shot.items() if k not in ("narration", "caption", "transition", "seed", "reference", "source")}
         return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields,
-                        target=(width, height, storyboard.frames_for(shot), storyboard.fps))
+                        target=(width, height, storyboard.frames_for(shot), storyboard.fps),
+                        position=_position(storyboard, shot.id))
 
     # ------------------------------------------------------------------ one shot
     def produce_shot(self, run: RenderRun, plan: ShotPlan, force_new: bool = False) -> ShotOutcome:
@@ -214,18 +286,22 @@ class Producer:
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
         price = self.take_price(plan)
+        take: Take | None = None   # the last take made
         for attempt in range(1, attempts_allowed + 1):
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
                 break
-            # First takes were booked with the estimate; a retry must fit what is left of the budget.
-            if attempt > 1 and not run.spend(price):
+            backend_failed = take is not None and take.status == TakeStatus.error
+            resuming = backend_failed and bool(take.params.get("resume_token"))
+            # First takes were booked with the estimate; a retry must fit what is left of the budget
+            # (picking up work already paid for costs nothing more).
+            if attempt > 1 and not resuming and not run.spend(price):
                 emit(DirectorMessage(project_id=project_id, text=(
                     f"Shot {shot.id}: not regenerating, another take (${price:.2f}) would pass the budget of "
                     f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
                 break
             resume_token = None
-            if attempt > 1 and take.status == TakeStatus.error:
+            if backend_failed:
                 # The backend failed, not the take: ask again for the same take (same seed), picking up
                 # any work it already paid for (a finished Runway task whose download broke).
                 seed, resume_token = take.seed, take.params.get("resume_token")
@@ -246,7 +322,8 @@ class Producer:
             if added:
                 why = "; ".join(take.critique.reasons[:2]) if take.critique else take.error
                 emit(DirectorMessage(project_id=project_id,
-                                     text=f"Shot {shot.id} take {take.attempt} failed ({why}). Trying again with: {', '.join(added)}."))
+                                     text=f"Shot {plan.position} take {take.attempt} failed ({why}). "
+                                          f"Trying again with: {', '.join(added)}."))
         if best is None:
             raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
         self.store.select_take(project_id, best.id)
@@ -295,15 +372,22 @@ class Producer:
             take.params = {**result.params, "notes": result.notes,
                            "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
             frames = self._finish_tier(frames, request, plan, take, timings)
+            if run.stopping:   # between steps (critique, marks, encode): stop here when the render is stopping
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             take.critique = critique_frames(frames, take.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
             timings["critique"] = time.perf_counter() - t0
             take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
+            if run.stopping:
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="encode", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
             take.params["watermark_id"] = watermark_id
+            # The last frame as generated, before the marks: a shot that continues this one starts from
+            # it (a label burned into a start frame would be carried along by the next shot's camera).
+            last_frame = frames[-1].copy()
             marked = run.mark(frames, watermark_id)
             timings["mark"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -314,6 +398,7 @@ class Producer:
             write_video(marked, take.fps, path, crf=17, preset="ultrafast")
             rel = self.workspace.relative(path)
             sample_take(marked).save(samples_path(self.workspace, key))
+            save_still(last_frame, self.workspace.take_path(key, suffix=".last.png"))
             timings["encode"] = time.perf_counter() - t0
             take.file = rel
             take.content_hash = file_sha256(path)
@@ -329,6 +414,8 @@ class Producer:
             if isinstance(err, GenerationError) and err.resume_token:
                 take.params["resume_token"] = err.resume_token
         except Exception as err:   # a programming error: retrying cannot help, so stop the render
+            if run.stopping:   # Ctrl-C also reaches our ffmpeg children: their errors are the stop, not a bug
+                raise Cancelled() from None
             take.status, take.timings = TakeStatus.error, timings
             where = f"backend {plan.backend}" if stage == "generating" else "the take's critique/encode"
             take.error = f"{where} crashed: {type(err).__name__}: {err}"
@@ -372,6 +459,11 @@ class Producer:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
                 Path(tmp).write_bytes(jpg.tobytes())
+
+
+def _position(storyboard: Storyboard, shot_id: str) -> int | str:
+    """A shot as people name it: its position in the film ("shot 2")."""
+    return next((i for i, s in enumerate(storyboard.shots, 1) if s.id == shot_id), shot_id)
 
 
 def take_public(take: Take, project_id: str) -> dict:

@@ -8,15 +8,22 @@ restart: nothing lives only in this object.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
+from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
 from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
+from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
+from agent.limits import check_caps, check_inputs
+from agent.live import LiveJobs
 from agent.planner.length import film_seconds
 from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
 from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
@@ -37,6 +44,10 @@ class Director:
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._interrupted = threading.Event()
+        # Busy projects queue work in order instead of refusing it (agent/queue.py).
+        self.queues = ProjectQueues(self._render_batch, max_queued=self.settings.max_queued,
+                                    parallel_renders=self.settings.parallel_renders)
+        self.live = LiveJobs()   # what each project's render is doing now (for a reloaded page)
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -85,6 +96,7 @@ class Director:
 
     # ------------------------------------------------------------------ conversation
     def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
+        check_caps(storyboard, self.settings)
         project = self.store.create_project(owner, storyboard.title, settings={"aspect_ratio": storyboard.aspect_ratio, "fps": storyboard.fps})
         if brief:
             self.store.add_message(project.id, "user", brief)
@@ -96,23 +108,47 @@ class Director:
         """A storyboard from a brief, without creating a project (for `director plan`)."""
         from agent.brains import plan_brief
 
-        return plan_brief(self.settings, brief, overrides)
+        return plan_brief(self.settings, brief, overrides)   # the caps are checked there
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
-                     cancel: threading.Event | None = None) -> str:
+                     cancel: threading.Event | None = None, upload: str | None = None) -> str:
+        return self.user_message_async(owner, text, project_id, emit, cancel, upload).result()
+
+    def user_message_async(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
+                           cancel: threading.Event | None = None, upload: str | None = None) -> Future:
+        """Queue a chat line (in arrival order, per project); the future gets the project id once it is
+        applied and, when it re-renders, once the render is done. Returns at once. `upload` (an id
+        from POST /api/uploads) goes to the shots the text names ("use this for shot 2"): an image
+        makes them image-to-video, a clip video-to-video."""
+        if upload is not None:
+            if project_id is None:
+                raise BadInput("attach a file to a film you have: start with a brief, then send the file for a shot")
+
+            def attach() -> str:
+                self.attach_upload(owner, project_id, upload, text, emit=emit)
+                return project_id
+
+            return self.queues.submit(project_id, attach)
         if project_id is None:
-            plan = self.plan(text)
-            if plan.question:
-                self._say(emit, None, plan.question)
-                return ""
-            project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
-            message = self._describe_plan(plan)
-            self.store.add_message(project_id, "director", message)
-            self._say(emit, project_id, message)
-            return project_id
-        self._owned(owner, project_id)
-        has_cut = bool(self.store.list_cuts(project_id))
-        self.feedback(owner, project_id, text, emit=emit, render=has_cut, cancel=cancel)
+            return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
+
+        def step():
+            self._owned(owner, project_id)
+            has_cut = bool(self.store.list_cuts(project_id))
+            outcome = self._feedback_step(owner, project_id, text, None, emit, has_cut, cancel, None)
+            return then(outcome, lambda _: project_id) if isinstance(outcome, Future) else project_id
+
+        return self.queues.submit(project_id, step)
+
+    def _brief(self, owner: str, text: str, emit: Emit) -> str:
+        plan = self.plan(text)
+        if plan.question:
+            self._say(emit, None, plan.question)
+            return ""
+        project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
+        message = self._describe_plan(plan)
+        self.store.add_message(project_id, "director", message)
+        self._say(emit, project_id, message)
         return project_id
 
     def _describe_plan(self, plan) -> str:
@@ -125,6 +161,17 @@ class Director:
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
                  render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
+        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir).result()
+
+    def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
+                       emit: Emit = noop, render: bool = True, cancel: threading.Event | None = None,
+                       out_dir: Path | None = None) -> Future:
+        """Queue feedback behind the project's earlier messages; returns at once (see agent/queue.py)."""
+        return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
+                                                                          cancel, out_dir))
+
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> RenderResult | Future:
+        """Apply feedback now (a new version); a render it needs is queued and returned as a Future."""
         self._owned(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
@@ -153,6 +200,7 @@ class Director:
                     self._say(emit, project_id, msg)
                     return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
+            check_caps(new_sb, self.settings)
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
             version = self.store.get_version(project_id, number)
@@ -166,17 +214,211 @@ class Director:
             render = render or bool(result.wants_render)
         if not render:
             return RenderResult(project_id=project_id, version=number, changed_shots=changed)
-        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        out.changed_shots = changed
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
+        return then(self.queues.request_render(project_id, request),
+                    # What the person changed, and what the render had to make again because of it (a
+                    # shot that continues a changed one starts from a new frame).
+                    lambda out: out.model_copy(update={"changed_shots": sorted(set(changed) | set(out.changed_shots))}))
+
+    # ------------------------------------------------------------------ manual edits (the page's cards)
+    def edit_storyboard(self, owner: str, project_id: str, edits: list[ShotEdit], emit: Emit = noop,
+                        reason: str | None = None) -> dict:
+        """Apply card edits as one new storyboard version (the same record as chat feedback). No render:
+        the person renders when ready, and only the shots whose pixels changed are made again."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            new_sb, said = apply_edits(current.storyboard, edits)
+            return self._write_version(project_id, current, new_sb, reason or said, emit)
+
+    def edit_shot(self, owner: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop) -> dict:
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", shot_id, dict(fields))], emit=emit)
+
+    def restore_version(self, owner: str, project_id: str, number: int, emit: Emit = noop) -> dict:
+        """Go back to version `number`: its storyboard becomes a new version (history is never rewritten)."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            try:
+                old = self.store.get_version(project_id, number)
+            except (KeyError, ValueError):
+                raise NotFound(f"no version {number}: this film has versions 1 to {current.number}", project_id=project_id) from None
+            return self._write_version(project_id, current, old.storyboard, f"back to version {number}", emit)
+
+    def attach_upload(self, owner: str, project_id: str, upload: str, text: str = "", shots: list[str] | None = None,
+                      emit: Emit = noop) -> dict:
+        """Use an uploaded image (or clip) for the shots `shots`, or those `text` names ("use this for shot 2")."""
+        from agent.feedback import _find_refs
+
+        self._owned(owner, project_id)
+        path = upload_path(self.workspace.uploads_dir, upload_folder(owner), upload)
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        if not shots:
+            refs = _find_refs(text or "", order, bare_numbers=True)
+            if refs.bad:
+                raise BadInput(f"there is no shot {', '.join(refs.bad)}: this film has shots 1 to {len(order)}")
+            shots = refs.ids
+        if not shots:
+            question = f"Which shot should use this file? Say \"use this for shot 2\" (shots 1 to {len(order)})."
+            self.store.add_message(project_id, "director", question)
+            self._say(emit, project_id, question)
+            return {"project_id": project_id, "question": question, "changed_shots": []}
+        if text:
+            self.store.add_message(project_id, "user", text)
+        fields = fields_for_upload(path)
+        kind = "image" if fields["mode"] == "i2v" else "clip"
+        numbers = ", ".join(str(order.index(s) + 1) for s in shots if s in order)
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", sid, fields) for sid in shots], emit=emit,
+                                    reason=f"shot {numbers}: made from your {kind}")
+
+    def accept_take(self, owner: str, project_id: str, shot_id: str, emit: Emit = noop) -> dict:
+        """Keep a shot's take although the critic failed it (recorded, and shown as accepted)."""
+        self._owned(owner, project_id)
+        take = self.store.selected_take(project_id, shot_id)
+        if take is None:
+            raise NotFound(f"shot '{shot_id}' has no take yet: render first", project_id=project_id)
+        self.store.audit(owner, "take.accepted", {"project_id": project_id, "shot_id": shot_id, "take_id": take.id})
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        number = order.index(shot_id) + 1 if shot_id in order else shot_id
+        text = f"Shot {number}: take {take.attempt} accepted as it is."
+        self.store.add_message(project_id, "director", text)
+        self._say(emit, project_id, text)
+        return {"project_id": project_id, "shot_id": shot_id, "take_id": take.id}
+
+    def _write_version(self, project_id: str, current, new_sb: Storyboard, reason: str, emit: Emit) -> dict:
+        diff = diff_storyboards(current.storyboard, new_sb)
+        if not diff:
+            text = f"That changes nothing: the storyboard stays at version {current.number}."
+            self._say(emit, project_id, text)
+            return {"project_id": project_id, "version": current.number, "changed_shots": []}
+        number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
+        changed = diff.shots_to_regenerate
+        event = self._storyboard_event(project_id, self.store.get_version(project_id, number), changed)
+        # Changed shots that already have a take for their new look (going back to a version): the page
+        # shows that take rather than an empty card, and the next render reuses it.
+        event.reusable_takes = self._reusable_takes(project_id, new_sb, changed)
+        emit(event)
+        message = f"Version {number}: {reason}." + (" Render to see it." if changed else "")
+        self.store.add_message(project_id, "director", message)
+        self._say(emit, project_id, message)
+        return {"project_id": project_id, "version": number, "changed_shots": changed}
+
+    def _reusable_takes(self, project_id: str, storyboard: Storyboard, shot_ids: list[str]) -> dict[str, dict]:
+        from agent.production import take_public
+
+        found = {}
+        for sid in shot_ids:
+            try:
+                spec = self.producer.plan_shot(storyboard, storyboard.shot(sid)).spec_key
+            except Exception:   # a backend that cannot plan this shot: nothing to reuse, the render will say why
+                continue
+            take = next((t for t in self.store.find_takes(project_id, spec_key=spec)
+                         if t.file and t.status.value != "error" and t.shot_id == sid), None)
+            if take is not None:
+                found[sid] = {**take_public(take, project_id), "thumbnail": f"/media/{project_id}/thumbs/{take.id}.jpg"}
+        return found
+
+    def history(self, owner: str, project_id: str) -> list[dict]:
+        """Every version, oldest first: number, parent, reason, when, which shots it changed, and its cut."""
+        self._owned(owner, project_id)
+        versions = self.store.list_versions(project_id)
+        by_number = {v.number: v for v in versions}
+        cuts = {c.version: c for c in self.store.list_cuts(project_id)}
+        out = []
+        for v in versions:
+            parent = by_number.get(v.parent) if v.parent is not None else None
+            diff = diff_storyboards(parent.storyboard, v.storyboard) if parent else None
+            order = [s.id for s in v.storyboard.shots]
+            cut = cuts.get(v.number)
+            kept = cut and (self.workspace.project_dir(project_id) / "cuts" / f"{cut.id}.mp4").is_file()
+            out.append({"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at),
+                        "shots": len(order), "changed_shots": diff.touched_shots if diff else order,
+                        "regenerated_shots": diff.shots_to_regenerate if diff else order,
+                        "removed_shots": diff.removed if diff else [],
+                        "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept else None})
         return out
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
+        return self.approve_storyboard_async(owner, project_id, emit).result()
+
+    def approve_storyboard_async(self, owner: str, project_id: str, emit: Emit = noop) -> Future:
+        return self.queues.submit(project_id, lambda: self._approve(owner, project_id, emit))
+
+    def _approve(self, owner: str, project_id: str, emit: Emit) -> None:
         self._owned(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
+
+    # ------------------------------------------------------------------ keyframes first
+    def keyframes(self, owner: str, project_id: str, shots: list[str] | None = None, reroll: bool = False,
+                  emit: Emit = noop) -> KeyframeSet:
+        """One still per shot of the latest version (or of `shots`), to approve before rendering. A
+        shot that already has a proposal for this version keeps it unless `reroll` asks for another."""
+        from agent.production import derive_seed
+        from tools.generate import GenerationRequest
+        from tools.generate.stills import make_still
+
+        self._owned(owner, project_id)
+        version = self.store.get_version(project_id)
+        storyboard = version.storyboard
+        wanted = self._shot_ids(storyboard, shots)
+        old = load_proposals(self.workspace, project_id)
+        previous = {k.shot_id: k for k in old.keyframes} if old and old.version == version.number else {}
+        made: list[Keyframe] = []
+        for shot in storyboard.shots:
+            kept = previous.get(shot.id)
+            if kept is not None and not (reroll and shot.id in wanted):
+                made.append(kept)
+                continue
+            if shot.id not in wanted and kept is None and shots is not None:
+                continue
+            roll = kept.roll + 1 if kept else 1
+            plan = self.producer.plan_shot(storyboard, shot)
+            width, height = storyboard.size
+            seed = derive_seed(project_id, shot.id, plan.spec_key, "keyframe", roll)
+            still = make_still(GenerationRequest(**{**plan.request.__dict__, "seed": seed, "width": width, "height": height}))
+            path = save_still(self.workspace, still.image)
+            made.append(Keyframe(shot_id=shot.id, still=self.workspace.relative(path), seed=seed, backend=still.backend,
+                                 model=still.model, roll=roll))
+        proposals = save_proposals(self.workspace, KeyframeSet(project_id=project_id, version=version.number,
+                                                               keyframes=made), storyboard)
+        self._say(emit, project_id, describe(proposals) + f" They are in /media/{project_id}/keyframes.png.")
+        return proposals
+
+    def approve_keyframes(self, owner: str, project_id: str, shots: list[str] | None = None,
+                          emit: Emit = noop) -> KeyframeSet:
+        """A new version in which each approved shot is image-to-video from its still."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            proposals = load_proposals(self.workspace, project_id)
+            if proposals is None or proposals.version != current.number:
+                raise BadInput("there are no keyframes for the latest version yet: make them first "
+                               f"(`director keyframes {project_id}`, or Keyframes on the page)")
+            wanted = [sid for sid in self._shot_ids(current.storyboard, shots) if proposals.get(sid)]
+            storyboard = approved_storyboard(current.storyboard, proposals, self.workspace, wanted)
+            order = [s.id for s in current.storyboard.shots]
+            positions = ", ".join(str(order.index(sid) + 1) for sid in wanted)
+            number = self.store.add_version(project_id, storyboard, f"keyframes approved for shot {positions}",
+                                            parent=current.number)
+            for k in proposals.keyframes:
+                k.approved = k.approved or k.shot_id in wanted
+            proposals.version = number
+            save_proposals(self.workspace, proposals, storyboard)
+            self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), wanted)
+        self._say(emit, project_id, f"Keyframes approved for shot {positions}: rendering animates each from its still.")
+        return proposals
+
+    @staticmethod
+    def _shot_ids(storyboard: Storyboard, shots: list[str] | None) -> list[str]:
+        known = [s.id for s in storyboard.shots]
+        for sid in shots or []:
+            if sid not in known:
+                raise NotFound(f"no shot '{sid}' in this storyboard; its shots are {', '.join(known)}")
+        return list(shots) if shots else known
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
@@ -184,18 +426,42 @@ class Director:
                budget_usd: float | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so. `budget_usd` (default: the settings') caps the
-        money for hosted backends: over it the render is not started (NeedsAnswer)."""
-        self._owned(owner, project_id)
-        with self._lock(project_id):
-            run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event(),
-                            budget_usd=self.settings.budget_usd if budget_usd is None else budget_usd)
-            return self._render_locked(owner, run, out_dir, backend, set(regenerate or ()))
+        money for hosted backends: over it the render is not started (NeedsAnswer). Waits its turn
+        behind a running render of the project."""
+        return self.render_async(owner, project_id, emit, cancel, out_dir, backend, regenerate, budget_usd).result()
 
-    def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+    def render_async(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
+                     out_dir: Path | None = None, backend: str | None = None,
+                     regenerate: list[str] | None = None, budget_usd: float | None = None) -> Future:
+        """Queue a render behind the project's earlier messages and renders; returns at once."""
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, backend, set(regenerate or ()),
+                                budget_usd=budget_usd)
+
+        def step() -> Future:
+            self._owned(owner, project_id)
+            return self.queues.request_render(project_id, request)
+
+        return self.queues.submit(project_id, step)
+
+    def _render_batch(self, project_id: str, requests: list[RenderRequest]) -> RenderResult:
+        """One render of the latest version for every request that waited for it (agent/queue.py)."""
+        first = requests[0]
+        regenerate = set().union(*(r.regenerate for r in requests))
+        cancel: Any = first.cancel if len(requests) == 1 else AnyCancel([r.cancel for r in requests])
+        budget = self.settings.budget_usd if first.budget_usd is None else first.budget_usd
+        job = self.live.start(project_id, "render")
+        try:
+            run = RenderRun(project_id, emit=self.live.track(job, first.emit), cancel=cancel or threading.Event(),
+                            budget_usd=budget)
+            return self._render_locked(first.owner, run, first.out_dir, first.backend, regenerate, job)
+        finally:
+            self.live.finish(project_id, job)
+
+    def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str], job=None) -> RenderResult:
         project_id = run.project_id
         self.store.audit(owner, "render.started", {"project_id": project_id})
         try:
-            result = self._render_steps(owner, run, out_dir, backend, regenerate)
+            result = self._render_steps(owner, run, out_dir, backend, regenerate, job)
         except Cancelled:
             stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
             self.store.audit(owner, stopped, {"project_id": project_id})
@@ -253,10 +519,13 @@ class Director:
                 emit(ErrorEvent(project_id=project_id, code="resume_failed", message=str(err)))
         return resumed
 
-    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str], job=None) -> RenderResult:
         project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
+        # Before any take: a music file that is not audio must not cost a whole render first.
+        check_caps(storyboard, self.settings)
+        check_inputs(storyboard, max_pixels=self.settings.max_input_pixels)
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
@@ -264,13 +533,19 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        from agent.production import farm_lane
+        from agent.production import continuity_waves, farm_lane
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
         estimate = self._estimate(project_id, storyboard, plans, regenerate, run.retries_left, run.budget_usd)
+        # Per shot too: the page resets what will be made, and counts down each shot's time.
+        per_shot = {e.shot_id: {"reused": e.reused, "seconds": round(e.wall_seconds, 2)} for e in estimate.shots}
+        if job is not None:
+            job.estimates = {sid: e["seconds"] for sid, e in per_shot.items()}
+            job.stage = "rendering shots"
         emit(Estimate(project_id=project_id, video_seconds=estimate.video_seconds, takes=estimate.takes_budgeted,
-                      wall_seconds=estimate.wall_seconds, cost_usd=estimate.cost_usd, text=estimate.text()))
+                      wall_seconds=estimate.wall_seconds, cost_usd=estimate.cost_usd, text=estimate.text(),
+                      version=version.number, shots=per_shot))
         if estimate.over_budget:
             raise NeedsAnswer(
                 f"This render is estimated at ${estimate.cost_usd:.2f}, over the budget of ${estimate.budget_usd:.2f}. "
@@ -278,14 +553,23 @@ class Director:
                 f"(or DIRECTOR_BUDGET_USD), or render with fewer or shorter hosted shots.")
         run.spent_usd = estimate.cost_usd or 0.0   # every shot's first take is booked before any retry
         farm = self.producer._farm()
-        outcomes = {o.shot_id: o for o in farm.run_shots(
-            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans,
-            lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
-        run.stop_if_cancelled()
+        outcomes: dict = {}
+        for wave in continuity_waves(storyboard):
+            # A shot that continues another starts from the last frame of that shot's take, made in an earlier wave.
+            wave_plans = [plan for plan in plans if plan.shot in wave and not plan.shot.continue_from] + [
+                self.producer.plan_shot(storyboard, shot, backend,
+                                        start_frame=self.producer.last_frame(outcomes[shot.continue_from].take))
+                for shot in wave if shot.continue_from]
+            outcomes.update({o.shot_id: o for o in farm.run_shots(
+                lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), wave_plans,
+                lane_of=farm_lane, cancel=run.cancel, stop=run.stop)})
+            run.stop_if_cancelled()
+        outcomes = {s.id: outcomes[s.id] for s in storyboard.shots}   # storyboard order, as before
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            settings=self.settings, safety_warnings=report.reasons, backend=backend,
                            farm=farm.describe())
+        self._keep_cut(project_id, film)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "
@@ -297,8 +581,34 @@ class Director:
                             reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
                             warnings=film.warnings + report.reasons)
 
+    def _keep_cut(self, project_id: str, film) -> None:
+        """A copy of each cut by id (final.mp4 is rewritten by the next render), for comparing versions."""
+        import os
+        import shutil
+
+        src = Path(film.cut)
+        dst = self.workspace.project_dir(project_id) / "cuts" / f"{film.cut_id}.mp4"
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_suffix(".tmp")
+            try:
+                os.link(src, tmp)   # the same bytes: a hard link costs nothing
+            except OSError:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        except OSError:
+            pass   # comparing versions is a convenience; the delivered cut is already safe
+
     def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
-                    render: bool = True) -> RenderResult:
+                    render: bool = True, cancel: threading.Event | None = None) -> RenderResult:
+        return self.select_take_async(owner, project_id, shot_id, take_id, emit, render, cancel).result()
+
+    def select_take_async(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                          render: bool = True, cancel: threading.Event | None = None) -> Future:
+        return self.queues.submit(project_id,
+                                  lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render, cancel))
+
+    def _select_step(self, owner, project_id, shot_id, take_id, emit, render, cancel=None) -> RenderResult | Future:
         self._owned(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -318,11 +628,13 @@ class Director:
                                                 parent=current.number)
                 self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), [shot_id])
             self.store.select_take(project_id, take_id)
-        self._say(emit, project_id, f"Shot {shot_id} now uses take {take.attempt}.")
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        name = f"Shot {order.index(shot_id) + 1}" if shot_id in order else f"Shot {shot_id}"
+        self._say(emit, project_id, f"{name} now uses take {take.attempt}.")
         if not render:
             return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
                                 changed_shots=[shot_id])
-        return self.render(owner, project_id, emit=emit)
+        return self.queues.request_render(project_id, RenderRequest(owner, emit, cancel))
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
         for version in reversed(self.store.list_versions(project_id)):
@@ -354,12 +666,70 @@ class Director:
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
             "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],
+            "history": self.history(owner, project_id),
+            "critique": self._film_critique(project_id),   # the latest cut's verdict and reasons (critique.json)
+            "files": self._delivered_files(project_id),    # the latest cut's files that exist, by name -> URL
+            "job": self.live.get(project_id),        # the render running now, per shot (None when idle)
+            "accepted": self._accepted(project_id),  # shot id -> take id kept although the critic failed it
         }
+
+    def _delivered_files(self, project_id: str) -> dict[str, str]:
+        from agent.film import OUTPUT_FILES
+
+        folder = self.workspace.project_dir(project_id)
+        return {name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (folder / name).is_file()}
+
+    def _film_critique(self, project_id: str) -> dict | None:
+        import json
+
+        path = self.workspace.project_dir(project_id) / "critique.json"
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return {k: doc.get(k) for k in ("verdict", "reasons", "failed_shots")}
+
+    def _accepted(self, project_id: str) -> dict[str, str]:
+        accepted: dict[str, str] = {}
+        for entry in reversed(self.store.audit_log(limit=2000, event="take.accepted")):
+            detail = entry.detail if isinstance(entry.detail, dict) else {}
+            if detail.get("project_id") == project_id:
+                accepted[detail["shot_id"]] = detail["take_id"]
+        return accepted
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
         self._owned(owner, project_id)
+        special = self._take_media(project_id, filename)
+        if special is not None:
+            return special
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
             raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
         return path
+
+    def _take_media(self, project_id: str, filename: str) -> Path | None:
+        """takes/<take id>.mp4: a take's video (to play it); plots/<take id>.png: its critique plot,
+        drawn on first request. None for any other name."""
+        import re
+
+        m = re.fullmatch(r"(takes|plots)/(t-[0-9a-f]{6,32})\.(mp4|png)", filename)
+        if not m or (m.group(1), m.group(3)) not in (("takes", "mp4"), ("plots", "png")):
+            return None
+        try:
+            take = self.store.get_take(m.group(2))
+        except KeyError:
+            take = None
+        if take is None or self.store.take_project(take.id) != project_id or not take.file:
+            raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
+        if m.group(1) == "takes":
+            return self.workspace.resolve(take.file)
+        plot = self.workspace.project_dir(project_id) / "plots" / f"{take.id}.png"
+        if not plot.is_file():
+            if take.critique is None:
+                raise NotFound(f"take '{take.id}' has no critique to plot", project_id=project_id)
+            from tools.critique.plot import write_critique_plot
+
+            plot.parent.mkdir(parents=True, exist_ok=True)
+            write_critique_plot(take.critique, plot, fps=take.fps)
+        return plot

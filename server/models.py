@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from agent.errors import public_message
 from agent.events import (
     AnyEvent, CutReady, DirectorMessage, ErrorEvent, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady, event_adapter,
 )
@@ -31,7 +32,8 @@ ERROR_CODES = {
     "unknown_type": "the message's `type` is missing or not one the server knows",
     "invalid_message": "a field is missing or has the wrong type",
     "not_found": "no such project, shot or take for this user",
-    "busy": "the project is already rendering; cancel it or wait",
+    "busy": "the project is already rendering; cancel it or wait (no longer sent: busy projects queue)",
+    "queue_full": "too many messages are already waiting for this project; wait for the director to catch up",
     "not_running": "cancel: nothing is running for that project",
     "rate_limited": "too many messages; slow down",
     "bad_request": "the director could not do what was asked",
@@ -61,6 +63,8 @@ class UserMessage(_ClientMessage):
     type: Literal["user_message"]
     project_id: ProjectId | None = None
     text: Text
+    upload: str | None = Field(None, max_length=300, description="an id from POST /api/uploads: used for the shots "
+                               "the text names (\"use this for shot 2\")")
 
 
 class FeedbackMessage(_ClientMessage):
@@ -96,6 +100,43 @@ class SelectTake(_ClientMessage):
     take_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+class EditShot(_ClientMessage):
+    """A card edit: a new storyboard version (no render). `action` edit (the `fields` given), add (a new
+    shot at `position`, 1-based; the end when absent), remove, or move (to `position`). `upload` (an id from
+    POST /api/uploads) makes the shot image-to-video from an image, video-to-video from a clip."""
+
+    type: Literal["edit_shot"]
+    project_id: ProjectId
+    action: Literal["edit", "add", "remove", "move"] = "edit"
+    shot_id: ShotId | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    position: int | None = Field(None, ge=1, le=1000)
+    upload: str | None = Field(None, max_length=300)
+
+
+class RestoreVersion(_ClientMessage):
+    """Go back to an earlier version: its storyboard becomes a new version."""
+
+    type: Literal["restore_version"]
+    project_id: ProjectId
+    version: int = Field(ge=1)
+
+
+class AcceptTake(_ClientMessage):
+    """Keep a shot's selected take although the critic failed it."""
+
+    type: Literal["accept_take"]
+    project_id: ProjectId
+    shot_id: ShotId
+
+
+class HistoryRequest(_ClientMessage):
+    """Every version of the project (answered with a `history` event)."""
+
+    type: Literal["history"]
+    project_id: ProjectId
+
+
 class Subscribe(_ClientMessage):
     """Receive a project's events without changing it (a second tab, a reloaded page)."""
 
@@ -104,10 +145,12 @@ class Subscribe(_ClientMessage):
 
 
 ClientMessage = Annotated[
-    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe],
+    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe,
+          EditShot, RestoreVersion, AcceptTake, HistoryRequest],
     Field(discriminator="type"),
 ]
-CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe")
+CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe",
+                "edit_shot", "restore_version", "accept_take", "history")
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 
@@ -126,7 +169,8 @@ class ProtocolError(Exception):
 
 
 def error_event(code: str, message: str, project_id: str | None = None, request_id: str | None = None) -> ErrorEvent:
-    return ErrorEvent(project_id=project_id, code=code, message=message, request_id=request_id)
+    # No server path ever reaches a client, whatever the exception said.
+    return ErrorEvent(project_id=project_id, code=code, message=public_message(message), request_id=request_id)
 
 
 def _describe(err: ValidationError) -> str:
@@ -144,13 +188,44 @@ def _describe(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+MAX_DEPTH = 32   # the deepest real message is 3 levels (an object holding a list of shot ids)
+
+
+def _nesting(raw: str | bytes) -> int:
+    """How deep [ and { nest in `raw`, outside strings; counted without parsing (no recursion)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_client_message(raw: str | bytes, max_bytes: int | None = None) -> ClientMessage:
     """Parse one websocket frame into a client message or raise ProtocolError saying what was wrong."""
     if max_bytes is not None and len(raw) > max_bytes:
         raise ProtocolError("too_large", f"message is {len(raw)} bytes; the limit is {max_bytes}")
+    brackets = raw.count("[" if isinstance(raw, str) else b"[") + raw.count("{" if isinstance(raw, str) else b"{")
+    depth = _nesting(raw) if brackets > MAX_DEPTH else 0   # the scan only when it could matter
+    if depth > MAX_DEPTH:
+        # json.loads recurses once per level: a deep enough message would escape as RecursionError.
+        raise ProtocolError("invalid_message", f"message is nested {depth} levels deep; the limit is {MAX_DEPTH}")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise ProtocolError("bad_json", f"message is not valid JSON ({err}); send one JSON object per message") from None
     if not isinstance(data, dict):
         raise ProtocolError("not_object", f"message must be a JSON object with 'type' and 'project_id', not {type(data).__name__}")
