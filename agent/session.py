@@ -30,6 +30,7 @@ from agent.film import finish_film
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.limits import check_caps, check_inputs
 from agent.live import LiveJobs
+from agent.planner.length import film_seconds
 from agent.production import Producer
 from agent.prompts import with_prompts
 from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
@@ -93,7 +94,7 @@ class Director:
         sb = with_prompts(version.storyboard, settings=self.settings)
         return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
                                storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
-                               duration=sb.duration, size=list(sb.size))
+                               duration=film_seconds(sb), size=list(sb.size))
 
     def _emit_storyboard(self, emit: Emit, project_id: str, version, changed: list[str] | None = None) -> None:
         emit(self._storyboard_event(project_id, version, changed))
@@ -162,7 +163,8 @@ class Director:
 
     def _describe_plan(self, plan) -> str:
         sb = plan.storyboard
-        lines = [f"Here is “{sb.title}”: {len(sb.shots)} shots, {sb.duration:g} s at {sb.aspect_ratio}, {sb.fps} fps."]
+        # the film's length as delivered (cards and transition overlaps counted), not the sum of the shots
+        lines = [f"Here is “{sb.title}”: {len(sb.shots)} shots, {round(film_seconds(sb), 2):g} s at {sb.aspect_ratio}, {sb.fps} fps."]
         lines += [f"- {n}" for n in plan.notes]
         lines.append("Say what to change (\"shot 2 darker\", \"make it vertical\"), or render it.")
         return "\n".join(lines)

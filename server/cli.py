@@ -160,7 +160,9 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
         fail(f"the brief needs one answer first: {result.question}", code=4)
     sb = with_prompts(result.storyboard, settings=settings)
     if as_json:
-        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
+        from agent.planner.length import film_seconds
+
+        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": film_seconds(sb),
                    "size": list(sb.size)})
         return
     out.print(storyboard_table(sb))
