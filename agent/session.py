@@ -45,6 +45,24 @@ class Director:
             raise KeyError(f"no project '{project_id}'")
         return project
 
+    def _may_direct(self, actor: str, project_id: str):
+        """The project, when `actor` owns it or was invited to direct it; else the same KeyError as a
+        missing project (others cannot tell the two apart)."""
+        project = self.store.get_project(project_id)
+        if project.owner != actor and actor not in (project.settings or {}).get("members", []):
+            raise KeyError(f"no project '{project_id}'")
+        return project
+
+    def invite(self, owner: str, project_id: str, member: str) -> list[str]:
+        """The owner lets `member` direct the project too: their feedback, renders and buttons count.
+        Returns the members."""
+        self._owned(owner, project_id)
+        if member == owner:
+            return self.store.project_members(project_id)
+        members = self.store.add_project_member(project_id, member)
+        self.store.audit(owner, "project.member_added", {"project_id": project_id, "member": member})
+        return members
+
     def _brain(self):
         from agent.brains import make_brain
 
@@ -82,7 +100,7 @@ class Director:
             self.store.add_message(project_id, "director", message)
             emit({"type": "director_message", "project_id": project_id, "text": message})
             return project_id
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         has_cut = bool(self.store.list_cuts(project_id))
         self.feedback(owner, project_id, text, emit=emit, render=has_cut, cancel=cancel)
         return project_id
@@ -95,11 +113,14 @@ class Director:
         return "\n".join(lines)
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
-                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> dict:
-        self._owned(owner, project_id)
+                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None,
+                 author: str | None = None) -> dict:
+        """`owner` is who acts (the project's owner or a member); `author`, when given, is the name the
+        version history shows for the change (a member's display name in a chat thread)."""
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
-            self.store.add_message(project_id, "user", text)
+            self.store.add_message(project_id, "user", f"{author}: {text}" if author else text)
             for sid in shots or []:
                 current.storyboard.shot(sid)  # KeyError naming the valid shots
             result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
@@ -127,6 +148,8 @@ class Director:
                     return {"project_id": project_id, "version": current.number, "question": msg,
                             "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
                 self.store.select_take(project_id, takes[index].id)
+            if author:
+                reason = f"{reason} (by {author})"
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
             version = self.store.get_version(project_id, number)
@@ -145,11 +168,41 @@ class Director:
         out["changed_shots"] = changed
         return out
 
+    # Fields a person may set on one shot by hand (the Edit form of the bots and the web page).
+    EDITABLE_SHOT_FIELDS = ("subject", "action", "setting", "atmosphere", "lighting", "style", "technical", "camera",
+                            "framing", "duration", "narration", "negative_prompt")
+
+    def edit_shot(self, actor: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop,
+                  author: str | None = None) -> dict:
+        """A new version with some of one shot's fields set by hand. Empty values leave a field as it is;
+        a value the storyboard rejects raises ValueError naming it."""
+        self._may_direct(actor, project_id)
+        fields = {k: v for k, v in fields.items() if k in self.EDITABLE_SHOT_FIELDS and v not in (None, "")}
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            shot = current.storyboard.shot(shot_id)  # KeyError naming the valid shots
+            before = shot.model_dump(mode="json")
+            changed_fields = [k for k, v in fields.items() if before.get(k) != v and str(before.get(k)) != str(v)]
+            if not changed_fields:
+                return {"project_id": project_id, "version": current.number, "changed_shots": []}
+            data = current.storyboard.model_dump(mode="json")
+            data["shots"] = [{**s, **fields} if s["id"] == shot_id else s for s in data["shots"]]
+            new_sb = Storyboard.model_validate(data)  # pydantic's ValidationError is a ValueError
+            reason = f"edited shot {shot_id}: {', '.join(changed_fields)}" + (f" (by {author})" if author else "")
+            diff = diff_storyboards(current.storyboard, new_sb)
+            number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
+            changed = sorted(diff.shots_to_regenerate)
+            self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), changed)
+            message = f"Version {number}: {reason}."
+            self.store.add_message(project_id, "director", message)
+            emit({"type": "director_message", "project_id": project_id, "text": message})
+        return {"project_id": project_id, "version": number, "changed_shots": changed}
+
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         emit({"type": "director_message", "project_id": project_id, "text": "Storyboard approved. Rendering when you say so."})
 
@@ -158,7 +211,7 @@ class Director:
                out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             return self._render_locked(owner, project_id, emit, cancel, out_dir, backend, set(regenerate or ()))
 
@@ -244,7 +297,7 @@ class Director:
                 "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
 
     def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         try:
             take = self.store.get_take(take_id)
         except KeyError:
@@ -284,7 +337,7 @@ class Director:
         return [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in self.store.list_projects(owner=owner)]
 
     def project_state(self, owner: str, project_id: str) -> dict:
-        project = self._owned(owner, project_id)
+        project = self._may_direct(owner, project_id)
         versions = self.store.list_versions(project_id)
         latest = versions[-1]
         takes = {}
@@ -301,7 +354,7 @@ class Director:
         }
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
