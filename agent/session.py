@@ -162,8 +162,9 @@ class Director:
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
+            # `regenerate`: shots the change asks new takes of ("re-roll shot 2"); pass it to render().
             return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
-                    "reused_takes": 0, "cut": None}
+                    "reused_takes": 0, "cut": None, "regenerate": regenerate}
         out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
         out["changed_shots"] = changed
         return out

@@ -64,26 +64,38 @@ class Chat(Conversation):
         self.posts: list[str] = []
         self.edits: list[tuple[float, str]] = []
         self.uploads: list[tuple[Path, str]] = []
+        self.buttons: list[list[str]] = []      # custom ids under each post or upload, in order
         self.private_notes: list[str] = []
         self.live_posted_at: float | None = None
+        self.lock = threading.Lock()
 
     @property
     def thread_key(self):
         return self.thread
 
-    def post(self, text, *, live=False):
-        self.posts.append(text)
-        if live:
-            self.live_posted_at = time.monotonic()
-        return len(self.posts) - 1
+    def post(self, text, *, live=False, buttons=()):
+        with self.lock:
+            self.posts.append(text)
+            self.buttons.append([b.custom_id for b in buttons])
+            if live:
+                self.live_posted_at = time.monotonic()
+            return len(self.posts) - 1
 
     def edit(self, handle, text):
         self.edits.append((time.monotonic(), text))
         self.posts[handle] = text
 
-    def upload(self, path, text):
+    def upload(self, path, text, *, buttons=()):
         assert path.is_file()
-        self.uploads.append((path, text))
+        with self.lock:
+            self.uploads.append((path, text))
+            self.buttons.append([b.custom_id for b in buttons])
+
+    def films(self) -> list[tuple[Path, str]]:
+        return [(p, t) for p, t in self.uploads if p.suffix == ".mp4"]
+
+    def pictures(self) -> list[tuple[Path, str]]:
+        return [(p, t) for p, t in self.uploads if p.suffix == ".png"]
 
     def private(self, text):
         self.private_notes.append(text)
@@ -173,20 +185,21 @@ def test_render_posts_rate_limited_progress_then_the_cut_with_the_disclosure(dis
     assert any("shots ready" in text for _, text in chat.edits[:-1]) or len(chat.edits) == 1
     assert chat.edits[-1][1].startswith("Rendered “")
 
-    [(path, text)] = chat.uploads
+    [(path, text)] = chat.films()
     assert path == Path(result["cut"]) and path.name == "final.mp4" and path.stat().st_size > 10_000
     assert "AI-generated" in text and DISCLOSURE in text and pid in text
 
     # status tells the same person where the film is.
     dispatcher.handle(chat, owner, f"status {pid}")
-    assert "Last cut: version 1" in chat.private_notes[-1] and str(path) in chat.private_notes[-1]
+    assert "Last cut: version 1" in chat.private_notes[-1]
+    assert str(path.parent) not in chat.everything(), "a server path must never reach the chat"
 
     # Plain feedback in the film's thread makes version 2 and re-renders only what changed.
     job = dispatcher.handle(chat, owner, "make shot 2 darker", explicit=False)
     assert "Version 2" in chat.everything()
     again = job.result(timeout=120)
     assert again["version"] == 2 and again["reused_takes"] >= 1 and again["new_takes"] >= 1
-    assert len(chat.uploads) == 2
+    assert len(chat.films()) == 2
 
 
 def test_projects_are_visible_to_their_owner_alone(dispatcher, director):
@@ -231,15 +244,29 @@ def test_errors_are_clear_messages_never_tracebacks(dispatcher, director):
     assert "Traceback" not in said
 
 
-def test_a_cut_too_big_for_the_platform_is_given_as_a_path(dispatcher, director):
+def test_a_cut_too_big_for_the_chat_is_fitted_signed_and_linked(dispatcher, director):
     owner = slack_user_key("T1", "U1")
-    chat = Chat(max_upload_bytes=1000)
+    chat = Chat(max_upload_bytes=60_000)
+    dispatcher.settings.public_url = "https://films.example.org/"
     dispatcher.handle(chat, owner, f"new {BRIEF}")
     pid = director.store.list_projects(owner=owner)[0].id
     result = dispatcher.handle(chat, owner, "render").result(timeout=120)
-    assert chat.uploads == []
-    last = chat.posts[-1]
-    assert "upload limit" in last and result["cut"] in last and "AI-generated" in last and pid in last
+    full = Path(result["cut"])
+    assert full.stat().st_size > 60_000
+
+    [(small, text)] = chat.films()
+    assert small != full and small.stat().st_size <= 60_000
+    assert "smaller copy" in text and "AI-generated" in text and pid in text
+    assert f"https://films.example.org/media/{pid}/final.mp4" in text
+    assert str(full.parent) not in chat.everything(), "a server path must never reach the chat"
+    # The smaller file still carries all three disclosures: label, watermark and a valid C2PA manifest.
+    from tools.safety.verify import verify_video
+
+    report = verify_video(small, keys_dir=director.workspace.keys_dir, resolve_watermark=director.store.resolve_watermark)
+    assert report["c2pa"]["present"] and report["c2pa"]["valid"] and report["c2pa"]["ai_generated"]
+    assert report["watermark"]["present"] and report["watermark"]["project_id"] == pid
+    assert report["label"]["present"]
+    assert "transcoded" in json.dumps(report["c2pa"]["actions"])
 
 
 # ------------------------------------------------------------------------------------------ Slack
