@@ -23,6 +23,7 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent.session import Director
@@ -556,3 +557,133 @@ def test_discord_conversation_carries_worker_thread_posts_onto_the_event_loop(di
     _, text, file = channel.log[-1]
     assert isinstance(file, discord.File) and file.filename == "final.mp4"
     assert "AI-generated" in text and len(text) <= 2000
+
+
+# ------------------------------------------------------------------------------------------ buttons, pictures, members
+
+
+def _wait_render(dispatcher, pid, after=None, timeout=120):
+    """The project's latest render job (other than `after`), once it is done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = dispatcher._jobs.get(pid)
+        if job is not None and job is not after and job.future is not None and job.future.done():
+            return job.future.result()
+        time.sleep(0.05)
+    raise AssertionError("no render finished")
+
+
+def test_buttons_do_what_the_words_do_with_pictures_of_the_storyboard_and_each_shot(dispatcher, director):
+    owner = discord_user_key(31)
+    chat = Chat()
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+    # The storyboard as a picture, with Render / Edit / Invite / Cancel under it.
+    [(board, _)] = chat.pictures()
+    from PIL import Image
+
+    with Image.open(board) as im:
+        assert im.width >= 600 and im.height >= 300
+        pixels = np.asarray(im.convert("RGB"))
+    assert pixels.std() > 20, "the cards carry pictures, not a blank sheet"
+    assert chat.buttons[-1] == [f"rd:render:{pid}", f"rd:edit:{pid}", f"rd:invite:{pid}", f"rd:cancel:{pid}"]
+
+    result = dispatcher.press(chat, owner, f"rd:render:{pid}").result(timeout=120)
+    shots = [p for p, t in chat.pictures() if p.name.startswith("shot-")]
+    assert len(shots) == len(director.store.get_version(pid).storyboard.shots), "each shot's first frame as it finishes"
+    assert [f"rd:reroll:{pid}:s1", f"rd:another:{pid}:s1", f"rd:darker:{pid}:s1", f"rd:brighter:{pid}:s1",
+            f"rd:previous:{pid}:s1"] in chat.buttons
+    assert chat.buttons[-1] == [f"rd:undo:{pid}", f"rd:vertical:{pid}", f"rd:square:{pid}", f"rd:download:{pid}"]
+    first_s2 = director.store.selected_take(pid, "s2")
+
+    # Darker on shot 2: a new version that touches shot 2 alone, re-rendered at once.
+    again = dispatcher.press(chat, owner, f"rd:darker:{pid}:s2").result(timeout=120)
+    v = director.store.get_version(pid)
+    assert v.number == 2 and "darker" in v.reason
+    assert again["reused_takes"] == len(v.storyboard.shots) - 1 and again["new_takes"] >= 1
+    assert director.store.selected_take(pid, "s2").id != first_s2.id
+    # Re-roll shot 1: same storyboard, a new take (a new seed) all the same.
+    s1_before = director.store.selected_take(pid, "s1")
+    dispatcher.press(chat, owner, f"rd:reroll:{pid}:s1").result(timeout=120)
+    s1_after = director.store.selected_take(pid, "s1")
+    assert s1_after.id != s1_before.id and s1_after.seed != s1_before.seed
+    # Use previous take: back to the first take of shot 1.
+    dispatcher.press(chat, owner, f"rd:previous:{pid}:s1").result(timeout=120)
+    assert director.store.selected_take(pid, "s1").id == s1_before.id
+    # Vertical, then Undo.
+    dispatcher.press(chat, owner, f"rd:vertical:{pid}").result(timeout=120)
+    assert director.store.get_version(pid).storyboard.aspect_ratio == "9:16"
+    dispatcher.press(chat, owner, f"rd:undo:{pid}").result(timeout=120)
+    assert director.store.get_version(pid).storyboard.aspect_ratio == "16:9"
+    assert result["version"] == 1
+
+    # The Edit form: current values in, a new version with what was typed out.
+    form = dispatcher.edit_form(owner, pid, "2")
+    assert form["shot"] == "s2" and form["subject"]
+    dispatcher.submit_edit(chat, owner, pid, {"shot": "2", "subject": "a red lighthouse keeper", "action": ""})
+    v = director.store.get_version(pid)
+    assert v.storyboard.shot("s2").subject == "a red lighthouse keeper" and v.reason.startswith("edited shot s2: subject")
+    dispatcher.submit_edit(chat, owner, pid, {"shot": "9", "subject": "x"})
+    assert "There is no shot “9”" in chat.private_notes[-1]
+
+    # Someone else's presses change nothing.
+    stranger = Chat()
+    n = len(director.store.list_versions(pid))
+    assert dispatcher.press(stranger, discord_user_key(99), f"rd:vertical:{pid}") is None
+    assert "owner and the people they invited" in stranger.private_notes[-1]
+    assert len(director.store.list_versions(pid)) == n
+    dispatcher.press(stranger, owner, "rd:explode")
+    assert "older version of the bot" in stranger.private_notes[-1]
+
+
+def test_the_owner_invites_people_whose_thread_messages_count_with_their_name(dispatcher, director):
+    owner = "test:UOWNER"
+    chat = Chat()
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+    thread = Chat(thread=chat.thread)
+
+    # Before the invitation, Sam's words in the thread are people talking.
+    assert dispatcher.handle(thread, "test:USAM", "make shot 2 darker", explicit=False, author="Sam") is None
+    assert len(director.store.list_versions(pid)) == 1 and thread.everything() == ""
+    # Only the owner invites.
+    dispatcher.handle(thread, "test:USAM", "invite <@UKIM>")
+    assert "belongs to someone else" in thread.private_notes[-1]
+
+    dispatcher.handle(thread, owner, "<@UBOT> invite <@USAM>")
+    assert director.store.project_members(pid) == ["test:USAM"]
+    assert "can now direct" in thread.posts[-1]
+
+    dispatcher.handle(thread, "test:USAM", "make shot 2 darker", explicit=False, author="Sam")
+    latest = director.store.get_version(pid)
+    assert latest.number == 2 and "darker" in latest.reason and "(by Sam)" in latest.reason
+    history = director.project_state(owner, pid)["versions"]
+    assert history[-1]["reason"].endswith("(by Sam)")
+    # Sam can press the film's buttons too; Kim, not invited, is still ignored.
+    assert dispatcher.press(thread, "test:USAM", f"rd:square:{pid}") is None
+    assert director.store.get_version(pid).storyboard.aspect_ratio == "1:1"
+    assert dispatcher.handle(thread, "test:UKIM", "make it vertical", explicit=False, author="Kim") is None
+    assert director.store.get_version(pid).number == 3
+    # The owner's own changes carry no name.
+    dispatcher.handle(thread, owner, "undo", explicit=False)
+    assert "(by" not in director.store.get_version(pid).reason
+
+
+def test_feedback_during_a_render_is_queued_then_applied_and_rendered(dispatcher, director):
+    owner = slack_user_key("T1", "UQ")
+    chat = Chat()
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+    first = dispatcher.handle(chat, owner, "render")
+    first_job = dispatcher._jobs[pid]
+    dispatcher.handle(Chat(thread=chat.thread), owner, "make shot 1 brighter", explicit=False)
+    dispatcher.press(chat, owner, f"rd:darker:{pid}:s2")
+    assert first.result(timeout=120)["version"] == 1
+    said = chat.everything()
+    assert "Queued after the current render: “darker”" in said
+    second = _wait_render(dispatcher, pid, after=first_job)
+    v = director.store.get_version(pid)
+    assert v.number == 3 and second["version"] == 3
+    reasons = [x.reason for x in director.store.list_versions(pid)]
+    assert "brighter" in reasons[1] and "darker" in reasons[2]
+    assert len(chat.films()) == 2

@@ -485,6 +485,8 @@ class BotDispatcher:
             if not self._may_direct(actor, project_id):
                 raise CommandError("Only the film's owner and the people they invited can use its buttons.")
             self._follow_thread(conv, project_id)
+            if action == "previous" and shot:
+                return self._use_previous_take(conv, actor, project_id, shot)
             if action in BUTTON_FEEDBACK:
                 return self._feedback(conv, actor, project_id, BUTTON_FEEDBACK[action], [shot] if shot else None, author)
             if action == "render":
@@ -500,6 +502,24 @@ class BotDispatcher:
         except Exception as e:
             self._report_error(conv, e, "handling that button")
         return None
+
+    def _use_previous_take(self, conv: Conversation, actor: str, project_id: str, shot_id: str) -> Future | None:
+        """Back to the take made before the selected one, skipping ones the critic failed (a re-roll may
+        have needed several attempts), through the session's select_take, which also brings back the
+        shot as it was for that take (its seed), then a render of the cut."""
+        if self._running(project_id):
+            raise CommandError(f"`{project_id}` is rendering; choose the take when it is done.")
+        takes = [t for t in reversed(self.store.takes_for_shot(project_id, shot_id)) if t.file]  # oldest first
+        selected = next((i for i, t in enumerate(takes) if t.selected), len(takes))
+        earlier = list(range(selected))[::-1]
+        passed = [i for i in earlier if takes[i].critique is None or takes[i].critique.verdict == "pass"]
+        pick = (passed or earlier or [None])[0]
+        if pick is None:
+            raise CommandError(f"Shot `{shot_id}` has no earlier take to go back to.")
+        events: list[dict] = []
+        self.director.select_take(actor, project_id, shot_id, takes[pick].id, emit=events.append, render=False)
+        conv.post(" ".join(e["text"] for e in events if e.get("type") == "director_message") or f"Shot `{shot_id}`: take {pick + 1}.")
+        return self.start_render(conv, actor, project_id)
 
     def edit_form(self, user_key: str, project_id: str, shot_ref: str | None = None) -> dict[str, str]:
         """Current values for the Edit form (`EDIT_FIELDS`), for a shot (default: the first)."""

@@ -78,5 +78,6 @@ def _paste_thumb(sheet: Image.Image, draw: ImageDraw.ImageDraw, thumb: np.ndarra
         draw.text((x + w // 2 - 40, y + h // 2 - 8), "no picture yet", font=font(13), fill=MUTED)
         return
     image = Image.fromarray(np.ascontiguousarray(thumb[..., :3]))
-    image.thumbnail((w, h))
+    ratio = min(w / image.width, h / image.height)   # up or down: small drafts fill the card too
+    image = image.resize((max(1, round(image.width * ratio)), max(1, round(image.height * ratio))), Image.LANCZOS)
     sheet.paste(image, (x + (w - image.width) // 2, y + (h - image.height) // 2))
