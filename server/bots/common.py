@@ -446,7 +446,7 @@ class BotDispatcher:
 
     # ------------------------------------------------------------------ entry points
     def handle(self, conv: Conversation, user_key: str, text: str, *, explicit: bool = True,
-               author: str | None = None) -> Future | None:
+               author: str | Callable[[], str] | None = None) -> Future | None:
         """Answer one message. Returns the render's Future when one was started (tests wait on it).
 
         explicit=False for plain thread messages: from anyone but the film's owner and the people they
@@ -540,12 +540,13 @@ class BotDispatcher:
                 raise CommandError("Only the film's owner and the people they invited can edit it.")
             shot_id = self._shot_id(sb, (values.get("shot") or "").strip() or sb.shots[0].id)
             fields = {k: v.strip() for k, v in values.items() if k != "shot" and isinstance(v, str) and v.strip()}
-            result = self.director.edit_shot(actor, project_id, shot_id, fields, author=self._author_for(actor, project_id, author))
+            name = self._author_for(actor, project_id, author)
+            result = self.director.edit_shot(actor, project_id, shot_id, fields, author=name)
             if not result["changed_shots"] and result["version"] == self.store.get_version(project_id).number and not fields:
                 conv.private("Nothing changed: every field was left as it was.")
                 return
             self._post_board(conv, project_id, f"Version {result['version']}: shot `{shot_id}` edited"
-                             + (f" by {author}" if author else "") + ". Render when it looks right.", result["changed_shots"])
+                             + (f" by {name}" if name else "") + ". Render when it looks right.", result["changed_shots"])
         except CommandError as e:
             conv.private(str(e))
         except Exception as e:
@@ -584,9 +585,12 @@ class BotDispatcher:
             return False
         return project.owner == actor or actor in (project.settings or {}).get("members", [])
 
-    def _author_for(self, actor: str, project_id: str, author: str | None) -> str | None:
-        # The history names who changed the film when it was not the owner.
-        return None if self._is_owner(actor, project_id) else (author or actor)
+    def _author_for(self, actor: str, project_id: str, author) -> str | None:
+        # The history names who changed the film when it was not the owner. `author` may be a callable
+        # (a platform lookup), asked only then.
+        if self._is_owner(actor, project_id):
+            return None
+        return (author() if callable(author) else author) or actor
 
     def _report_error(self, conv: Conversation, e: Exception, doing: str) -> None:
         from agent.session import Cancelled, SafetyRefusal
