@@ -278,6 +278,7 @@ class FakeSlack:
     def __init__(self):
         self.calls: list[tuple[str, dict]] = []
         self.uploaded: dict[str, int] = {}
+        self.socket_url = ""           # what apps.connections.open answers (Socket Mode tests set it)
         self.lock = threading.Lock()
         self._ts = 1700000000
         fake = self
@@ -308,6 +309,12 @@ class FakeSlack:
                     answer.update(channel=params.get("channel"), ts=params.get("ts") or ts)
                 elif method == "files.getUploadURLExternal":
                     answer.update(upload_url=f"http://127.0.0.1:{fake.port}/upload/F{ts[:10]}", file_id=f"F{ts[:10]}")
+                elif method == "users.info":
+                    uid = params.get("user")
+                    answer.update(user={"id": uid, "name": uid.lower(), "real_name": f"Person {uid}",
+                                        "profile": {"display_name": {"U456": "Ann", "USAM": "Sam"}.get(uid, "")}})
+                elif method == "apps.connections.open":
+                    answer.update(url=fake.socket_url)
                 elif method == "files.completeUploadExternal":
                     answer.update(files=[{"id": f["id"], "title": f.get("title")} for f in json.loads(params["files"])])
                 self._send(200, json.dumps(answer).encode(), "application/json")
@@ -378,12 +385,12 @@ def slack(director):
     fake.close()
 
 
-def signed_post(port: int, body: str, content_type: str, secret: str = SECRET, age: float = 0):
+def signed_post(port: int, body: str, content_type: str, secret: str = SECRET, age: float = 0, headers=None):
     ts = str(int(time.time() - age))
     signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("POST", "/slack/events", body=body.encode(), headers={
-        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, **(headers or {})})
     response = conn.getresponse()
     data = response.read()
     conn.close()

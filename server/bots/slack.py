@@ -335,6 +335,14 @@ def create_http_app(bolt_app, settings: BotSettings):
     return api
 
 
+def socket_mode_handler(bolt_app, settings: BotSettings):
+    """Socket Mode: Slack pushes commands, events and button presses over a websocket the bot opens
+    (apps.connections.open with the app-level token), and each envelope is acknowledged on it."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(bolt_app, settings.require("slack_app_token"), web_client=bolt_app.client)
+
+
 def run(settings: BotSettings | None = None, director=None) -> None:
     settings = settings or BotSettings()
     settings.require("slack_bot_token")
@@ -349,10 +357,8 @@ def run(settings: BotSettings | None = None, director=None) -> None:
     app = build_app(dispatcher, settings, socket_mode=socket_mode)
     try:
         if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             log.info("Reel Director Slack bot connecting through Socket Mode")
-            SocketModeHandler(app, settings.require("slack_app_token")).start()
+            socket_mode_handler(app, settings).start()
         else:
             import uvicorn
 
