@@ -496,6 +496,16 @@ def bot(platform: str = typer.Argument(..., help="discord | slack")):
     run_bot(platform)
 
 
+@app.command()
+def mcp(http: Optional[int] = typer.Option(None, "--http", min=1, max=65535, metavar="PORT",
+                                           help="serve streamable HTTP on this port (Bearer tokens from `director users add`); default: stdio"),
+        host: str = typer.Option("127.0.0.1", help="interface for --http")):
+    """Serve the director over the Model Context Protocol, for other agents and desktop assistants."""
+    from server.mcp_server import run as run_mcp
+
+    run_mcp(http, host)
+
+
 def main() -> None:
     try:
         app()
