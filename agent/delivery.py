@@ -34,7 +34,7 @@ def fitted_name(max_bytes: int) -> str:
 def fitted_cut(store: Store, workspace: Workspace, project_id: str, cut_path: str | Path, max_bytes: int) -> FittedCut:
     """A signed copy of `cut_path` no larger than `max_bytes`, made once per cut and limit.
 
-    Raises tools.edit.video_io.EditError when the film cannot fit at a watchable quality."""
+    Raises agent.errors.Failed when the film cannot fit at a watchable quality."""
     from tools.edit.fit import fit_to_size
     from tools.edit.video_io import probe
     from tools.safety.c2pa_manifest import sign_video
@@ -50,8 +50,14 @@ def fitted_cut(store: Store, workspace: Workspace, project_id: str, cut_path: st
     takes = manifest.get("takes") or []
     models = sorted({f"{t.get('backend')}:{t.get('model')}" for t in takes}) or ["reel-director"]
     unsigned = out.with_name(f".{out.stem}.unsigned.mp4")
+    from agent.errors import Failed
+    from tools.edit.video_io import EditError
+
     try:
-        result = fit_to_size(cut_path, unsigned, max_bytes)
+        try:
+            result = fit_to_size(cut_path, unsigned, max_bytes)
+        except EditError as err:  # too long for the limit, or ffmpeg failed: say so, as a failed step
+            raise Failed(str(err), project_id=project_id) from None
         sign_video(
             unsigned, out, title=store.get_project(project_id).title, project_id=project_id,
             cut_id=cut.id if cut else "unknown", version=cut.version if cut else 0, models=models,
@@ -65,7 +71,5 @@ def fitted_cut(store: Store, workspace: Workspace, project_id: str, cut_path: st
     size = out.stat().st_size
     if size > max_bytes:  # the manifest adds a few KB: the fit leaves room for it, but make sure
         out.unlink(missing_ok=True)
-        from tools.edit.video_io import EditError
-
-        raise EditError(f"the signed small copy came out {size} bytes, over the {max_bytes}-byte limit")
+        raise Failed(f"the signed small copy came out {size} bytes, over the {max_bytes}-byte limit")
     return FittedCut(out, size, result.width, result.height, result.source_bytes, result.scaled)

@@ -30,7 +30,7 @@ from __future__ import annotations
 import re
 import statistics
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
 from agent.planner.rules import (
     NUM, ORDINALS, _QUOTE, find_aspects, find_camera, find_framing, find_style, parse_beat,
@@ -38,6 +38,9 @@ from agent.planner.rules import (
 )
 from agent.prompts import merge_items, split_items
 from storyboards.schema import MAX_SHOT_SECONDS, Shot, Storyboard
+
+if TYPE_CHECKING:
+    from agent.settings import AgentSettings
 
 # What decides a take's pixels, besides the film's aspect ratio, resolution, fps and style guide.
 PIXEL_FIELDS = (
@@ -281,18 +284,15 @@ def apply_feedback(
     *,
     takes_by_shot: Mapping[str, Sequence[Any] | int] | None = None,
     shots: Sequence[str] | None = None,
-    max_shot_seconds: float | None = None,
+    settings: AgentSettings,
 ) -> FeedbackResult:
     """Apply plain-language feedback. Returns a NEW storyboard; `storyboard` is left as it was.
 
     `takes_by_shot`: shot id -> its takes (or how many), to check "use the second take of shot 4".
     `shots`: the shots the person pointed at in the interface, for feedback that names none.
-    `max_shot_seconds` (default: settings) caps what "slower"/"longer" may stretch a shot to.
+    `settings`: the Director's; its `max_shot_seconds` caps what "slower"/"longer" may stretch a shot to.
     """
-    if max_shot_seconds is None:
-        from agent.settings import AgentSettings
-
-        max_shot_seconds = AgentSettings().max_shot_seconds
+    max_shot_seconds = settings.max_shot_seconds
     original = storyboard
     sb = storyboard.model_copy(deep=True)
     order = [s.id for s in sb.shots]

@@ -14,12 +14,13 @@ import uuid
 from datetime import datetime, timezone
 from importlib import metadata
 from pathlib import Path
-from typing import Callable
+from dataclasses import dataclass, field
 
 import numpy as np
 
-from agent.production import take_samples
+from agent.events import CutReady, Emit, ShotProgress
 from agent.prompts import with_prompts
+from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
 from storyboards.schema import Cut, Storyboard
 from storyboards.store import Store
@@ -40,27 +41,16 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
-def disclosure_marker(payload: int, inplace: bool = False) -> Callable[[np.ndarray], np.ndarray]:
-    """The visible label and the invisible watermark, applied to every frame we deliver. `inplace`
-    marks the given frames themselves (for fresh takes nobody else holds)."""
-    from tools.safety.label import burn_label
-    from tools.safety.settings import SafetySettings
-    from tools.safety.watermark import embed_frames
+@dataclass
+class Delivery:
+    """The delivered cut, as the session reports it."""
 
-    settings = SafetySettings()
-
-    def mark(frames: np.ndarray) -> np.ndarray:
-        labelled = burn_label(frames, text=settings.label_text, position=settings.label_position,
-                              scale=settings.label_scale, inplace=inplace)
-        return embed_frames(labelled, payload, inplace=True)  # labelled is our own copy, or allowed in place
-
-    return mark
-
-
-def mark_take_frames(frames: np.ndarray, payload: int) -> np.ndarray:
-    """Mark a freshly generated take in place: its frames are ours alone, and at 720p a copy costs
-    more than the marks."""
-    return disclosure_marker(payload, inplace=True)(frames)
+    cut: str          # path of final.mp4
+    cut_id: str
+    duration: float
+    verdict: str      # the critic's, on the whole film
+    warnings: list[str]
+    reasons: list[str] = field(default_factory=list)   # why the film failed, and what the director did about it
 
 
 def finish_film(
@@ -71,19 +61,19 @@ def finish_film(
     storyboard: Storyboard,
     outcomes: dict,
     out_dir: Path,
-    emit: Callable[[dict], None],
+    emit: Emit,
+    settings: AgentSettings,
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
-    grade: float = 0.5,
-    cut_preset: str = "auto",
-) -> dict:
+) -> Delivery:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed."""
     from tools.critique.consistency import style_consistency
     from tools.edit.assemble import CutClip, assemble_cut
-    from tools.edit.contact_sheet import contact_sheet
+    from tools.edit.contact_sheet import contact_sheet, take_samples
     from tools.edit.otio_export import write_otio
     from tools.safety.c2pa_manifest import sign_video
+    from tools.safety.disclosure import disclosure_marker
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -98,7 +88,7 @@ def finish_film(
                              transition=shot.transition, narration=shot.narration, caption=shot.caption))
 
     def progress(done, total):
-        emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "assemble", "done": done, "total": total, "attempt": 0})
+        emit(ShotProgress(project_id=project_id, shot_id="*", stage="assemble", done=done, total=total, attempt=0))
 
     music = Path(storyboard.music) if storyboard.music else None
     # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
@@ -109,10 +99,10 @@ def finish_film(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
             title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
             narration=True, music_path=music, progress=progress,
-            grade=0.0 if previz else grade,
-            x264_preset=("ultrafast" if previz else "veryfast") if cut_preset == "auto" else cut_preset,
+            grade=0.0 if previz else settings.grade,
+            x264_preset=("ultrafast" if previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset,
         )
-        emit({"type": "shot_progress", "project_id": project_id, "shot_id": "*", "stage": "sign", "done": 0, "total": 1, "attempt": 0})
+        emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
         takes = [outcomes[s.id].take for s in storyboard.shots]
         models = sorted({f"{t.backend}:{t.model}" for t in takes})
         signed = tmp / "signed.mp4"
@@ -136,9 +126,9 @@ def finish_film(
             sheet_rows.append((shot.id, samples[shot.id], lines, (c.verdict == "pass") if c else True))
         contact_sheet(sheet_rows, out_dir / "contact_sheet.png", fps=storyboard.fps)
         # Judged on the cut itself, where the editor's grade has pulled the shots together.
-        style = style_consistency(cut_shot_frames(signed, cut.timeline))
+        style = style_consistency(cut_shot_frames(signed, cut.timeline), looks=[shot_look(s) for s in storyboard.shots])
 
-        critique_doc = film_critique(storyboard, outcomes, style)
+        critique_doc = film_critique(storyboard, outcomes, style, previz=previz, grade=settings.grade)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
         manifest = {
             "project_id": project_id,
@@ -164,21 +154,19 @@ def finish_film(
             "packages": package_versions(),
         }
         atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
-        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend)))
+        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend, settings=settings)))
         signed.replace(out_dir / "final.mp4")
 
     record = Cut(id=cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),
                  preset=f"{width}x{height}", take_ids=[outcomes[s.id].take.id for s in storyboard.shots], manifest=manifest)
     store.add_cut(record, watermark_id)
-    event = {
-        "type": "cut_ready", "project_id": project_id, "version": version, "cut_id": cut_id,
-        "url": f"/media/{project_id}/final.mp4", "duration": cut.duration,
-        "files": {name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()},
-        "verdict": critique_doc["verdict"],
-    }
-    emit(event)
-    return {"cut": str(out_dir / "final.mp4"), "cut_id": cut_id, "duration": cut.duration, "verdict": critique_doc["verdict"],
-            "warnings": list(cut.warnings)}
+    delivery = Delivery(cut=str(out_dir / "final.mp4"), cut_id=cut_id, duration=cut.duration,
+                        verdict=critique_doc["verdict"], warnings=list(cut.warnings),
+                        reasons=critique_doc["reasons"])
+    emit(CutReady(project_id=project_id, version=version, cut_id=cut_id, url=f"/media/{project_id}/final.mp4",
+                  duration=cut.duration, verdict=critique_doc["verdict"],
+                  files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
+    return delivery
 
 
 def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160) -> list[np.ndarray]:
@@ -205,7 +193,24 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
     return [frames[[j for j, o in enumerate(owners) if o == i]] for i in range(len(shots))]
 
 
-def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
+def shot_look(shot) -> str:
+    """The words of a shot that ask for a look (night, storm, haze...), for the film-level critic."""
+    return " ".join(str(v) for v in (shot.lighting, shot.atmosphere, shot.setting) if v)
+
+
+def style_failure_note(style, previz: bool, grade: float) -> str:
+    """Why the director did not pull an outlier shot back to the film's look, in words."""
+    shots = ", ".join(str(i + 1) for i in style.frames) or "the outlier"
+    if previz:
+        return ("Not regraded: an animatic previz keeps each shot's palette as planned; footage from a video model is "
+                "graded toward one look.")
+    if grade <= 0:
+        return "Not regraded: grading is off (DIRECTOR_GRADE=0); set it above 0 to pull the shots toward one look."
+    return (f"The grade (strength {grade:g}) did not bring shot {shots} close enough: say \"another take of shot {shots}\" "
+            f"or describe its look (\"make shot {shots} match the others\").")
+
+
+def film_critique(storyboard: Storyboard, outcomes: dict, style, previz: bool = False, grade: float = 0.5) -> dict:
     shots = {}
     failed = []
     for shot in storyboard.shots:
@@ -222,6 +227,6 @@ def film_critique(storyboard: Storyboard, outcomes: dict, style) -> dict:
     verdict = "pass" if not failed and style.passed is not False else "fail"
     reasons = [f"shot '{sid}' kept its best take, which still fails: {'; '.join(shots[sid].get('reasons', []))}" for sid in failed]
     if style.passed is False:
-        reasons.append(style.reason)
+        reasons.append(f"{style.reason}. {style_failure_note(style, previz, grade)}")
     return {"verdict": verdict, "reasons": reasons, "failed_shots": failed, "shots": shots,
             "style_consistency": style.model_dump()}

@@ -20,7 +20,10 @@ from typing import Any, Callable
 
 import numpy as np
 
+from agent.errors import Cancelled
+from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
 from agent.prompts import compose_prompt
+from agent.run import RenderRun
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_path, atomic_write_text
 from storyboards.hashing import file_sha256, request_key, spec_key
@@ -29,15 +32,7 @@ from storyboards.store import Store
 from storyboards.workspace import Workspace
 from tools.generate import BackendError, GenerationRequest, get_backend
 
-Emit = Callable[[dict], None]
-
-
-def noop(_event: dict) -> None:
-    pass
-
-
-class Cancelled(Exception):
-    """The person asked to stop; finished takes are kept."""
+__all__ = ["Cancelled", "Emit", "noop", "Producer", "ShotPlan", "ShotOutcome"]
 
 
 @dataclass
@@ -59,23 +54,6 @@ class ShotOutcome:
     take: Take
     reused: bool
     new_takes: int = 0
-
-
-@dataclass
-class ProductionResult:
-    outcomes: dict[str, ShotOutcome] = field(default_factory=dict)
-
-    @property
-    def new_takes(self) -> int:
-        return sum(o.new_takes for o in self.outcomes.values())
-
-    @property
-    def reused_takes(self) -> int:
-        return sum(1 for o in self.outcomes.values() if o.reused)
-
-    @property
-    def regenerated_shots(self) -> list[str]:
-        return [sid for sid, o in self.outcomes.items() if not o.reused]
 
 
 # Words added to a shot when the critic names a cause the prompt can address.
@@ -117,16 +95,15 @@ def derive_seed(*parts: Any) -> int:
 class Producer:
     """Makes and judges takes for the shots of one storyboard version."""
 
-    def __init__(self, store: Store, workspace: Workspace, settings: AgentSettings | None = None):
+    def __init__(self, store: Store, workspace: Workspace, settings: AgentSettings):
         self.store = store
         self.workspace = workspace
-        self.settings = settings or AgentSettings()
-        self._film_budget_lock = threading.Lock()
+        self.settings = settings
 
     # ------------------------------------------------------------------ planning requests
     def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
         backend_name = backend_override or shot.backend or self.settings.default_backend
-        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name)
+        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings)
         width, height = storyboard.size
         # The final tier: a smaller, slower draft that tools/enhance upscales and interpolates.
         gen_w, gen_h = (max(2, round(width * self.settings.generate_scale / 2) * 2),
@@ -173,18 +150,10 @@ class Producer:
                         target=(width, height, storyboard.frames_for(shot), storyboard.fps))
 
     # ------------------------------------------------------------------ one shot
-    def produce_shot(
-        self,
-        project_id: str,
-        storyboard: Storyboard,
-        plan: ShotPlan,
-        emit: Emit,
-        cancel: threading.Event | None,
-        film_budget: list[int],
-        finish_frames: Callable[[np.ndarray, int], np.ndarray],
-        force_new: bool = False,
-    ) -> ShotOutcome:
-        shot = plan.shot
+    def produce_shot(self, run: RenderRun, plan: ShotPlan, force_new: bool = False) -> ShotOutcome:
+        """The shot's take: its existing one when the spec is unchanged (and not `force_new`), else new
+        takes until one passes the critic or the shot's and the film's retries run out."""
+        shot, project_id, emit = plan.shot, run.project_id, run.emit
         if not force_new:
             existing = self.store.selected_take(project_id, shot.id, spec_key=plan.spec_key)
             if existing is None:
@@ -197,7 +166,7 @@ class Producer:
                 if not existing.selected:
                     self.store.select_take(project_id, existing.id)
                     existing.selected = True
-                emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "reused", "done": 1, "total": 1, "attempt": 0})
+                emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="reused", done=1, total=1, attempt=0))
                 return ShotOutcome(shot.id, existing, reused=True)
 
         attempts_allowed = max(1, self.settings.attempts_per_shot)
@@ -207,19 +176,15 @@ class Producer:
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
         for attempt in range(1, attempts_allowed + 1):
-            if cancel is not None and cancel.is_set():
-                raise Cancelled()
-            if attempt > 1:
-                with self._film_budget_lock:
-                    if film_budget[0] <= 0:
-                        break
-                    film_budget[0] -= 1
+            run.stop_if_cancelled()
+            if attempt > 1 and not run.take_retry():
+                break
             if shot.seed is not None and attempt == 1 and base_attempt == 0:
                 seed = shot.seed
             else:
                 seed = derive_seed(project_id, shot.id, plan.spec_key, base_attempt + attempt)
             request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative})
-            take = self._generate_take(project_id, plan, request, base_attempt + attempt, emit, finish_frames)
+            take = self._generate_take(run, plan, request, base_attempt + attempt)
             made += 1
             if take.status != TakeStatus.error and (best is None or (take.critique and best.critique and take.critique.score > best.critique.score)):
                 best = take
@@ -228,25 +193,25 @@ class Producer:
             # Repair the prompt where the critique says why, then try again with a new seed.
             prompt, negative, added = repair_prompt(prompt, negative, take.critique)
             if added:
-                emit({"type": "director_message", "project_id": project_id,
-                      "text": f"Shot {shot.id} take {take.attempt} failed ({'; '.join(take.critique.reasons[:2]) if take.critique else take.error}). Trying again with: {', '.join(added)}."})
+                why = "; ".join(take.critique.reasons[:2]) if take.critique else take.error
+                emit(DirectorMessage(project_id=project_id,
+                                     text=f"Shot {shot.id} take {take.attempt} failed ({why}). Trying again with: {', '.join(added)}."))
         if best is None:
             raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
         self.store.select_take(project_id, best.id)
         best.selected = True
-        emit({"type": "take_ready", "project_id": project_id, "shot_id": shot.id, "take": take_public(best, project_id),
-              "critique": best.critique.model_dump() if best.critique else None, "selected": True,
-              "thumbnail": f"/media/{project_id}/thumbs/{best.id}.jpg"})
+        emit(TakeReady(project_id=project_id, shot_id=shot.id, take=take_public(best, project_id),
+                       critique=best.critique.model_dump() if best.critique else None, selected=True,
+                       thumbnail=f"/media/{project_id}/thumbs/{best.id}.jpg"))
         return ShotOutcome(shot.id, best, reused=False, new_takes=made)
 
-    def _generate_take(self, project_id, plan: ShotPlan, request: GenerationRequest, attempt: int, emit: Emit,
-                       finish_frames) -> Take:
+    def _generate_take(self, run: RenderRun, plan: ShotPlan, request: GenerationRequest, attempt: int) -> Take:
         """Generate, critique, mark and encode one take; record it whatever happens."""
         from tools.critique import critique_frames
-        from tools.edit.contact_sheet import sample_take
+        from tools.edit.contact_sheet import sample_take, samples_path
         from tools.edit.video_io import write_video
 
-        shot = plan.shot
+        shot, project_id, emit = plan.shot, run.project_id, run.emit
         key = request_key({**plan.spec_fields, "prompt": request.prompt, "negative_prompt": request.negative_prompt, "seed": request.seed})
         take = Take(
             id=f"t-{uuid.uuid4().hex[:10]}", shot_id=shot.id, key=key, spec_key=plan.spec_key,
@@ -257,8 +222,8 @@ class Producer:
         timings: dict[str, float] = {}
 
         def progress(done: int, total: int) -> None:
-            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "generate",
-                  "done": done, "total": total, "attempt": attempt})
+            emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="generate", done=done, total=total,
+                              attempt=attempt))
 
         try:
             t0 = time.perf_counter()
@@ -272,16 +237,16 @@ class Producer:
                 )
             take.params = {**result.params, "notes": result.notes}
             frames = self._finish_tier(frames, request, plan, take, timings)
-            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "critique", "done": 0, "total": 1, "attempt": attempt})
+            emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             take.critique = critique_frames(frames, take.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
             timings["critique"] = time.perf_counter() - t0
             take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
-            emit({"type": "shot_progress", "project_id": project_id, "shot_id": shot.id, "stage": "encode", "done": 0, "total": 1, "attempt": attempt})
+            emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="encode", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
             take.params["watermark_id"] = watermark_id
-            marked = finish_frames(frames, watermark_id)
+            marked = run.mark(frames, watermark_id)
             timings["mark"] = time.perf_counter() - t0
             t0 = time.perf_counter()
             path = self.workspace.take_path(key)
@@ -335,24 +300,6 @@ class Producer:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
                 Path(tmp).write_bytes(jpg.tobytes())
-
-
-def samples_path(workspace: Workspace, key: str) -> Path:
-    return workspace.take_path(key, ".samples.npz")
-
-
-def take_samples(workspace: Workspace, take: Take):
-    """The take's saved sample frames; decoded from its file (and saved) when an older take has none."""
-    from tools.edit.contact_sheet import Samples, sample_take
-    from tools.edit.video_io import read_video
-
-    path = samples_path(workspace, take.key)
-    if path.is_file():
-        return Samples.load(path)
-    frames, _ = read_video(workspace.resolve(take.file))
-    samples = sample_take(frames)
-    samples.save(path)
-    return samples
 
 
 def take_public(take: Take, project_id: str) -> dict:

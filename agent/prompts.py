@@ -140,21 +140,18 @@ def compose_prompt(
     film_negative: str | None = None,
     budget: int | None | str = "auto",
     model: str | None = None,
-    settings: "AgentSettings | None" = None,
+    settings: AgentSettings,
 ) -> ComposedPrompt:
     """Compose one shot's prompt and negative prompt for `backend`.
 
+    `settings`: the Director's (made once at the front door): token budgets and the film-wide negatives.
     `film_negative`: film-wide negatives added to the shot's own (default: settings.film_negative_prompt).
     `budget`: "auto" = the backend's budget from settings (see the module docstring); an int or None overrides.
     """
-    if settings is None and (budget == "auto" or film_negative is None):
-        from agent.settings import AgentSettings
-
-        settings = AgentSettings()
     if budget == "auto":
-        budget = settings.token_budget(backend, model)  # type: ignore[union-attr]
+        budget = settings.token_budget(backend, model)
     if film_negative is None:
-        film_negative = settings.film_negative_prompt  # type: ignore[union-attr]
+        film_negative = settings.film_negative_prompt
 
     guide = _clean(style_guide)
     # Descriptive lists never repeat an item said earlier ("moody" in the style guide and the atmosphere).
@@ -216,21 +213,15 @@ def compose_prompt(
     )
 
 
-def compose_storyboard(
-    storyboard: Storyboard, backend: str | None = None, *, settings: "AgentSettings | None" = None
-) -> dict[str, ComposedPrompt]:
+def compose_storyboard(storyboard: Storyboard, backend: str | None = None, *, settings: AgentSettings) -> dict[str, ComposedPrompt]:
     """Every shot's composed prompt, by shot id. A shot's own `backend` wins over `backend`."""
-    if settings is None:
-        from agent.settings import AgentSettings
-
-        settings = AgentSettings()
     return {
         s.id: compose_prompt(s, storyboard.style_guide, s.backend or backend or settings.default_backend, settings=settings)
         for s in storyboard.shots
     }
 
 
-def with_prompts(storyboard: Storyboard, backend: str | None = None, *, settings: "AgentSettings | None" = None) -> Storyboard:
+def with_prompts(storyboard: Storyboard, backend: str | None = None, *, settings: AgentSettings) -> Storyboard:
     """A copy of the storyboard with each shot's `prompt` filled in (for `plan --json` and storyboard.yaml)."""
     composed = compose_storyboard(storyboard, backend, settings=settings)
     copy = storyboard.model_copy(deep=True)

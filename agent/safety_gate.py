@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from agent.errors import Refused
 from storyboards.schema import Storyboard
 from storyboards.store import Store
 
@@ -32,10 +33,11 @@ class StoryboardSafety:
                 self.reasons.append(line)
 
 
-class SafetyRefusal(Exception):
+class SafetyRefusal(Refused):
+    """The storyboard was refused by the safety check; `report` says why, shot by shot."""
+
     def __init__(self, report: StoryboardSafety):
-        self.report = report
-        super().__init__("refused: " + "; ".join(report.reasons))
+        super().__init__(report)
 
 
 def picture_signature(path):

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Callable
 
+from agent.errors import BadInput, Cancelled, NotFound, Refused
+from agent.events import DirectorMessage, Emit, ErrorEvent, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
 from agent.prompts import with_prompts
-from agent.production import Cancelled, Emit, Producer, noop
+from agent.production import Producer
+from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
 from storyboards.diff import diff_storyboards
@@ -21,7 +23,7 @@ from storyboards.schema import Storyboard
 from storyboards.store import Store
 from storyboards.workspace import Workspace
 
-__all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "noop"]
+__all__ = ["Director", "Emit", "Cancelled", "SafetyRefusal", "Refused", "NotFound", "noop"]
 
 
 class Director:
@@ -40,17 +42,24 @@ class Director:
             return self._project_locks.setdefault(project_id, threading.Lock())
 
     def _owned(self, owner: str, project_id: str):
-        project = self.store.get_project(project_id)  # KeyError when absent
-        if project.owner != owner:
-            raise KeyError(f"no project '{project_id}'")
+        """The owner's project, or NotFound (someone else's project looks the same as a missing one)."""
+        try:
+            project = self.store.get_project(project_id)
+        except KeyError:
+            project = None
+        if project is None or project.owner != owner:
+            raise NotFound(f"no project '{project_id}'", project_id=project_id)
         return project
 
     def _may_direct(self, actor: str, project_id: str):
-        """The project, when `actor` owns it or was invited to direct it; else the same KeyError as a
+        """The project, when `actor` owns it or was invited to direct it; else the same NotFound as a
         missing project (others cannot tell the two apart)."""
-        project = self.store.get_project(project_id)
-        if project.owner != actor and actor not in (project.settings or {}).get("members", []):
-            raise KeyError(f"no project '{project_id}'")
+        try:
+            project = self.store.get_project(project_id)
+        except KeyError:
+            project = None
+        if project is None or (project.owner != actor and actor not in (project.settings or {}).get("members", [])):
+            raise NotFound(f"no project '{project_id}'", project_id=project_id)
         return project
 
     def invite(self, owner: str, project_id: str, member: str) -> list[str]:
@@ -63,16 +72,35 @@ class Director:
         self.store.audit(owner, "project.member_added", {"project_id": project_id, "member": member})
         return members
 
+    @staticmethod
+    def _shot(storyboard: Storyboard, shot_id: str, project_id: str):
+        try:
+            return storyboard.shot(shot_id)
+        except KeyError as err:  # the message names the valid shots
+            raise NotFound(str(err.args[0]), project_id=project_id) from None
+
+    @staticmethod
+    def _say(emit: Emit, project_id: str | None, text: str) -> None:
+        emit(DirectorMessage(project_id=project_id, text=text))
+
     def _brain(self):
         from agent.brains import make_brain
 
         return make_brain(self.settings)
 
+    def _storyboard_event(self, project_id: str, version, changed: list[str] | None = None) -> StoryboardEvent:
+        sb = with_prompts(version.storyboard, settings=self.settings)
+        return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
+                               storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
+                               duration=sb.duration, size=list(sb.size))
+
     def _emit_storyboard(self, emit: Emit, project_id: str, version, changed: list[str] | None = None) -> None:
-        sb = with_prompts(version.storyboard)
-        emit({"type": "storyboard", "project_id": project_id, "version": version.number, "parent": version.parent,
-              "reason": version.reason, "storyboard": sb.model_dump(mode="json", exclude_none=True),
-              "changed_shots": changed or [], "duration": sb.duration, "size": list(sb.size)})
+        emit(self._storyboard_event(project_id, version, changed))
+
+    def storyboard_event(self, owner: str, project_id: str) -> StoryboardEvent:
+        """The project's latest version as a `storyboard` event (what a new subscriber sees first)."""
+        self._may_direct(owner, project_id)
+        return self._storyboard_event(project_id, self.store.get_version(project_id))
 
     # ------------------------------------------------------------------ conversation
     def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
@@ -93,12 +121,12 @@ class Director:
         if project_id is None:
             plan = self.plan(text)
             if plan.question:
-                emit({"type": "director_message", "project_id": None, "text": plan.question})
+                self._say(emit, None, plan.question)
                 return ""
             project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
             message = self._describe_plan(plan)
             self.store.add_message(project_id, "director", message)
-            emit({"type": "director_message", "project_id": project_id, "text": message})
+            self._say(emit, project_id, message)
             return project_id
         self._may_direct(owner, project_id)
         has_cut = bool(self.store.list_cuts(project_id))
@@ -114,7 +142,7 @@ class Director:
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
                  render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None,
-                 author: str | None = None) -> dict:
+                 author: str | None = None) -> RenderResult:
         """`owner` is who acts (the project's owner or a member); `author`, when given, is the name the
         version history shows for the change (a member's display name in a chat thread)."""
         self._may_direct(owner, project_id)
@@ -122,19 +150,17 @@ class Director:
             current = self.store.get_version(project_id)
             self.store.add_message(project_id, "user", f"{author}: {text}" if author else text)
             for sid in shots or []:
-                current.storyboard.shot(sid)  # KeyError naming the valid shots
+                self._shot(current.storyboard, sid, project_id)
             result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
             if result.question:
                 self.store.add_message(project_id, "director", result.question)
-                emit({"type": "director_message", "project_id": project_id, "text": result.question})
-                return {"project_id": project_id, "version": current.number, "question": result.question,
-                        "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                self._say(emit, project_id, result.question)
+                return RenderResult(project_id=project_id, version=current.number, question=result.question)
             if result.undo:
                 if current.parent is None:
                     msg = "There is nothing to undo: this is the first version."
-                    emit({"type": "director_message", "project_id": project_id, "text": msg})
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                    self._say(emit, project_id, msg)
+                    return RenderResult(project_id=project_id, version=current.number, question=msg)
                 parent = self.store.get_version(project_id, current.parent)
                 new_sb, reason = parent.storyboard, f"undo: back to version {parent.number}"
             else:
@@ -144,9 +170,8 @@ class Director:
                 takes = [t for t in reversed(self.store.takes_for_shot(project_id, shot_id)) if t.file]
                 if not (0 <= index < len(takes)):
                     msg = f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}."
-                    emit({"type": "director_message", "project_id": project_id, "text": msg})
-                    return {"project_id": project_id, "version": current.number, "question": msg,
-                            "changed_shots": [], "new_takes": 0, "reused_takes": 0, "cut": None}
+                    self._say(emit, project_id, msg)
+                    return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
             if author:
                 reason = f"{reason} (by {author})"
@@ -158,15 +183,14 @@ class Director:
             self._emit_storyboard(emit, project_id, version, changed)
             message = f"Version {number}: {reason}." + (f" Notes: {' '.join(result.notes)}" if result.notes else "")
             self.store.add_message(project_id, "director", message)
-            emit({"type": "director_message", "project_id": project_id, "text": message})
+            self._say(emit, project_id, message)
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
             # `regenerate`: shots the change asks new takes of ("re-roll shot 2"); pass it to render().
-            return {"project_id": project_id, "version": number, "changed_shots": changed, "new_takes": 0,
-                    "reused_takes": 0, "cut": None, "regenerate": regenerate}
+            return RenderResult(project_id=project_id, version=number, changed_shots=changed, regenerate=regenerate)
         out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        out["changed_shots"] = changed
+        out.changed_shots = changed
         return out
 
     # Fields a person may set on one shot by hand (the Edit form of the bots and the web page).
@@ -174,21 +198,24 @@ class Director:
                             "framing", "duration", "narration", "negative_prompt")
 
     def edit_shot(self, actor: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop,
-                  author: str | None = None) -> dict:
+                  author: str | None = None) -> RenderResult:
         """A new version with some of one shot's fields set by hand. Empty values leave a field as it is;
         a value the storyboard rejects raises ValueError naming it."""
         self._may_direct(actor, project_id)
         fields = {k: v for k, v in fields.items() if k in self.EDITABLE_SHOT_FIELDS and v not in (None, "")}
         with self._lock(project_id):
             current = self.store.get_version(project_id)
-            shot = current.storyboard.shot(shot_id)  # KeyError naming the valid shots
+            shot = self._shot(current.storyboard, shot_id, project_id)
             before = shot.model_dump(mode="json")
             changed_fields = [k for k, v in fields.items() if before.get(k) != v and str(before.get(k)) != str(v)]
             if not changed_fields:
-                return {"project_id": project_id, "version": current.number, "changed_shots": []}
+                return RenderResult(project_id=project_id, version=current.number)
             data = current.storyboard.model_dump(mode="json")
             data["shots"] = [{**s, **fields} if s["id"] == shot_id else s for s in data["shots"]]
-            new_sb = Storyboard.model_validate(data)  # pydantic's ValidationError is a ValueError
+            try:
+                new_sb = Storyboard.model_validate(data)
+            except ValueError as err:  # pydantic's ValidationError: say which field, as bad input
+                raise BadInput(f"shot {shot_id}: {err}", project_id=project_id) from None
             reason = f"edited shot {shot_id}: {', '.join(changed_fields)}" + (f" (by {author})" if author else "")
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
@@ -196,8 +223,8 @@ class Director:
             self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), changed)
             message = f"Version {number}: {reason}."
             self.store.add_message(project_id, "director", message)
-            emit({"type": "director_message", "project_id": project_id, "text": message})
-        return {"project_id": project_id, "version": number, "changed_shots": changed}
+            self._say(emit, project_id, message)
+        return RenderResult(project_id=project_id, version=number, changed_shots=changed)
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
@@ -205,21 +232,23 @@ class Director:
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
         self._may_direct(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
-        emit({"type": "director_message", "project_id": project_id, "text": "Storyboard approved. Rendering when you say so."})
+        self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
-               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> dict:
+               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so."""
         self._may_direct(owner, project_id)
         with self._lock(project_id):
-            return self._render_locked(owner, project_id, emit, cancel, out_dir, backend, set(regenerate or ()))
+            run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event())
+            return self._render_locked(owner, run, out_dir, backend, set(regenerate or ()))
 
-    def _render_locked(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+    def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+        project_id = run.project_id
         self.store.audit(owner, "render.started", {"project_id": project_id})
         try:
-            result = self._render_steps(owner, project_id, emit, cancel, out_dir, backend, regenerate)
+            result = self._render_steps(owner, run, out_dir, backend, regenerate)
         except Cancelled:
             stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
             self.store.audit(owner, stopped, {"project_id": project_id})
@@ -227,7 +256,7 @@ class Director:
         except Exception as err:
             self.store.audit(owner, "render.failed", {"project_id": project_id, "error": str(err)[:500]})
             raise
-        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result["cut_id"]})
+        self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result.cut_id})
         return result
 
     def interrupt(self) -> None:
@@ -249,77 +278,73 @@ class Director:
         for owner, project_id in self.unfinished_renders():
             if cancel is not None and cancel.is_set():
                 break
-            emit({"type": "director_message", "project_id": project_id, "text": "Resuming the render that was interrupted."})
+            self._say(emit, project_id, "Resuming the render that was interrupted.")
             try:
                 self.render(owner, project_id, emit=emit, cancel=cancel)
                 resumed.append(project_id)
             except Cancelled:
                 break
             except Exception as err:  # one broken project must not stop the others
-                emit({"type": "error", "project_id": project_id, "code": "resume_failed", "message": str(err)})
+                emit(ErrorEvent(project_id=project_id, code="resume_failed", message=str(err)))
         return resumed
 
-    def _render_steps(self, owner, project_id, emit, cancel, out_dir, backend, regenerate: set[str]) -> dict:
+    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+        project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
-            emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
+            emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
             raise SafetyRefusal(report)
         if report.reasons:
-            emit({"type": "safety_notice", "project_id": project_id, "verdict": report.verdict, "reasons": report.reasons})
+            emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
+
+        from tools.farm import farm_map
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
-        # Retries left for the whole film, beyond each shot's first take.
-        film_budget = [self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)]
-        from tools.farm import farm_map
-        from agent.film import mark_take_frames
-
-        def one(plan):
-            return self.producer.produce_shot(project_id, storyboard, plan, emit, cancel, film_budget, mark_take_frames,
-                                              force_new=plan.shot.id in regenerate)
-
-        outcomes = {o.shot_id: o for o in farm_map(one, plans)}
-        if cancel is not None and cancel.is_set():
-            raise Cancelled()
+        run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
+        outcomes = {o.shot_id: o for o in farm_map(
+            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans)}
+        run.stop_if_cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           safety_warnings=report.reasons, backend=backend, grade=self.settings.grade,
-                           cut_preset=self.settings.cut_preset)
+                           settings=self.settings, safety_warnings=report.reasons, backend=backend)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
-        summary = (f"Cut ready: {Path(film['cut']).name} ({film['duration']:.1f} s). {new_takes} new takes, {reused} reused. "
-                   f"Critic: {film['verdict']}.")
+        summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "
+                   f"Critic: {film.verdict}." + (f" {film.reasons[-1]}" if film.verdict != "pass" and film.reasons else ""))
         self.store.add_message(project_id, "director", summary)
-        emit({"type": "director_message", "project_id": project_id, "text": summary})
-        return {"project_id": project_id, "version": version.number, "cut": film["cut"], "cut_id": film["cut_id"],
-                "changed_shots": [sid for sid, o in outcomes.items() if not o.reused], "new_takes": new_takes,
-                "reused_takes": reused, "verdict": film["verdict"], "duration": film["duration"],
-                "out_dir": str(target), "warnings": film["warnings"] + report.reasons}
+        self._say(emit, project_id, summary)
+        return RenderResult(project_id=project_id, version=version.number, cut=film.cut, cut_id=film.cut_id,
+                            changed_shots=[sid for sid, o in outcomes.items() if not o.reused], new_takes=new_takes,
+                            reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
+                            warnings=film.warnings + report.reasons)
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> dict:
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                    render: bool = True) -> RenderResult:
         self._may_direct(owner, project_id)
         try:
             take = self.store.get_take(take_id)
         except KeyError:
             take = None
         if take is None or take.shot_id != shot_id or not take.file or self.store.take_project(take_id) != project_id:
-            raise KeyError(f"shot '{shot_id}' has no take '{take_id}'")
+            raise NotFound(f"shot '{shot_id}' has no take '{take_id}'", project_id=project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
-            if self.producer.plan_shot(current.storyboard, current.storyboard.shot(shot_id)).spec_key != take.spec_key:
+            if self.producer.plan_shot(current.storyboard, self._shot(current.storyboard, shot_id, project_id)).spec_key != take.spec_key:
                 # A take of an earlier version of the shot: using it means the shot as it was then.
                 restored = self._storyboard_with_shot_from_take(project_id, current.storyboard, shot_id, take)
                 if restored is None:
-                    raise KeyError(f"take '{take_id}' of shot '{shot_id}' was made when the film had another look or size; "
-                                   "undo back to that version to use it")
+                    raise BadInput(f"take '{take_id}' of shot '{shot_id}' was made when the film had another look or size; "
+                                   "undo back to that version to use it", project_id=project_id)
                 number = self.store.add_version(project_id, restored, f"shot {shot_id}: back to take {take.attempt}",
                                                 parent=current.number)
                 self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), [shot_id])
             self.store.select_take(project_id, take_id)
-        emit({"type": "director_message", "project_id": project_id, "text": f"Shot {shot_id} now uses take {take.attempt}."})
+        self._say(emit, project_id, f"Shot {shot_id} now uses take {take.attempt}.")
         if not render:
-            return {"project_id": project_id, "changed_shots": [shot_id]}
+            return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
+                                changed_shots=[shot_id])
         return self.render(owner, project_id, emit=emit)
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
@@ -347,7 +372,7 @@ class Director:
         return {
             "project": project.model_dump(mode="json") if hasattr(project, "model_dump") else dict(project),
             "versions": [{"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at)} for v in versions],
-            "storyboard": with_prompts(latest.storyboard).model_dump(mode="json", exclude_none=True),
+            "storyboard": with_prompts(latest.storyboard, settings=self.settings).model_dump(mode="json", exclude_none=True),
             "version": latest.number,
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
@@ -359,5 +384,5 @@ class Director:
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
-            raise KeyError(f"no file '{filename}' in project '{project_id}'")
+            raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
         return path

@@ -23,6 +23,7 @@ from fastapi.responses import FileResponse, JSONResponse
 from fastapi.staticfiles import StaticFiles
 from starlette.requests import Request
 
+from agent.errors import DirectorError, as_director_error, public_message
 from server.deps import Owner, RateLimiter
 from server.hub import Hub
 from server.routes import api, media, ws
@@ -59,6 +60,12 @@ def _resume_unfinished(app: FastAPI) -> None:
             log.exception("resuming unfinished renders failed")
 
     loop.run_in_executor(app.state.render_pool, run)
+
+
+def http_error(err: BaseException) -> JSONResponse:
+    """The one translation of a Director exception for the HTTP API: its status and a body people can read."""
+    error = as_director_error(err)
+    return JSONResponse({"detail": public_message(error.message), "code": error.code}, status_code=error.http_status)
 
 
 def create_app(director: Any = None, store: Any = None, settings: ServerSettings | None = None) -> FastAPI:
@@ -113,6 +120,10 @@ def create_app(director: Any = None, store: Any = None, settings: ServerSettings
         if request.url.path == "/" or request.url.path.startswith("/static/"):
             response.headers.setdefault("Content-Security-Policy", PAGE_CSP)
         return response
+
+    @app.exception_handler(DirectorError)
+    async def director_error(request: Request, err: DirectorError) -> JSONResponse:
+        return http_error(err)
 
     @app.get("/", include_in_schema=False)
     def page() -> FileResponse:

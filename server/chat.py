@@ -10,6 +10,8 @@ from typing import Callable, Optional, TextIO
 
 from rich.console import Console
 
+from agent.events import DirectorMessage, Event, SafetyNotice, StoryboardEvent
+
 HELP = """Commands:
   /render      render the current storyboard (only changed shots are regenerated)
   /undo        go back to the previous storyboard version
@@ -34,17 +36,16 @@ def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Ca
     else:
         console.print("Describe your film. [dim](/help for commands)[/]")
 
-    def show(event: dict) -> None:
-        kind = event.get("type")
-        if kind == "director_message":
-            console.print(f"[bold cyan]director:[/] {event['text']}", highlight=False)
-        elif kind == "storyboard":
+    def show(event: Event) -> None:
+        if isinstance(event, DirectorMessage):
+            console.print(f"[bold cyan]director:[/] {event.text}", highlight=False)
+        elif isinstance(event, StoryboardEvent):
             from storyboards.schema import Storyboard
 
-            sb = Storyboard.parse(event["storyboard"])
-            console.print(storyboard_table(sb, title=f"v{event['version']} · {event['reason']}"))
-        elif kind == "safety_notice":
-            console.print(f"[bold yellow]safety ({event['verdict']}):[/] " + "; ".join(event["reasons"]), highlight=False)
+            sb = Storyboard.parse(event.storyboard)
+            console.print(storyboard_table(sb, title=f"v{event.version} · {event.reason}"))
+        elif isinstance(event, SafetyNotice):
+            console.print(f"[bold yellow]safety ({event.verdict}):[/] " + "; ".join(event.reasons), highlight=False)
 
     while True:
         try:
@@ -67,13 +68,13 @@ def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Ca
                 project_id = director.user_message(owner, line, None, emit=show) or None
             elif line == "/render":
                 with Progress(enabled=True) as progress:
-                    def both(e):
+                    def both(e: Event) -> None:
                         progress(e)
-                        if e.get("type") == "storyboard":
+                        if isinstance(e, StoryboardEvent):
                             show(e)
                     result = director.render(owner, project_id, emit=both)
-                console.print(f"[bold green]Cut:[/] {result['cut']} ({result['duration']:.1f} s) · critic {result['verdict']} · "
-                              f"{result['new_takes']} new takes, {result['reused_takes']} reused")
+                console.print(f"[bold green]Cut:[/] {result.cut} ({result.duration or 0:.1f} s) · critic {result.verdict} · "
+                              f"{result.new_takes} new takes, {result.reused_takes} reused")
             elif line == "/undo":
                 director.feedback(owner, project_id, "undo", emit=show, render=False)
             elif line == "/versions":

@@ -12,11 +12,17 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Optional
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
 import typer
 from rich.console import Console
 from rich.table import Table
+
+from agent.events import DirectorMessage, Event, SafetyNotice, ShotProgress, TakeReady
+
+if TYPE_CHECKING:
+    from agent.run import RenderResult
 
 app = typer.Typer(
     name="director",
@@ -49,9 +55,32 @@ def emit_json(data: dict) -> None:
     sys.stdout.flush()
 
 
-def fail(message: str, code: int = 1) -> None:
+def fail(message: str, code: int = 1) -> NoReturn:
     err.print(f"[bold red]error:[/] {message}", highlight=False, soft_wrap=True)
     raise typer.Exit(code)
+
+
+def exit_for(error: BaseException) -> NoReturn:
+    """The one translation of a Director exception for the CLI: a message on stderr and the documented
+    exit code (2 bad input or not found, 3 refused, 4 needs an answer, 5 conflict, 1 otherwise)."""
+    from agent.errors import Refused, as_director_error
+
+    e = as_director_error(error)
+    if isinstance(e, Refused):
+        fail(f"refused by the safety check ({e.verdict}):\n  " + "\n  ".join(e.reasons)
+             + "\nRecord consent with `director consent add NAME ...` or change the storyboard.", code=e.exit_code)
+    fail(e.message, code=e.exit_code)
+
+
+@contextmanager
+def director_errors() -> Iterator[None]:
+    """Run a Director call; whatever it raises reaches the person as `exit_for` says, never as a traceback."""
+    try:
+        yield
+    except (typer.Exit, typer.Abort, KeyboardInterrupt):
+        raise
+    except Exception as error:
+        exit_for(error)
 
 
 def _director():
@@ -92,63 +121,55 @@ class Progress:
         if self.bars:
             self.bars.__exit__(*exc)
 
-    def __call__(self, event: dict) -> None:
+    def __call__(self, event: Event) -> None:
         if not self.bars:
             return
-        kind = event.get("type")
-        if kind == "shot_progress":
-            sid = event.get("shot_id", "?")
+        if isinstance(event, ShotProgress):
+            sid = event.shot_id or "?"
             name = "cut" if sid == "*" else f"shot {sid}"
             if name not in self.tasks:
                 self.tasks[name] = self.bars.add_task(name, total=1, stage="")
-            total = max(1, int(event.get("total") or 1))
-            attempt = event.get("attempt") or 0
-            stage = event.get("stage", "") + (f" (take {attempt})" if attempt and attempt > 1 else "")
-            done = event.get("done", 0) if event.get("stage") in ("generate", "assemble", "reused") else 0
+            total = max(1, int(event.total or 1))
+            attempt = event.attempt or 0
+            stage = event.stage + (f" (take {attempt})" if attempt > 1 else "")
+            done = (event.done or 0) if event.stage in ("generate", "assemble", "reused") else 0
             self.bars.update(self.tasks[name], total=total, completed=done, stage=stage)
-        elif kind == "take_ready":
-            name = f"shot {event['shot_id']}"
-            c = event.get("critique") or {}
+        elif isinstance(event, TakeReady):
+            name = f"shot {event.shot_id}"
+            c = event.critique or {}
             if name in self.tasks:
                 self.bars.update(self.tasks[name], completed=self.bars.tasks[self.tasks[name]].total,
                                  stage=f"{c.get('verdict', '?')} {c.get('score', 0):.2f}")
-        elif kind in ("director_message", "safety_notice"):
-            text = event.get("text") or "; ".join(event.get("reasons", []))
-            self.bars.console.print(f"[cyan]director:[/] {text}", highlight=False)
+        elif isinstance(event, DirectorMessage):
+            self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
+        elif isinstance(event, SafetyNotice):
+            self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
 
 
-def _result_paths(result: dict) -> dict:
-    d = Path(result["out_dir"])
+def _result_paths(result: RenderResult) -> dict:
+    if not result.out_dir:
+        return {}
+    d = Path(result.out_dir)
     from agent.film import OUTPUT_FILES
 
     return {name: str(d / name) for name in OUTPUT_FILES if (d / name).exists()}
 
 
-def _print_result(result: dict, as_json: bool) -> None:
+def _print_result(result: RenderResult, as_json: bool) -> None:
     if as_json:
-        result = {**result, "files": _result_paths(result)}
-        emit_json(result)
+        emit_json({**result.to_json(), "files": _result_paths(result)})
         return
-    out.print(f"[bold green]Film:[/] {result['cut']}  ({result['duration']:.1f} s, critic: {result['verdict']})")
-    out.print(f"project {result['project_id']} · version {result['version']} · "
-              f"{result['new_takes']} new takes, {result['reused_takes']} reused · changed: {', '.join(result['changed_shots']) or 'none'}")
+    out.print(f"[bold green]Film:[/] {result.cut}  ({result.duration or 0:.1f} s, critic: {result.verdict})")
+    out.print(f"project {result.project_id} · version {result.version} · "
+              f"{result.new_takes} new takes, {result.reused_takes} reused · changed: {', '.join(result.changed_shots) or 'none'}")
     out.print(f"Beside it: {', '.join(Path(p).name for p in _result_paths(result).values())}")
-    for w in result.get("warnings", []):
+    for w in result.warnings:
         out.print(f"[yellow]note:[/] {w}", highlight=False)
 
 
-def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> dict:
-    from agent.session import SafetyRefusal
-    from tools.generate import BackendError
-
-    try:
-        with Progress(enabled=not as_json) as progress:
-            return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
-    except SafetyRefusal as refusal:
-        fail(f"refused by the safety check ({refusal.report.verdict}):\n  " + "\n  ".join(refusal.report.reasons)
-             + "\nRecord consent with `director consent add NAME ...` or change the storyboard.", code=3)
-    except BackendError as e:
-        fail(str(e))
+def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> RenderResult:
+    with director_errors(), Progress(enabled=not as_json) as progress:
+        return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
 
 
 # ---------------------------------------------------------------------------------------- commands
@@ -163,13 +184,16 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
     """Write a storyboard from a brief, without rendering."""
     from agent.prompts import with_prompts
 
-    result = _director().plan(brief, _overrides(aspect, seconds, resolution))
+    overrides = _overrides(aspect, seconds, resolution)
+    director = _director()
+    with director_errors():
+        result = director.plan(brief, overrides)
     if result.question and as_json:
         emit_json({"question": result.question, "storyboard": None})
         raise typer.Exit(4)
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
-    sb = with_prompts(result.storyboard)
+    sb = with_prompts(result.storyboard, settings=director.settings)
     if as_json:
         emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
                    "size": list(sb.size)})
@@ -209,10 +233,13 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     """Plan, render, critique, cut and sign a film from a brief."""
     director = _director()
     _check_backend(backend)
-    result = director.plan(brief, _overrides(aspect, seconds, resolution))
+    overrides = _overrides(aspect, seconds, resolution)
+    with director_errors():
+        result = director.plan(brief, overrides)
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
-    project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
+    with director_errors():
+        project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
     if not as_json:
         out.print(storyboard_table(result.storyboard))
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
@@ -241,7 +268,8 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
     except StoryboardError as e:
         fail(str(e), code=2)
     director = _director()
-    project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
+    with director_errors():
+        project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
 
 
@@ -250,23 +278,13 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
              text: str = typer.Argument(..., help='What to change, e.g. "shot 2 darker", "make it vertical".'),
              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Change a film in plain language; re-renders only what changed."""
-    from agent.session import SafetyRefusal
-    from tools.generate import BackendError
-
     director = _director()
-    try:
-        with Progress(enabled=not as_json) as progress:
-            result = director.feedback(owner(), project_id, text, emit=progress)
-    except KeyError as e:
-        fail(str(e).strip("'\""), code=2)
-    except SafetyRefusal as refusal:
-        fail("refused by the safety check:\n  " + "\n  ".join(refusal.report.reasons), code=3)
-    except BackendError as e:
-        fail(str(e))
-    if result.get("question"):
+    with director_errors(), Progress(enabled=not as_json) as progress:
+        result = director.feedback(owner(), project_id, text, emit=progress)
+    if result.question:
         if as_json:
-            emit_json(result)
-        fail(result["question"], code=4)
+            emit_json(result.to_json())
+        fail(result.question, code=4)
     _print_result(result, as_json)
 
 
@@ -507,11 +525,16 @@ def mcp(http: Optional[int] = typer.Option(None, "--http", min=1, max=65535, met
 
 
 def main() -> None:
+    from agent.errors import DirectorError
+
     try:
         app()
     except CLIError as e:
         err.print(f"[bold red]error:[/] {e}")
         sys.exit(1)
+    except DirectorError as e:  # raised outside a command's own translation (chat, bots starting up)
+        err.print(f"[bold red]error:[/] {e.message}", highlight=False)
+        sys.exit(e.exit_code)
 
 
 if __name__ == "__main__":

@@ -18,6 +18,8 @@ from datetime import date, datetime
 from pathlib import PurePath
 from typing import Any, Callable
 
+from agent.events import Emit, Event
+
 log = logging.getLogger("reel_director.server")
 
 
@@ -112,12 +114,13 @@ class Hub:
     def subscribers(self, project_id: str) -> list[Connection]:
         return list(self._subscribers.get(project_id, ()))
 
-    def publish(self, event: dict, owner: str | None = None, origin: Connection | None = None,
+    def publish(self, event: Event, owner: str | None = None, origin: Connection | None = None,
                 project_id: str | None = None) -> None:
         """Deliver to every subscriber of the event's project (of `owner`, when known) and to `origin`."""
-        pid = event.get("project_id") or project_id
-        if pid and not event.get("project_id"):
-            event = {**event, "project_id": pid}
+        pid = event.project_id or project_id
+        wire = event.to_wire()
+        if pid and not wire.get("project_id"):
+            wire["project_id"] = pid
         if origin is not None and pid and not origin.closed:
             # The connection that started a job follows the project it made or changed.
             self.subscribe(origin, pid)
@@ -126,15 +129,13 @@ class Hub:
             targets.add(origin)
         for conn in targets:
             if owner is None or conn.owner == owner:
-                conn.push(event)
+                conn.push(wire)
 
     def emitter(self, loop: asyncio.AbstractEventLoop, owner: str | None, origin: Connection | None = None,
-                project_id: str | None = None) -> Callable[[dict], None]:
+                project_id: str | None = None) -> Emit:
         """An `emit` for the Director, callable from any thread."""
 
-        def emit(event: dict) -> None:
-            if not isinstance(event, dict):
-                return
+        def emit(event: Event) -> None:
             try:
                 loop.call_soon_threadsafe(self.publish, event, owner, origin, project_id)
             except RuntimeError:  # loop closed: the server is shutting down

@@ -128,21 +128,22 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
         return owner()
 
     def guard(fn, *args, **kwargs):
-        """Our errors as tool errors a model can act on; never a traceback."""
-        from agent.session import Cancelled, SafetyRefusal
-        from tools.edit.video_io import EditError
-        from tools.generate import BackendError
+        """Our errors as tool errors a model can act on (their stable code first); never a traceback,
+        never a server path."""
+        from agent.errors import Internal, Refused, as_director_error, public_message
 
         try:
             return fn(*args, **kwargs)
-        except SafetyRefusal as e:
-            raise ToolError(f"refused by the safety check ({e.report.verdict}): " + "; ".join(e.report.reasons)) from None
-        except KeyError as e:
-            raise ToolError(str(e.args[0] if e.args else e) + "; list_projects shows your films") from None
-        except Cancelled:
-            raise ToolError("the render was cancelled; finished takes are kept") from None
-        except (ValueError, BackendError, EditError) as e:
-            raise ToolError(str(e)) from None
+        except ToolError:
+            raise
+        except Exception as e:
+            error = as_director_error(e)
+            if isinstance(error, Internal):
+                log.exception("mcp: %s failed", getattr(fn, "__name__", "a call"))
+            if isinstance(error, Refused):
+                raise ToolError(f"refused: the safety check says {error.verdict}: " + "; ".join(error.reasons)) from None
+            hint = "; list_projects shows your films" if error.code == "not_found" else ""
+            raise ToolError(f"{error.code}: {public_message(error.message)}{hint}") from None
 
     def media(project_id: str, name: str = "final.mp4") -> str:
         return f"/media/{project_id}/{name}"
@@ -190,7 +191,7 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
         from agent.prompts import with_prompts
 
         project_id = guard(director.start_project, who(), result.storyboard, "planned from the brief", brief=brief)
-        sb = with_prompts(result.storyboard)
+        sb = with_prompts(result.storyboard, settings=director.settings)
         return PlanResult(project_id=project_id, version=1, title=sb.title, duration=sb.duration,
                           storyboard=sb.model_dump(mode="json", exclude_none=True), notes=list(result.notes))
 

@@ -4,8 +4,8 @@ Every message is one JSON object with a `type` and a `project_id`. Client messag
 `parse_client_message`, which raises `ProtocolError` (code + human message) for anything malformed;
 the connection answers with an `error` event and stays up.
 
-Server events are produced by the Director as plain dicts; the models below document them (and
-tests validate real events against them). Extra keys are allowed on events: the protocol may grow.
+Server events are the pydantic models of agent/events.py, which the Director emits; the server sends
+`event.to_wire()`. Extra keys are allowed on events: the protocol may grow.
 """
 
 from __future__ import annotations
@@ -14,6 +14,10 @@ import json
 from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
+
+from agent.events import (
+    AnyEvent, CutReady, DirectorMessage, ErrorEvent, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady, event_adapter,
+)
 
 ProjectId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
 ShotId = Annotated[str, StringConstraints(min_length=1, max_length=64, strip_whitespace=True)]
@@ -32,6 +36,11 @@ ERROR_CODES = {
     "rate_limited": "too many messages; slow down",
     "bad_request": "the director could not do what was asked",
     "refused": "the request was refused by the safety checks",
+    "needs_answer": "the director needs an answer first (a question, a budget to confirm)",
+    "conflict": "someone else changed the project first; reload and try again",
+    "cancelled": "the job was cancelled; finished takes are kept",
+    "failed": "a step of the work failed; the message says which",
+    "resume_failed": "an interrupted render could not be resumed",
     "internal": "the server failed; the message says what it was doing",
 }
 
@@ -112,15 +121,12 @@ class ProtocolError(Exception):
         self.project_id = project_id
         self.request_id = request_id
 
-    def event(self) -> dict:
+    def event(self) -> ErrorEvent:
         return error_event(self.code, self.message, self.project_id, self.request_id)
 
 
-def error_event(code: str, message: str, project_id: str | None = None, request_id: str | None = None) -> dict:
-    event = {"type": "error", "project_id": project_id, "code": code, "message": message}
-    if request_id is not None:
-        event["request_id"] = request_id
-    return event
+def error_event(code: str, message: str, project_id: str | None = None, request_id: str | None = None) -> ErrorEvent:
+    return ErrorEvent(project_id=project_id, code=code, message=message, request_id=request_id)
 
 
 def _describe(err: ValidationError) -> str:
@@ -162,72 +168,14 @@ def parse_client_message(raw: str | bytes, max_bytes: int | None = None) -> Clie
 
 # ----------------------------------------------------------------------------- server -> client
 
-
-class _Event(BaseModel):
-    model_config = ConfigDict(extra="allow")
-    project_id: str | None
-
-
-class DirectorMessageEvent(_Event):
-    type: Literal["director_message"]
-    text: str
-
-
-class StoryboardEvent(_Event):
-    type: Literal["storyboard"]
-    version: int
-    parent: int | None = None
-    reason: str = ""
-    storyboard: dict[str, Any]
-    changed_shots: list[str] = Field(default_factory=list)
-
-
-class ShotProgressEvent(_Event):
-    type: Literal["shot_progress"]
-    shot_id: str | None = None
-    stage: str
-    done: int | float | None = None
-    total: int | float | None = None
-    attempt: int | None = None
-
-
-class TakeReadyEvent(_Event):
-    type: Literal["take_ready"]
-    shot_id: str
-    take: dict[str, Any]
-    critique: dict[str, Any] | None = None
-    selected: bool = False
-    thumbnail: str | None = None
-
-
-class CutReadyEvent(_Event):
-    type: Literal["cut_ready"]
-    version: int
-    cut_id: str
-    url: str
-    files: dict[str, str | None] = Field(default_factory=dict)
-    duration: float | None = None
-
-
-class SafetyNoticeEvent(_Event):
-    type: Literal["safety_notice"]
-    verdict: str
-    reasons: list[str] = Field(default_factory=list)
-
-
-class ErrorEvent(_Event):
-    type: Literal["error"]
-    code: str
-    message: str
-    request_id: str | None = None
-
-
-ServerEvent = Annotated[
-    Union[DirectorMessageEvent, StoryboardEvent, ShotProgressEvent, TakeReadyEvent, CutReadyEvent,
-          SafetyNoticeEvent, ErrorEvent],
-    Field(discriminator="type"),
-]
-server_event_adapter: TypeAdapter[Any] = TypeAdapter(ServerEvent)
+# The events are the Director's own types (agent/events.py); these names keep older imports working.
+DirectorMessageEvent = DirectorMessage
+ShotProgressEvent = ShotProgress
+TakeReadyEvent = TakeReady
+CutReadyEvent = CutReady
+SafetyNoticeEvent = SafetyNotice
+ServerEvent = AnyEvent
+server_event_adapter = event_adapter
 
 
 def protocol_schema() -> dict:

@@ -79,8 +79,8 @@ def test_slack_buttons_and_the_edit_modal_through_signed_interactive_requests(sl
     status, _ = _interactive(port, block_action(fake, f"rd:render:{pid}", board))
     assert status == 200 and time.monotonic() - started < 3, "acknowledged within Slack's 3 s"
     fake.wait_for(lambda: films(fake))
-    cut_buttons = _button_messages(fake, f"rd:download:{pid}")
-    assert cut_buttons and cut_buttons[0]["thread_ts"] == board["thread_ts"]
+    cut_buttons = fake.wait_for(lambda: _button_messages(fake, f"rd:download:{pid}"))  # right under the film
+    assert cut_buttons[0]["thread_ts"] == board["thread_ts"]
     assert len(_button_messages(fake, f"rd:reroll:{pid}:")) == len(director.store.get_version(pid).storyboard.shots)
 
     # Vertical 9:16 under the cut: a new version, re-rendered, the new cut uploaded.

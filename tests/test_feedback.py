@@ -7,7 +7,10 @@ import pytest
 from agent.feedback import apply_feedback
 from agent.planner import plan_storyboard
 from agent.prompts import compose_storyboard
+from agent.settings import AgentSettings
 from storyboards.schema import Shot, Storyboard
+
+SETTINGS = AgentSettings()
 
 
 def harbour() -> Storyboard:
@@ -44,7 +47,7 @@ def changed_fields(before: Storyboard, after: Storyboard, sid: str) -> set[str]:
 
 def feedback(sb: Storyboard, text: str, **kw):
     snapshot = sb.model_dump()
-    r = apply_feedback(sb, text, **kw)
+    r = apply_feedback(sb, text, settings=SETTINGS, **kw)
     assert sb.model_dump() == snapshot, "the input storyboard must not change"
     assert r.storyboard is not sb
     return r
@@ -66,7 +69,7 @@ def test_darker_and_stormier_changes_one_shot_lighting_and_atmosphere():
     for sid in ("s1", "s3", "s4"):
         assert fields(r.storyboard, sid) == fields(sb, sid)
     # the composed prompt of the changed shot differs; the others are byte-identical
-    before, after = compose_storyboard(sb), compose_storyboard(r.storyboard)
+    before, after = compose_storyboard(sb, settings=SETTINGS), compose_storyboard(r.storyboard, settings=SETTINGS)
     assert before["s2"].prompt != after["s2"].prompt
     assert all(before[s].prompt == after[s].prompt for s in ("s1", "s3", "s4"))
 
@@ -266,7 +269,7 @@ def test_redo_gives_a_new_seed_and_replace_swaps_words():
 
 def test_feedback_on_a_planned_storyboard():
     planned = plan_storyboard("A 20-second vertical film: a barista pours latte art, then a close-up of the cup, "
-                              "end on the logo.").storyboard
+                              "end on the logo.", settings=SETTINGS).storyboard
     r = feedback(planned, "make the second shot warmer and use crossfades")
     assert r.changed_shots == [planned.shots[1].id]
     assert all(s.transition == "crossfade" for s in r.storyboard.shots[:-1])

@@ -6,18 +6,22 @@ import pytest
 
 from agent.planner import plan_storyboard
 from agent.prompts import compose_storyboard, split_items
+from agent.settings import AgentSettings
 from storyboards.schema import Storyboard
 
+SETTINGS = AgentSettings()
 
-def plan(brief: str, **kw):
-    result = plan_storyboard(brief, **kw)
+
+def plan(brief: str, max_shot_seconds: float | None = None, **kw):
+    settings = AgentSettings(max_shot_seconds=max_shot_seconds) if max_shot_seconds else SETTINGS
+    result = plan_storyboard(brief, settings=settings, **kw)
     # whatever the planner makes must survive the storyboard contract (YAML round trip included)
     Storyboard.parse(result.storyboard.model_dump())
     return result
 
 
 def assert_style_everywhere(sb: Storyboard, *words: str) -> None:
-    prompts = compose_storyboard(sb, "animatic")
+    prompts = compose_storyboard(sb, "animatic", settings=SETTINGS)
     for shot in sb.shots:
         for w in words:
             assert w.lower() in prompts[shot.id].prompt.lower(), (shot.id, w, prompts[shot.id].prompt)
@@ -105,7 +109,7 @@ def test_no_camera_shake_and_no_text_go_into_every_negative_prompt():
     for shot in sb.shots:
         assert {"camera shake", "text"} <= set(split_items(shot.negative_prompt))
         assert shot.camera != "handheld"
-    prompts = compose_storyboard(sb, "animatic")
+    prompts = compose_storyboard(sb, "animatic", settings=SETTINGS)
     assert all("camera shake" in p.negative_prompt for p in prompts.values())
     assert all("shake" not in p.prompt for p in prompts.values())
 

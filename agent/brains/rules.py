@@ -15,8 +15,7 @@ class RulesBrain:
         self.settings = settings
 
     def plan(self, brief: str, overrides: dict | None = None) -> PlanResult:
-        return plan_storyboard(brief, max_shot_seconds=self.settings.max_shot_seconds, overrides=overrides or None)
+        return plan_storyboard(brief, settings=self.settings, overrides=overrides or None)
 
     def revise(self, storyboard: Storyboard, text: str, *, takes_by_shot=None, shots=None) -> FeedbackResult:
-        return apply_feedback(storyboard, text, takes_by_shot=takes_by_shot, shots=shots,
-                              max_shot_seconds=self.settings.max_shot_seconds)
+        return apply_feedback(storyboard, text, takes_by_shot=takes_by_shot, shots=shots, settings=self.settings)

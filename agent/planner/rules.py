@@ -32,9 +32,12 @@ import hashlib
 import math
 import re
 from dataclasses import dataclass, field, replace
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from storyboards.schema import Shot, Storyboard
+
+if TYPE_CHECKING:
+    from agent.settings import AgentSettings
 
 # ----------------------------------------------------------------------------- numbers
 
@@ -782,22 +785,19 @@ def _title(brief: str, header: str | None, first_beat: Beat | None, spans_remove
 def plan_storyboard(
     brief: str,
     *,
+    settings: AgentSettings,
     defaults: Mapping[str, Any] | None = None,
-    max_shot_seconds: float | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> PlanResult:
     """Plan a storyboard from a brief, offline and deterministically.
 
     `defaults` fill in what the brief leaves unsaid; `overrides` (the CLI's --aspect/--seconds) win over
     the brief. Keys for both: aspect_ratio, seconds, fps, shots, style_guide, resolution, backend.
-    `max_shot_seconds` (default: settings, 8) caps every shot's duration.
+    `settings`: the Director's; its `max_shot_seconds` caps every shot's duration.
     """
     defaults = dict(defaults or {})
     overrides = dict(overrides or {})
-    if max_shot_seconds is None:
-        from agent.settings import AgentSettings
-
-        max_shot_seconds = AgentSettings().max_shot_seconds
+    max_shot_seconds = settings.max_shot_seconds
     notes: list[str] = []
     questions: list[str] = []
     original = (brief or "").strip()

@@ -31,6 +31,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable
 
+from agent.errors import Cancelled, Internal, NotFound, Refused, as_director_error, public_message
+from agent.run import RenderResult
+from agent.events import CutReady, DirectorMessage, ErrorEvent, Event, SafetyNotice, ShotProgress, TakeReady
 from server.bots.settings import BotSettings
 
 log = logging.getLogger("reel_director.bots")
@@ -306,31 +309,30 @@ class ProgressReporter:
             elapsed = self.clock() - self.started
             return f"{len(self._ready)}/{self.n_shots} shots ready · {self._now} · {elapsed:.0f} s"
 
-    def __call__(self, event: dict) -> None:
-        kind = event.get("type")
+    def __call__(self, event: Event) -> None:
         with self._lock:
-            if kind == "shot_progress":
-                stage, sid = event.get("stage", ""), event.get("shot_id", "?")
-                done, total, attempt = event.get("done"), event.get("total"), event.get("attempt") or 0
-                count = f" {done}/{total}" if total else ""
-                take = f", take {attempt}" if attempt and attempt > 1 else ""
+            if isinstance(event, ShotProgress):
+                stage, sid = event.stage, event.shot_id or "?"
+                attempt = event.attempt or 0
+                count = f" {event.done}/{event.total}" if event.total else ""
+                take = f", take {attempt}" if attempt > 1 else ""
                 if stage == "reused":
                     self._ready.add(sid)
                 if sid == "*":
                     self._now = {"assemble": f"assembling the cut{count}", "sign": "labelling, watermarking and signing"}.get(stage, stage)
                 else:
                     self._now = f"shot {sid}: {stage}{count}{take}"
-            elif kind == "take_ready":
-                self._ready.add(event.get("shot_id", "?"))
+            elif isinstance(event, TakeReady):
+                self._ready.add(event.shot_id)
                 self._finished_takes.append(event)
-                critique = event.get("critique") or {}
-                self._now = f"shot {event.get('shot_id')} done (critic: {critique.get('verdict', '?')})"
-            elif kind == "cut_ready":
+                verdict = (event.critique or {}).get("verdict", "?")
+                self._now = f"shot {event.shot_id} done (critic: {verdict})"
+            elif isinstance(event, CutReady):
                 self._now = "cut ready"
-            elif kind == "safety_notice":
-                self._notes.append("safety: " + "; ".join(event.get("reasons") or []))
-            elif kind == "error":
-                self._notes.append(event.get("message", "error"))
+            elif isinstance(event, SafetyNotice):
+                self._notes.append("safety: " + "; ".join(event.reasons))
+            elif isinstance(event, ErrorEvent):
+                self._notes.append(event.message)
             else:
                 return
             finished, self._finished_takes = self._finished_takes, []
@@ -401,10 +403,8 @@ class _Job:
     closed: bool = False            # finished rendering; what comes now no longer queues behind it
 
 
-def _one_line(e: BaseException) -> str:
-    # KeyError's str() adds quotes around its message; its argument is the message itself.
-    text = str(e.args[0] if isinstance(e, KeyError) and e.args else e).strip() or type(e).__name__
-    text = " ".join(text.split())
+def _one_line(e: BaseException | str) -> str:
+    text = " ".join(str(e).split()) or type(e).__name__
     return text[:400]
 
 
@@ -516,9 +516,9 @@ class BotDispatcher:
         pick = (passed or earlier or [None])[0]
         if pick is None:
             raise CommandError(f"Shot `{shot_id}` has no earlier take to go back to.")
-        events: list[dict] = []
+        events: list[Event] = []
         self.director.select_take(actor, project_id, shot_id, takes[pick].id, emit=events.append, render=False)
-        conv.post(" ".join(e["text"] for e in events if e.get("type") == "director_message") or f"Shot `{shot_id}`: take {pick + 1}.")
+        conv.post(" ".join(e.text for e in events if isinstance(e, DirectorMessage)) or f"Shot `{shot_id}`: take {pick + 1}.")
         return self.start_render(conv, actor, project_id)
 
     def edit_form(self, user_key: str, project_id: str, shot_ref: str | None = None) -> dict[str, str]:
@@ -542,11 +542,11 @@ class BotDispatcher:
             fields = {k: v.strip() for k, v in values.items() if k != "shot" and isinstance(v, str) and v.strip()}
             name = self._author_for(actor, project_id, author)
             result = self.director.edit_shot(actor, project_id, shot_id, fields, author=name)
-            if not result["changed_shots"] and result["version"] == self.store.get_version(project_id).number and not fields:
+            if not result.changed_shots and result.version == self.store.get_version(project_id).number and not fields:
                 conv.private("Nothing changed: every field was left as it was.")
                 return
-            self._post_board(conv, project_id, f"Version {result['version']}: shot `{shot_id}` edited"
-                             + (f" by {name}" if name else "") + ". Render when it looks right.", result["changed_shots"])
+            self._post_board(conv, project_id, f"Version {result.version}: shot `{shot_id}` edited"
+                             + (f" by {name}" if name else "") + ". Render when it looks right.", result.changed_shots)
         except CommandError as e:
             conv.private(str(e))
         except Exception as e:
@@ -593,24 +593,25 @@ class BotDispatcher:
         return (author() if callable(author) else author) or actor
 
     def _report_error(self, conv: Conversation, e: Exception, doing: str) -> None:
-        from agent.session import Cancelled, SafetyRefusal
-        from tools.edit.video_io import EditError
-        from tools.generate import BackendError
-
+        """The one translation of an exception for the chat bots: a private message saying what to do."""
         if isinstance(e, CommandError):
             text = str(e)
-        elif isinstance(e, SafetyRefusal):
-            text = (f"Refused by the safety check ({e.report.verdict}): " + "; ".join(e.report.reasons)
-                    + ". Change the storyboard, or record consent with `director consent add NAME`.")
-        elif isinstance(e, Cancelled):
-            text = "Cancelled."
-        elif isinstance(e, KeyError):
-            text = f"{_one_line(e)[:1].upper()}{_one_line(e)[1:]}. `/director list` shows your films."
-        elif isinstance(e, (BackendError, EditError, ValueError)):
-            text = f"Could not finish {doing}: {_one_line(e)}"
         else:
-            log.exception("bot: error while %s", doing)
-            text = f"Something went wrong on my side while {doing} ({type(e).__name__}). The details are in the bot's log."
+            error = as_director_error(e)
+            said = _one_line(public_message(error.message))
+            if isinstance(error, Refused):
+                text = (f"Refused by the safety check ({error.verdict}): " + "; ".join(error.reasons)
+                        + ". Change the storyboard, or record consent with `director consent add NAME`.")
+            elif isinstance(error, Cancelled):
+                text = "Cancelled."
+            elif isinstance(error, NotFound):
+                text = f"{said[:1].upper()}{said[1:]}. `/director list` shows your films."
+            elif isinstance(error, Internal):
+                log.exception("bot: error while %s", doing)
+                text = (f"Something went wrong on my side while {doing} ({type(e).__name__}: {_one_line(public_message(str(e)))}). "
+                        "The details are in the bot's log.")
+            else:
+                text = f"Could not finish {doing}: {said}"
         try:
             conv.private(text)
         except Exception:
@@ -620,7 +621,7 @@ class BotDispatcher:
     def _resolve(self, conv: Conversation, actor: str, command: Command, thread_project: str | None) -> str:
         if command.project:
             if not self._may_direct(actor, command.project):  # missing and someone else's look the same
-                raise KeyError(f"you have no project '{command.project}'")
+                raise NotFound(f"you have no project '{command.project}'")
             return command.project
         if thread_project:
             return thread_project
@@ -664,7 +665,7 @@ class BotDispatcher:
         project_id = self.director.start_project(actor, plan.storyboard, "planned from the brief", brief=command.text)
         from agent.prompts import with_prompts
 
-        sb = with_prompts(plan.storyboard).model_dump(mode="json", exclude_none=True)
+        sb = with_prompts(plan.storyboard, settings=self.director.settings).model_dump(mode="json", exclude_none=True)
         notes = " ".join(plan.notes)
         self.store.add_message(project_id, "director", "Planned from the brief. " + notes)
         who = conv.mention(actor)
@@ -712,19 +713,19 @@ class BotDispatcher:
                 conv.post(f"Press Render (or `/director render {project_id}`) when it looks right.")
             return None
         conv.post("Re-rendering what changed…")
-        return self.start_render(conv, actor, project_id, regenerate=outcome.get("regenerate"))
+        return self.start_render(conv, actor, project_id, regenerate=outcome.regenerate)
 
-    def _apply_feedback(self, conv, actor, project_id, text, shots, author) -> dict | None:
+    def _apply_feedback(self, conv, actor, project_id, text, shots, author) -> RenderResult | None:
         """One change, no render. Posts what changed (the storyboard picture when shots changed)."""
-        events: list[dict] = []
+        events: list[Event] = []
         result = self.director.feedback(actor, project_id, text, shots=shots, emit=events.append, render=False,
                                         author=self._author_for(actor, project_id, author))
-        if result.get("question"):
-            conv.post(result["question"])
+        if result.question:
+            conv.post(result.question)
             return None
-        said = " ".join(e["text"] for e in events if e.get("type") == "director_message")
-        changed = result.get("changed_shots") or []
-        reply = said or f"Version {result['version']}."
+        said = " ".join(e.text for e in events if isinstance(e, DirectorMessage))
+        changed = result.changed_shots
+        reply = said or f"Version {result.version}."
         if changed:
             self._post_board(conv, project_id, reply + "\nChanged: " + ", ".join(f"`{sid}`" for sid in changed), changed)
         else:
@@ -828,35 +829,33 @@ class BotDispatcher:
             job.future = self.pool.submit(self._render_job, conv, actor, job, list(regenerate or []))
         return job.future
 
-    def _post_take(self, conv: Conversation, project_id: str, event: dict) -> None:
+    def _post_take(self, conv: Conversation, project_id: str, event: TakeReady) -> None:
         """A shot finished: its first frame, with the shot's buttons."""
         from agent.previews import first_frame_image
 
-        shot_id, take = event.get("shot_id"), event.get("take") or {}
+        shot_id, take = event.shot_id, event.take or {}
         image = first_frame_image(self.store, self.director.workspace, project_id, shot_id, take.get("id"))
-        verdict = (event.get("critique") or {}).get("verdict", "?")
+        verdict = (event.critique or {}).get("verdict", "?")
         text = f"Shot `{shot_id}` ready: take {take.get('attempt', 1)}, critic: {verdict}."
         if image is None:
             conv.post(text, buttons=shot_buttons(project_id, shot_id))
         else:
             conv.upload(image, text, buttons=shot_buttons(project_id, shot_id))
 
-    def _render_job(self, conv: Conversation, actor: str, job: _Job, regenerate: list[str]) -> dict | None:
+    def _render_job(self, conv: Conversation, actor: str, job: _Job, regenerate: list[str]) -> RenderResult | None:
         try:
             return self._render(conv, actor, job, regenerate)
         finally:
             self._after_render(job)
 
-    def _render(self, conv: Conversation, actor: str, job: _Job, regenerate: list[str]) -> dict | None:
-        from agent.session import Cancelled, SafetyRefusal
-
+    def _render(self, conv: Conversation, actor: str, job: _Job, regenerate: list[str]) -> RenderResult | None:
         reporter, project_id = job.reporter, job.project_id
         try:
             result = self.director.render(actor, project_id, emit=reporter, cancel=job.cancel, regenerate=regenerate)
         except Cancelled:
             reporter.finish(f"Render of “{reporter.title}” (`{project_id}`) cancelled. Takes already made are kept.")
             return None
-        except SafetyRefusal as e:
+        except Refused as e:
             reporter.finish(f"Render of “{reporter.title}” (`{project_id}`) refused by the safety check.")
             self._report_error(conv, e, "rendering")
             return None
@@ -864,9 +863,9 @@ class BotDispatcher:
             reporter.finish(f"Render of “{reporter.title}” (`{project_id}`) failed.")
             self._report_error(conv, e, f"rendering `{project_id}`")
             return None
-        reporter.finish(f"Rendered “{reporter.title}” (`{project_id}`, version {result['version']}) in "
-                        f"{self.clock() - reporter.started:.0f} s: {_n(result['new_takes'], 'new take')}, "
-                        f"{result['reused_takes']} reused, critic: {result['verdict']}.")
+        reporter.finish(f"Rendered “{reporter.title}” (`{project_id}`, version {result.version}) in "
+                        f"{self.clock() - reporter.started:.0f} s: {_n(result.new_takes, 'new take')}, "
+                        f"{result.reused_takes} reused, critic: {result.verdict}.")
         try:
             self.deliver(conv, result, reporter.title)
         except Exception as e:
@@ -890,7 +889,7 @@ class BotDispatcher:
                 continue
             if outcome is not None:
                 applied = item
-                regenerate += outcome.get("regenerate") or []
+                regenerate += outcome.regenerate
         if applied is None:
             return
         if job.cancel.is_set():
@@ -910,15 +909,15 @@ class BotDispatcher:
     def _limit(self, conv: Conversation) -> int:
         return int(conv.max_upload_bytes)
 
-    def deliver(self, conv: Conversation, result: dict, title: str) -> None:
+    def deliver(self, conv: Conversation, result: RenderResult, title: str) -> None:
         """Upload the cut with the AI-generated disclosure and the cut's buttons. A cut over the chat's
         upload limit is re-encoded to fit (still labelled, watermarked and signed), with a link to the
         full-quality file when the server has a public URL. A local path is never shown."""
-        path = Path(result["cut"])
-        project_id = result["project_id"]
+        path = Path(result.cut or "")
+        project_id = result.project_id
         size = path.stat().st_size
-        warnings = "".join(f"\nNote: {w}" for w in result.get("warnings", [])[:5])
-        text = (f"“{title}”: {result['duration']:.1f} s, project `{project_id}` version {result['version']}.\n"
+        warnings = "".join(f"\nNote: {w}" for w in result.warnings[:5])
+        text = (f"“{title}”: {result.duration or 0:.1f} s, project `{project_id}` version {result.version}.\n"
                 f"{DISCLOSURE}{warnings}")
         link = self._public_link(project_id, "final.mp4")
         limit = self._limit(conv)

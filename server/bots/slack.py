@@ -20,7 +20,7 @@ from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from server.bots.common import (BUTTON_ID, EDIT_FIELDS, MB, BotDispatcher, Button, CommandError, Conversation,
+from server.bots.common import (BUTTON_ID, EDIT_FIELDS, MB, BotDispatcher, CommandError, Conversation,
                                 slack_user_key)
 from server.bots.settings import BotConfigError, BotSettings
 

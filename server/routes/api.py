@@ -58,11 +58,8 @@ def list_projects(owner: Owner, director: Director) -> list[dict[str, Any]]:
 @router.get("/api/projects/{project_id}", responses={**AUTH_ERRORS, **NOT_FOUND}, tags=["projects"])
 def get_project(project_id: str, owner: Owner, director: Director) -> dict[str, Any]:
     """One project: its latest storyboard, every version, takes per shot, cuts and the chat transcript."""
-    try:
-        return director.project_state(owner, project_id)
-    except (KeyError, ValueError):
-        # Someone else's project and a missing one look the same: ids are not an oracle.
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no project {project_id!r}") from None
+    # NotFound (-> 404) for someone else's project and a missing one alike: ids are not an oracle.
+    return director.project_state(owner, project_id)
 
 
 # ----------------------------------------------------------------------------- uploads

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, status
 from fastapi.responses import FileResponse
 
+from agent.errors import NotFound
 from server.deps import Director, Owner
 from server.routes.api import AUTH_ERRORS, NOT_FOUND
 
@@ -28,7 +29,7 @@ for _ext, _type in ((".vtt", "text/vtt"), (".srt", "application/x-subrip"), (".o
 def media(project_id: str, file: str, owner: Owner, director: Director) -> Any:
     try:
         path = director.media_path(owner, project_id, file)
-    except (KeyError, ValueError, OSError):
+    except (NotFound, ValueError, OSError):
         # Other owners, '..', absolute paths and missing files all look the same from outside.
         raise HTTPException(status.HTTP_404_NOT_FOUND, f"no file {file!r} in project {project_id!r}") from None
     media_type = mimetypes.guess_type(path.name)[0] or "application/octet-stream"

@@ -15,6 +15,8 @@ from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
+from agent.errors import Cancelled, NotFound, as_director_error, public_message
+from agent.events import CutReady, DirectorMessage, Emit, ErrorEvent, Event
 from server.deps import owner_of, token_from, user_for
 from server.hub import Connection, Hub, Job
 from server.models import (
@@ -26,26 +28,10 @@ router = APIRouter()
 log = logging.getLogger("reel_director.server")
 
 
-def _is_cancelled(err: BaseException) -> bool:
-    try:
-        from agent.session import Cancelled
-    except ImportError:
-        return type(err).__name__ == "Cancelled"
-    return isinstance(err, Cancelled)
-
-
-def error_for(err: BaseException, project_id: str | None) -> dict:
-    """An exception from the Director, as the `error` event a person can act on."""
-    from storyboards.schema import StoryboardError
-
-    if isinstance(err, KeyError):
-        text = err.args[0] if err.args else "not found"
-        return error_event("not_found", str(text), project_id)
-    if isinstance(err, PermissionError) or type(err).__name__ == "SafetyRefusal":
-        return error_event("refused", str(err), project_id)
-    if isinstance(err, (StoryboardError, ValueError)):
-        return error_event("bad_request", str(err), project_id)
-    return error_event("internal", f"the director failed: {type(err).__name__}: {err}", project_id)
+def error_for(err: BaseException, project_id: str | None) -> ErrorEvent:
+    """The one translation of a Director exception for the websocket: an `error` event a person can act on."""
+    error = as_director_error(err)
+    return error_event(error.code, public_message(error.message), project_id)
 
 
 class Session:
@@ -64,8 +50,8 @@ class Session:
         self.conn = Connection(websocket, owner, self.settings.ws_queue_size)
         self.tasks: set[asyncio.Task] = set()
 
-    def reply(self, event: dict) -> None:
-        self.conn.push(event)
+    def reply(self, event: Event) -> None:
+        self.conn.push(event.to_wire())
 
     async def handle(self, raw: str | bytes) -> None:
         try:
@@ -94,8 +80,8 @@ class Session:
                 raise ProtocolError("not_running", f"nothing is running for project {msg.project_id}",
                                     msg.project_id, msg.request_id)
             job.cancel.set()
-            self.hub.publish({"type": "director_message", "project_id": msg.project_id,
-                              "text": f"Stopping the {job.kind} after the current step; finished takes are kept."},
+            self.hub.publish(DirectorMessage(project_id=msg.project_id,
+                                             text=f"Stopping the {job.kind} after the current step; finished takes are kept."),
                              owner=owner, origin=self.conn)
         elif isinstance(msg, UserMessage):
             if msg.project_id is None:
@@ -122,17 +108,14 @@ class Session:
     async def subscribe(self, project_id: str, request_id: str | None) -> None:
         """Follow a project; the answer is its latest `storyboard` (the full state is GET /api/projects/{id})."""
         try:
-            state = await run_in_threadpool(self.director.project_state, self.owner, project_id)
-        except (KeyError, ValueError):
+            board = await run_in_threadpool(self.director.storyboard_event, self.owner, project_id)
+        except NotFound:
             raise ProtocolError("not_found", f"no project {project_id!r} for you", project_id, request_id) from None
         self.hub.subscribe(self.conn, project_id)
-        latest = (state.get("versions") or [{}])[-1]
-        self.reply({"type": "storyboard", "project_id": project_id, "version": state.get("version"),
-                    "parent": latest.get("parent"), "reason": latest.get("reason", ""),
-                    "storyboard": state.get("storyboard"), "changed_shots": []})
+        self.reply(board)
 
     def start(self, project_id: str | None, kind: str, request_id: str | None, pool: Any,
-              work: Callable[[Callable[[dict], None], Any], Any]) -> None:
+              work: Callable[[Emit, Any], Any]) -> None:
         """Run `work(emit, cancel)` in a worker thread; one job per project at a time."""
         job = None
         if project_id is not None:
@@ -144,20 +127,19 @@ class Session:
             job = self.hub.jobs[key] = Job(kind, self.owner, project_id)
         cancel = job.cancel if job else None
 
-        def deliver(event: dict) -> None:  # on the event loop
+        def deliver(event: Event) -> None:  # on the event loop
             self.hub.publish(event, self.owner, self.conn, project_id)
-            if job is not None and event.get("type") == "cut_ready":
+            if job is not None and isinstance(event, CutReady):
                 # The cut is the end of the work a person waits for: free the project in the same
                 # callback, so a message sent the moment the cut arrives is not refused as 'busy'
                 # while the thread unwinds. (The Director's per-project lock orders what follows.)
                 self._release(job)
 
-        def emit(event: dict) -> None:  # from the Director's worker thread
-            if isinstance(event, dict):
-                try:
-                    self.loop.call_soon_threadsafe(deliver, event)
-                except RuntimeError:  # loop closed: the server is shutting down
-                    pass
+        def emit(event: Event) -> None:  # from the Director's worker thread
+            try:
+                self.loop.call_soon_threadsafe(deliver, event)
+            except RuntimeError:  # loop closed: the server is shutting down
+                pass
 
         def run() -> Any:
             return work(emit, cancel)
@@ -176,15 +158,16 @@ class Session:
         except BaseException as err:  # noqa: BLE001 - every failure becomes an error event
             if isinstance(err, asyncio.CancelledError):
                 raise
-            if _is_cancelled(err):
-                event = {"type": "director_message", "project_id": project_id, "cancelled": True,
-                         "text": f"The {kind} was cancelled; finished takes are kept."}
+            event: Event
+            if isinstance(err, Cancelled):
+                event = DirectorMessage(project_id=project_id, cancelled=True,
+                                        text=f"The {kind} was cancelled; finished takes are kept.")
             else:
                 event = error_for(err, project_id)
-                if event["code"] == "internal":
+                if event.code == "internal":
                     log.exception("director %s failed for %s on %s", kind, self.owner, project_id)
             if request_id is not None:
-                event["request_id"] = request_id
+                event.request_id = request_id
             self.hub.publish(event, owner=self.owner, origin=self.conn)
         finally:
             if job is not None:

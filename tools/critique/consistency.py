@@ -24,6 +24,7 @@ import numpy as np
 from storyboards.schema import MetricResult
 
 from .context import Analysis
+from .intent import Intent
 from .settings import CriticSettings
 
 NAME = "consistency"
@@ -69,6 +70,42 @@ def similarity_series(ctx: Analysis) -> np.ndarray:
     return sim
 
 
+def subject_series(ctx: Analysis) -> np.ndarray | None:
+    """On a still background: per frame, how alike the moving subject's colours are to its first look
+    (hue-saturation histogram correlation of the pixels that differ from the background, 0..1; NaN
+    where no comparable subject is in view). None unless the shot asks for a static camera and the
+    picture confirms it: with a moving camera the background is not known, and the whole-frame
+    similarity above is all we judge.
+
+    A subject that leaves, or a second one that enters, changes how much of the frame moves; such
+    frames are not compared (NaN), so only a subject that turns into something else of about its own
+    size counts as morphing."""
+    m = ctx.motion
+    if ctx.camera != "static" or len(m.shift) < 2 or float(np.median(np.abs(m.shift).max(axis=1))) > 0.3:
+        return None
+    small = ctx.small
+    picks = np.unique(np.linspace(0, len(small) - 1, min(48, len(small))).round().astype(int))
+    background = np.median(small[picks], axis=0).astype(np.int16)
+    masks = [(np.abs(f.astype(np.int16) - background).max(axis=2) > 30).astype(np.uint8) for f in small]
+    areas = np.array([float(mk.mean()) for mk in masks])
+    series = np.full(len(small), np.nan)
+    valid = np.flatnonzero((areas > 0.01) & ~ctx.blank)
+    if len(valid) < 3:
+        return series
+    ref_idx = valid[:3]
+    ref_area = float(areas[ref_idx].mean())
+    hists = {}
+    for i in valid:
+        hsv = cv2.cvtColor(np.ascontiguousarray(small[i]), cv2.COLOR_RGB2HSV)
+        h = cv2.calcHist([hsv], [0, 1], masks[i], [16, 8], [0, 180, 0, 256])
+        hists[i] = cv2.normalize(h, h).astype(np.float32)
+    ref = np.mean([hists[i] for i in ref_idx], axis=0).astype(np.float32)
+    for i in valid:
+        if 0.5 * ref_area <= areas[i] <= 2.0 * ref_area:
+            series[i] = max(0.0, cv2.compareHist(ref, hists[i], cv2.HISTCMP_CORREL))
+    return series
+
+
 def measure(ctx: Analysis) -> MetricResult:
     s = ctx.settings
     n = len(ctx.small)
@@ -77,15 +114,26 @@ def measure(ctx: Analysis) -> MetricResult:
     sim = similarity_series(ctx)
     value = float(sim.mean())
     bad = sim < s.consistency_min
+    reasons = []
     if bad.any():
         fr = ctx.frame_numbers(bad)
-        reason = (f"{ctx.frames_are(fr, 'no longer look', 'no longer looks')} like the start of the take "
-                  f"(similarity {sim[bad].min():.2f}, limit {s.consistency_min:g})")
-    else:
-        reason = f"consistent: similarity {value:.2f} on average, lowest {sim.min():.2f}"
+        reasons.append(f"{ctx.frames_are(fr, 'no longer look', 'no longer looks')} like the start of the take "
+                       f"(similarity {sim[bad].min():.2f}, limit {s.consistency_min:g})")
+    subject = subject_series(ctx)
+    morph = np.zeros(n, bool)
+    if subject is not None:
+        low = np.nan_to_num(subject, nan=1.0) < s.subject_min
+        if low.sum() >= s.subject_min_frames:
+            morph = low
+            fr = ctx.frame_numbers(morph)
+            reasons.append(f"the subject changes into something else from {ctx.describe_frames(fr)}: its colours match its "
+                           f"first look {np.nanmin(subject):.2f}, limit {s.subject_min:g}")
+    bad |= morph
+    if not reasons:
+        reasons.append(f"consistent: similarity {value:.2f} on average, lowest {sim.min():.2f}")
     return MetricResult(
         name=NAME, value=round(value, 4), range=(0.0, 1.0), higher_is_better=True, threshold=s.consistency_min,
-        passed=not bad.any(), frames=ctx.frame_numbers(bad), reason=reason,
+        passed=not bad.any(), frames=ctx.frame_numbers(bad), reason="; ".join(reasons),
         per_frame=[round(float(v), 4) for v in sim],
     )
 
@@ -107,10 +155,32 @@ def lab_statistics(frames: np.ndarray, samples: int = 8, width: int = 96) -> np.
     return np.concatenate([lab.mean(axis=0), lab.std(axis=0)])
 
 
+def _intended_offsets(stats: np.ndarray, reference: np.ndarray, intents: list[Intent], allowance: float) -> np.ndarray:
+    """Each shot's Lab difference from the reference with the part its intent asked for taken out: a
+    night shot may be darker (and lower in contrast, and cooler or warmer) by up to `allowance`, a
+    high-key one brighter; never the other way."""
+    delta = stats - reference
+    for i, intent in enumerate(intents):
+        if intent.tone == 0:
+            continue
+        for k in (0, 3):   # mean L*, spread of L*
+            if np.sign(delta[i, k]) == intent.tone or k == 3:
+                delta[i, k] = np.sign(delta[i, k]) * max(0.0, abs(delta[i, k]) - allowance)
+        for k in (1, 2, 4, 5):   # a storm is bluer, candlelight warmer: colour follows the light
+            delta[i, k] = np.sign(delta[i, k]) * max(0.0, abs(delta[i, k]) - allowance / 3)
+    return delta
+
+
 def style_consistency(
-    clips: Sequence[np.ndarray] | Mapping[str, np.ndarray], settings: CriticSettings | None = None
+    clips: Sequence[np.ndarray] | Mapping[str, np.ndarray], settings: CriticSettings | None = None,
+    looks: Sequence[str] | None = None,
 ) -> MetricResult:
-    """Do the shots of a film share one look? `clips`: the takes in order, or {shot id: frames}."""
+    """Do the shots of a film share one look? `clips`: the takes in order, or {shot id: frames}.
+
+    `looks`: each shot's asked-for look (its lighting, atmosphere, setting), in the same order. A shot
+    that asks to be darker or brighter than the rest (night, storm, high key: see intent.py) is
+    compared with the neutral shots and may differ in that direction: a look the person asked for is
+    not a defect."""
     s = settings or CriticSettings()
     if isinstance(clips, Mapping):
         names = [str(k) for k in clips]
@@ -122,19 +192,30 @@ def style_consistency(
         return MetricResult(name=STYLE, value=None, range=(0.0, 200.0), higher_is_better=False,
                             reason="not measured: style consistency compares at least 2 shots")
     stats = np.stack([lab_statistics(a) for a in arrays])
-    film = stats.mean(axis=0)
-    dist = np.linalg.norm(stats - film, axis=1)
+    intents = [Intent.from_text(look) for look in looks] if looks is not None else [Intent()] * len(arrays)
+    if len(intents) != len(arrays):
+        raise ValueError(f"style_consistency: {len(arrays)} clips but {len(intents)} looks")
+    neutral = [i for i, it in enumerate(intents) if it.tone == 0]
+    # The film's look is that of the shots that ask for nothing special (all shots when none do).
+    film = stats[neutral].mean(axis=0) if neutral and len(neutral) < len(arrays) else stats.mean(axis=0)
+    raw = np.linalg.norm(stats - film, axis=1)
+    dist = np.linalg.norm(_intended_offsets(stats, film, intents, s.style_intent_allowance), axis=1)
     bad = np.flatnonzero(dist > s.style_max_distance)
     label = (lambda i: f"shot {names[i]}") if isinstance(clips, Mapping) else (lambda i: f"shot {i + 1}")
+
+    def tone_of(i: int) -> str:
+        dl = stats[i, 0] - film[0]
+        return "brighter" if dl > 5 else "darker" if dl < -5 else "differently coloured"
+
     if len(bad):
-        parts = []
-        for i in bad:
-            dl = stats[i, 0] - film[0]
-            tone = "brighter" if dl > 5 else "darker" if dl < -5 else "differently coloured"
-            parts.append(f"{label(i)} is {tone} than the rest of the film (Delta E {dist[i]:.0f} from the film's mean)")
+        parts = [f"{label(i)} is {tone_of(i)} than the rest of the film (Delta E {dist[i]:.0f} from the film's look"
+                 + (f", beyond what its light asks for" if intents[i].tone else "") + ")" for i in bad]
         reason = "; ".join(parts) + f"; limit {s.style_max_distance:g}"
     else:
-        reason = f"one look across {len(arrays)} shots: largest Delta E {dist.max():.0f} from the film's mean"
+        reason = f"one look across {len(arrays)} shots: largest Delta E {dist.max():.0f} from the film's look"
+    asked = [i for i in range(len(arrays)) if intents[i].tone and raw[i] > s.style_max_distance and i not in bad]
+    if asked:
+        reason += "; " + "; ".join(f"{label(i)} is {tone_of(i)}, {intents[i].because()}" for i in asked)
     return MetricResult(
         name=STYLE, value=round(float(dist.max()), 3), range=(0.0, 200.0), higher_is_better=False,
         threshold=s.style_max_distance, passed=not len(bad), frames=[int(i) for i in bad], reason=reason,

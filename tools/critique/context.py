@@ -16,6 +16,7 @@ from typing import Any
 import cv2
 import numpy as np
 
+from .intent import Intent
 from .settings import CriticSettings
 
 # Low-frequency residual: block size (px of the analysis copy) over which signed differences are
@@ -106,10 +107,15 @@ class Analysis:
     def camera(self) -> str:
         return str(self.shot.get("camera") or "").lower()
 
+    @cached_property
+    def intent(self) -> Intent:
+        """The look the shot asked for (night, haze, high key...): see intent.py."""
+        return Intent.from_shot(self.shot)
+
     @property
     def expects_motion(self) -> bool:
         """Does the shot ask for movement? Unknown shot: assume yes (a take that never moves is the usual failure)."""
-        if not self.shot:
+        if "camera" not in self.shot and "action" not in self.shot:
             return True
         return self.camera not in ("", "static") or bool(str(self.shot.get("action") or "").strip())
 

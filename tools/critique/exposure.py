@@ -31,7 +31,13 @@ def measure(ctx: Analysis) -> MetricResult:
     if n == 0:
         return MetricResult(name=NAME, value=None, reason="not measured: no frames")
     dark, bright = ctx.clipped
-    clipped = dark + bright
+    intent = ctx.intent
+    # A night or low-key shot may be mostly dark, a high-key one mostly white: only a frame with no
+    # picture left (flat) fails then. The relaxed side is named in the reason.
+    flat = np.array([float(f.std()) < s.exposure_flat_std for f in g[:, ::2, ::2]], bool)
+    counted_dark = np.where(flat | (dark >= s.exposure_lost_share), dark, 0.0) if intent.low_key else dark
+    counted_bright = np.where(flat | (bright >= s.exposure_lost_share), bright, 0.0) if intent.high_key else bright
+    clipped = counted_dark + counted_bright
     bad = clipped > s.clipped_limit
     black = bad & (dark >= 0.95)
     blown = bad & (bright >= 0.75)
@@ -52,10 +58,16 @@ def measure(ctx: Analysis) -> MetricResult:
                        f"(limit {s.clipped_limit:.0%})")
     passed = not reasons
     if passed:
-        reasons.append(f"exposed: at most {clipped.max():.0%} of any frame clipped")
+        raw = dark + bright
+        if raw.max() > s.clipped_limit and (intent.low_key or intent.high_key):
+            side = "dark" if dark.max() >= bright.max() else "bright"
+            reasons.append(f"{side} by intent: up to {raw.max():.0%} of a frame clipped {side}, {intent.because()}; "
+                           f"no frame lost its picture")
+        else:
+            reasons.append(f"exposed: at most {clipped.max():.0%} of any frame clipped")
     return MetricResult(
         name=NAME, value=round(float(1.0 - bad.mean()), 4), range=(0.0, 1.0), higher_is_better=True,
         threshold=1.0, passed=passed, frames=ctx.frame_numbers(bad), reason="; ".join(reasons),
-        per_frame=[round(float(v), 4) for v in clipped],
+        per_frame=[round(float(v), 4) for v in dark + bright],
     )
 

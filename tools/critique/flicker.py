@@ -16,7 +16,7 @@ import numpy as np
 
 from storyboards.schema import MetricResult
 
-from .context import Analysis
+from .context import Analysis, runs
 
 NAME = "flicker"
 
@@ -51,9 +51,22 @@ def measure(ctx: Analysis) -> MetricResult:
     local = _against_both(m.lowpass_residual, signed=False)
     bright_bad = (swing > s.flicker_brightness_limit) & ~ctx.blank   # a lone black frame: exposure.py
     local_bad = (local > s.flicker_local_limit) & ~ctx.blank
-    bad = bright_bad | local_bad
+    # A faint pulse (2-5 grey levels) goes unnoticed on one frame but shimmers when it keeps
+    # alternating; a run of such frames is flicker even below the per-frame limit.
+    faint_bad = np.zeros(n, bool)
+    for a, b in runs(list(np.flatnonzero((swing > s.flicker_faint_limit) & ~ctx.blank & ~bright_bad))):
+        if b - a + 1 >= s.flicker_faint_min_run:
+            faint_bad[a:b + 1] = True
+    bad = bright_bad | local_bad | faint_bad
 
     reasons = []
+    if faint_bad.any():
+        frames = ctx.frame_numbers(faint_bad)
+        reasons.append(
+            f"{ctx.describe_frames(frames)} flicker faintly: brightness pulses {swing[faint_bad].mean():.1f}/255 up and "
+            f"down on every frame, {faint_bad.sum()} frames running (limit {s.flicker_faint_min_run - 1} such frames in a row "
+            f"above {s.flicker_faint_limit:g}/255)"
+        )
     if bright_bad.any():
         frames = ctx.frame_numbers(bright_bad)
         reasons.append(

@@ -28,6 +28,8 @@ class CriticSettings(BaseSettings):
     flicker_min_score: float = Field(0.95, description="VBench-style score (255 - motion-compensated MAE)/255 at least this")
     flicker_brightness_limit: float = Field(6.0, description="a frame's mean brightness may jump against both neighbours by at most this many grey levels")
     flicker_local_limit: float = Field(6.0, description="low-frequency change left after motion compensation, against both neighbours, grey levels")
+    flicker_faint_limit: float = Field(1.5, description="a fainter brightness pulse (grey levels) that fails when it keeps alternating...")
+    flicker_faint_min_run: int = Field(6, ge=3, description="...for this many frames in a row")
 
     # --- smoothness and shake (smoothness.py)
     smoothness_min: float = Field(0.90, description="1 - mean flow warping error/255 at least this")
@@ -37,13 +39,15 @@ class CriticSettings(BaseSettings):
 
     # --- frozen (frozen.py)
     frozen_change: float = Field(0.002, description="a frame in which less than this share of pixels changed (by > 6 grey levels) is a repeat")
-    frozen_min_run: int = Field(4, ge=2, description="this many identical frames in a row fail a shot that should move")
+    frozen_min_run: int = Field(3, ge=2, description="this many identical frames in a row fail a shot that should move")
     frozen_max_fraction: float = Field(0.3, description="or this share of all frames repeated")
 
     # --- exposure (exposure.py)
     black_level: int = Field(16, description="luma at or below this is crushed black")
     white_level: int = Field(245, description="luma at or above this is clipped white")
     clipped_limit: float = Field(0.5, description="a frame with more than this share of clipped pixels is flagged")
+    exposure_flat_std: float = Field(1.5, description="a night or high-key shot fails only frames whose grey spread is below this...")
+    exposure_lost_share: float = Field(0.98, description="...or with at least this share of pixels clipped (no picture left)")
 
     # --- cuts (scene_cut.py)
     cut_min_distance: float = Field(0.25, description="colour-histogram (Bhattacharyya) distance that can be a cut")
@@ -55,10 +59,14 @@ class CriticSettings(BaseSettings):
 
     # --- sharpness (sharpness.py)
     sharpness_min: float = Field(15.0, description="variance of the Laplacian at the analysis size; below is blurred")
+    sharpness_soft_factor: float = Field(0.1, gt=0, le=1, description="a shot that asks for haze, fog or soft focus may be this share of sharpness_min")
     sharpness_drop: float = Field(0.35, description="a frame below this share of the clip's median sharpness is a blur burst")
 
     # --- consistency (consistency.py)
     consistency_min: float = Field(0.45, description="similarity of each frame to the first and to the previous frame, 0..1")
+    subject_min: float = Field(0.35, description="on a still background: the moving subject's colours against its first look, 0..1")
+    subject_min_frames: int = Field(3, ge=1, description="this many frames below subject_min fail the take (a subject that morphs)")
+    style_intent_allowance: float = Field(45.0, description="Delta E a shot may differ in the direction its lighting/atmosphere asks (darker for night, brighter for high key)")
     style_max_distance: float = Field(20.0, description="a shot's Lab colour statistics may lie at most this far (Delta E) from the film's mean")
 
     # --- CLIP text alignment (clip_score.py)

@@ -44,22 +44,26 @@ def measure(ctx: Analysis) -> MetricResult:
         return MetricResult(name=NAME, value=None, range=(0.0, 10000.0),
                             reason="not measured: every frame is blank")
     median = float(np.median(v[seen]))
-    soft = (v < s.sharpness_min) & seen
+    # A hazy, foggy or soft-focus look may be soft all over; a sudden blur burst still fails.
+    floor = s.sharpness_min * (s.sharpness_soft_factor if ctx.intent.soft else 1.0)
+    soft = (v < floor) & seen
     burst = (v < s.sharpness_drop * median) & seen
     bad = soft | burst
     reasons = []
     if soft.any():
         fr = ctx.frame_numbers(soft)
         what = "the whole take is" if soft.sum() == seen.sum() else ctx.frames_are(fr)
-        reasons.append(f"{what} blurred: sharpness {v[soft].mean():.0f}, limit {s.sharpness_min:g}")
+        reasons.append(f"{what} blurred: sharpness {v[soft].mean():.0f}, limit {floor:g}")
     if (burst & ~soft).any():
         fr = ctx.frame_numbers(burst & ~soft)
         reasons.append(f"{ctx.frames_are(fr, 'go', 'goes')} soft: sharpness {v[burst & ~soft].min():.0f} against "
                        f"{median:.0f} in the rest of the take")
-    if not reasons:
+    if not reasons and ctx.intent.soft and median < s.sharpness_min:
+        reasons.append(f"soft by intent: {median:.0f}, {ctx.intent.because()} (limit for a soft look {floor:g})")
+    elif not reasons:
         reasons.append(f"sharp: {median:.0f} (limit {s.sharpness_min:g})")
     return MetricResult(
         name=NAME, value=round(median, 2), range=(0.0, 10000.0), higher_is_better=True,
-        threshold=s.sharpness_min, passed=not bad.any(), frames=ctx.frame_numbers(bad),
+        threshold=floor, passed=not bad.any(), frames=ctx.frame_numbers(bad),
         reason="; ".join(reasons), per_frame=[round(float(x), 2) for x in v],
     )

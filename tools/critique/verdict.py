@@ -25,6 +25,7 @@ from storyboards.schema import Critique, MetricResult
 from . import (aesthetic, clip_score, consistency, exposure, flicker, frozen, noise, scene_cut, sharpness,
                smoothness)
 from .context import Analysis
+from .intent import shot_from_prompt
 from .settings import CriticSettings
 
 PIXEL_METRICS: dict[str, Callable[[Analysis], MetricResult]] = {
@@ -121,7 +122,8 @@ def critique_frames(
     arr = _check_frames(frames)
     if fps <= 0:
         raise ValueError(f"fps must be positive; got {fps}")
-    shot = dict(shot or {})
+    # A free prompt ("a static locked-off shot of a vase") says what the camera and subject should do.
+    shot = dict(shot or (shot_from_prompt(prompt) if prompt else {}))
     s = (settings or CriticSettings()).for_backend(backend or shot.get("backend"))
     index = np.arange(len(arr))
     if len(arr) > s.max_frames:

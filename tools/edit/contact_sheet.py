@@ -11,6 +11,9 @@ from typing import Sequence, Union
 import numpy as np
 from PIL import Image, ImageDraw
 
+from storyboards.schema import Take
+from storyboards.workspace import Workspace
+
 from .cards import font
 from .video_io import EditError, atomic_output, ffmpeg_exe, probe
 
@@ -143,3 +146,21 @@ def contact_sheet(shots: list[ShotRow], path: str | os.PathLike, *, frames_per_s
     with atomic_output(path) as tmp:
         sheet.save(tmp, format="PNG", optimize=False)
     return path
+
+
+def samples_path(workspace: Workspace, key: str) -> Path:
+    """Where a take's sample frames are kept, beside the take itself."""
+    return workspace.take_path(key, ".samples.npz")
+
+
+def take_samples(workspace: Workspace, take: Take) -> Samples:
+    """The take's saved sample frames; decoded from its file (and saved) when an older take has none."""
+    from .video_io import read_video
+
+    path = samples_path(workspace, take.key)
+    if path.is_file():
+        return Samples.load(path)
+    frames, _ = read_video(workspace.resolve(take.file))
+    samples = sample_take(frames)
+    samples.save(path)
+    return samples
