@@ -9,7 +9,13 @@ A platform adapter turns an incoming slash command, mention or thread reply into
     /director feedback <project> <text> change the film; plain text in the film's thread does the same
     /director status [project]          where a film is; /director list shows all of yours
     /director cancel [project]          stop a running render
+    /director invite @name [project]    let someone direct the film too (their changes carry their name)
     /director help
+
+Buttons (`Button`, custom ids `rd:<action>:<project>[:<shot>]`) under the storyboard picture, each
+shot's first frame and the cut call `BotDispatcher.press`, which drives the same session calls as the
+words. A change sent during a render is queued and applied when it ends. A cut over the chat's upload
+limit is fitted (agent/delivery.py) and linked in full quality when DIRECTOR_PUBLIC_URL is set.
 
 Each platform user is a Reel Director user (`slack:T123:U456`, `discord:1234`), created on first use,
 and sees only their own films. `handle` is synchronous (planning may take a moment): adapters call it
