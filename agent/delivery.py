@@ -15,6 +15,9 @@ from storyboards.store import Store
 from storyboards.workspace import Workspace
 
 
+MANIFEST_RESERVE = 16 * 1024
+
+
 @dataclass(frozen=True)
 class FittedCut:
     path: Path
@@ -55,7 +58,8 @@ def fitted_cut(store: Store, workspace: Workspace, project_id: str, cut_path: st
 
     try:
         try:
-            result = fit_to_size(cut_path, unsigned, max_bytes)
+            # Room for the manifest signed in below (a few KB: certificates and assertions).
+            result = fit_to_size(cut_path, unsigned, max_bytes, reserve=MANIFEST_RESERVE)
         except EditError as err:  # too long for the limit, or ffmpeg failed: say so, as a failed step
             raise Failed(str(err), project_id=project_id) from None
         sign_video(

@@ -32,9 +32,27 @@ import statistics
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Mapping, Sequence
 
+from agent.language.words import (
+    ADD_WEATHER,
+    ADDITIONS,
+    KEEP_LENGTH,
+    RENDER_ONLY,
+    RENDER_TAIL,
+)
+from agent.planner.cast import find_member, recast
+from agent.planner.length import film_seconds, fit_storyboard
 from agent.planner.rules import (
-    NUM, ORDINALS, _QUOTE, find_aspects, find_camera, find_framing, find_style, parse_beat,
-    parse_number, seed_for, sentences,
+    NUM,
+    ORDINALS,
+    QUOTE,
+    find_aspects,
+    find_camera,
+    find_framing,
+    find_style,
+    parse_beat,
+    parse_number,
+    seed_for,
+    sentences,
 )
 from agent.prompts import merge_items, split_items
 from storyboards.schema import MAX_SHOT_SECONDS, Shot, Storyboard
@@ -70,7 +88,9 @@ class FeedbackResult:
 
 def pixel_key(storyboard: Storyboard, shot: Shot) -> tuple:
     film = (storyboard.aspect_ratio, storyboard.resolution, storyboard.fps, storyboard.style_guide)
-    return film + tuple(getattr(shot, f) for f in PIXEL_FIELDS)
+    members = {m.id: m.description for m in storyboard.cast}
+    looks = tuple((c, members.get(c, "")) for c in shot.cast)
+    return film + tuple(getattr(shot, f) for f in PIXEL_FIELDS) + (looks, shot.continue_from)
 
 
 def changed_shot_ids(old: Storyboard, new: Storyboard) -> list[str]:
@@ -170,7 +190,7 @@ class _Refs:
     text: str = ""                                        # the clause with the references taken out
 
 
-def _find_refs(clause: str, order: list[str], bare_numbers: bool = False) -> _Refs:
+def _find_refs(clause: str, order: list[str], bare_numbers: bool = False, subjects: Mapping[str, str] | None = None) -> _Refs:
     refs = _Refs()
     n = len(order)
     text = clause
@@ -186,8 +206,11 @@ def _find_refs(clause: str, order: list[str], bare_numbers: bool = False) -> _Re
     text = _REF_ORDINAL.sub(" ", text)
     # shot ids: "shot s3", "shot 'opening'", "the gulls shot", or a bare id like s3
     for m in list(re.finditer(r"\bthe\s+([a-z0-9][a-z0-9_-]*)\s+shot\b", text, re.I)):
-        if m.group(1).lower() in order:
-            refs.ids.append(m.group(1).lower())
+        word = m.group(1).lower()
+        # "the cup shot": the one shot whose subject is the cup
+        showing = [sid for sid, subject in (subjects or {}).items() if re.search(rf"\b{re.escape(word)}s?\b", subject, re.I)]
+        if word in order or len(showing) == 1:
+            refs.ids.append(word if word in order else showing[0])
             text = text.replace(m.group(0), " ", 1)
     for m in list(re.finditer(r"\b(?:shot\s+)?['\"]?([a-z0-9][a-z0-9_-]*)['\"]?", text, re.I)):
         token = m.group(1).lower()
@@ -270,6 +293,44 @@ def _new_id(existing: list[str]) -> str:
     return f"s{k}"
 
 
+def length_notes(old: Storyboard, new: Storyboard) -> list[str]:
+    """What an edit did to the film's length, said when it changed (the film-length model counts cards and overlaps)."""
+    before, after = film_seconds(old), film_seconds(new)
+    if abs(before - after) < 1 / new.fps:
+        return []
+    return [f"The film is now {after:.1f} s (it was {before:.1f} s).".replace(".0 s", " s")]
+
+
+def hold_length(old: Storyboard, new: Storyboard, seconds: float, max_shot_seconds: float) -> tuple[Storyboard, str]:
+    """Keep the film `seconds` long after an edit: shots the edit retimed keep their new length, the
+    others share what is left (to the frame)."""
+    before = {s.id: s.duration for s in old.shots}
+    fixed = [s.id for s in new.shots if s.id in before and abs(before[s.id] - s.duration) > 1e-9 or s.id not in before]
+    free = [s for s in new.shots if s.id not in fixed]
+    if not free:
+        fitted = fit_storyboard(new, seconds, max(max_shot_seconds, 60.0))
+    else:
+        lo, hi = 0.02, 20.0
+        trial = new
+        for _ in range(40):   # the film's length grows with the free shots' scale: bisect for it
+            mid = (lo + hi) / 2
+            trial = new.model_copy(deep=True)
+            for s in trial.shots:
+                if s.id not in fixed:
+                    s.duration = round(max(0.05, before[s.id] * mid), 4)
+            if film_seconds(trial) < seconds:
+                lo = mid
+            else:
+                hi = mid
+        fitted = trial
+        off = round((seconds - film_seconds(fitted)) * fitted.fps)
+        longest = max((s for s in fitted.shots if s.id not in fixed), key=lambda s: s.duration)
+        longest.duration = round(longest.duration + off / fitted.fps, 4)
+    if fitted is None or abs(film_seconds(fitted) - seconds) > 1 / new.fps or any(s.duration <= 0 for s in fitted.shots):
+        return new, f"I couldn't keep the film at {seconds:g} s with that change."
+    return fitted, f"The film stays {seconds:g} s: the other shots give up the time."
+
+
 def _narration_for(shot: Shot) -> str:
     line = " ".join(p for p in (shot.subject, shot.action) if p).strip()
     if shot.setting:
@@ -319,7 +380,19 @@ def apply_feedback(
         quotes.append(next(g for g in m.groups() if g is not None).strip())
         return f" ⟦{len(quotes) - 1}⟧ "
 
-    work = _QUOTE.sub(_stash, raw)
+    wants_render: bool | None = None
+    if RENDER_ONLY.match(raw):
+        return FeedbackResult(storyboard=original.model_copy(deep=True), reason="render", changed_shots=[], notes=notes,
+                              wants_render=True)
+    if RENDER_TAIL.search(raw) and not RENDER_ONLY.match(RENDER_TAIL.sub("", raw) or "x"):
+        raw, wants_render = RENDER_TAIL.sub("", raw).strip(" ,;"), True   # "make it vertical and render it"
+    keep = KEEP_LENGTH.search(raw)
+    keep_seconds: float | None = None
+    if keep:
+        keep_seconds = float(keep.group(1)) if keep.group(1) else film_seconds(original)
+        raw = (raw[:keep.start()] + raw[keep.end():]).strip(" ,;")
+
+    work = QUOTE.sub(_stash, raw)
     clauses = _split_clauses(work)
     by_id = {s.id: s for s in sb.shots}
     previous_targets: list[str] = []
@@ -334,7 +407,7 @@ def apply_feedback(
     for clause in clauses:
         low = clause.lower()
         is_swap = bool(re.search(r"\b(?:swap|switch|exchange|flip)\b", low))
-        refs = _find_refs(clause, order, bare_numbers=is_swap)
+        refs = _find_refs(clause, order, bare_numbers=is_swap, subjects={s.id: s.subject for s in sb.shots})
         if refs.bad:
             shots_word = "shot" if len(refs.bad) == 1 else "shots"
             return unchanged(f"There is no {shots_word} {' or '.join(refs.bad)}: this storyboard has shots {valid}. Which did you mean?")
@@ -347,6 +420,26 @@ def apply_feedback(
         if not targets and previous_targets and re.match(r"^(?:and\s+)?(?:make\s+)?(?:it|them|that\s+one|too|also)\b|^(?:and\s+)?(?:a\s+bit\s+|much\s+|more\s+|less\s+)?\w+er\b", rest):
             targets, carried = previous_targets, True
         handled = False
+        by_position = False
+        opening = re.match(r"^(?:and\s+)?(?:open|start|begin)\s+(?:with|on)\s+(?:an?\s+)", low)
+        ending = re.match(r"^(?:and\s+)?(?:end|finish|close)\s+(?:with|on)\s+(?:an?\s+)", low)
+        if not targets and (opening or ending) and (find_camera(clause) or find_framing(clause)):
+            targets = [order[0] if opening else order[-1]]   # "open with a drone shot": the opening only
+            by_position = True   # scoped by position, not a shot to move
+
+        # --- "add rain", "add fog to shot 2": weather and texture on shots, not a new shot
+        added = ADD_WEATHER.search(low)
+        if added and not re.search(r"\b(?:shot|scene|clip)\s+of\b", low):
+            word = re.sub(r"\s+", " ", added.group(1).lower())
+            fld, words = ADDITIONS[word]
+            if fld == "style":
+                sb.style_guide = merge_items(sb.style_guide, words)
+            else:
+                for s in ([by_id[t] for t in targets] if targets else sb.shots):
+                    setattr(s, fld, merge_items(getattr(s, fld), words))
+            reasons.append(f"{word} on {', '.join(targets) if targets and fld != 'style' else 'every shot'}")
+            previous_targets = targets
+            continue
 
         # --- take selection: "use the second take of shot 4", "take 2 for shot 1"
         m = re.search(rf"\b(?:(?:the\s+)?({'|'.join(ORDINALS)}|last|latest|previous|earlier|original|newest)\s+take|take\s+(?:number\s+|#)?(\d+))\b", low)
@@ -433,7 +526,7 @@ def apply_feedback(
 
         # --- move / open with / end on
         m = re.search(r"\b(?:move|put|bring|place|shift)\b|\b(?:open|start|begin)\s+(?:with|on)\b|\b(?:end|finish|close)\s+(?:with|on)\b", low)
-        if m and targets and not re.search(r"\b(?:narration|caption|text)\b", low):
+        if m and targets and not by_position and not re.search(r"\b(?:narration|caption|text)\b", low):
             # "after shot 3" names a shot; "to the start" is read with the shot references taken out ("the last shot")
             dest = re.search(r"\b(after|before)\s+((?:shot\s+)?\d+|the\s+\w+(?:\s+shot)?|shot\s+[a-z0-9_-]+)", clause, re.I) \
                 or re.search(r"\b(?:to\s+the\s+)?(start|beginning|front|top|first|end|last|back)\b", refs.text, re.I)
@@ -703,7 +796,26 @@ def apply_feedback(
             m = re.search(r"\b(?:replace|swap\s+out|switch)\s+(?:the\s+)?(.+?)\s+(?:with|for)\s+(.+)$|\bchange\s+(?:the\s+)?(.+?)\s+(?:to|into)\s+(.+)$"
                           r"|\bmake\s+the\s+(.+?)\s+(?:an?\s+)(.+)$|(?:^|,\s*|\b(?:in|on)\s+)(?:the\s+)?([a-z][\w' -]*?)\s+should\s+be\s+(?:an?\s+)?(.+)$",
                           refs.text.strip(" ,"), re.I)
-            if m:
+            colour = re.fullmatch(r"(?:make|paint|turn)\s+the\s+([a-z][\w'-]*)\s+([a-z]+)", refs.text.strip(" ,."), re.I)
+            if not m and colour and any(re.search(rf"\b{re.escape(colour.group(1))}\b", x.subject, re.I) for x in sb.shots):
+                # "make the boat red": the thing gets the adjective, in every shot that shows it
+                thing, adjective = colour.group(1), colour.group(2)
+                hit = [x.id for x in scope if re.search(rf"\b{re.escape(thing)}\b", x.subject, re.I)]
+                for x in scope:
+                    x.subject = re.sub(rf"\b{re.escape(thing)}\b", f"{adjective} {thing}", x.subject, count=1, flags=re.I)
+                reasons.append(f"{adjective} {thing} in {', '.join(hit)}")
+                handled = True
+            member = find_member(sb, (m.group(1) or m.group(3) or m.group(5) or m.group(7) or "")) if m else None
+            if m and member is not None:
+                # a cast member: change them once, and every shot they are in changes with them
+                recast_sb, what = recast(sb, member.id, (m.group(2) or m.group(4) or m.group(6) or m.group(8)))
+                sb.cast = recast_sb.cast
+                for shot in recast_sb.shots:
+                    for fld in ("subject", "action", "narration"):
+                        setattr(by_id[shot.id], fld, getattr(shot, fld))
+                reasons.append(what)
+                handled = True
+            elif m:
                 old_word = (m.group(1) or m.group(3) or m.group(5) or m.group(7)).strip(" ,")
                 new_word = (m.group(2) or m.group(4) or m.group(6) or m.group(8)).strip(" .")
                 old_word = re.sub(r"^(?:in|on)\s+,?\s*", "", old_word, flags=re.I).strip(" ,")
@@ -771,10 +883,14 @@ def apply_feedback(
         notes.append("I didn't understand: " + "; ".join(f"'{c}'" for c in shown) + ".")
 
     new_sb = Storyboard.model_validate({**sb.model_dump(exclude={"shots"}), "shots": [s.model_dump() for s in shots_now]})
+    if keep_seconds is not None:
+        new_sb, kept = hold_length(original, new_sb, keep_seconds, max_shot_seconds)
+        notes.append(kept)
+    notes += length_notes(original, new_sb)
     changed = changed_shot_ids(original, new_sb)
     if not changed and reasons and select is None:
         notes.append("No shot needs new pixels.")
     reason = "; ".join(reasons) if reasons else "no change"
     reason = reason[0].upper() + reason[1:]
     return FeedbackResult(storyboard=new_sb, reason=reason, changed_shots=changed, notes=notes, select_take=select,
-                          undo=False, question=None)
+                          undo=False, question=None, wants_render=wants_render)

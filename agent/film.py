@@ -6,6 +6,7 @@ final.mp4, storyboard.yaml, critique.json, manifest.json, contact_sheet.png, fin
 
 from __future__ import annotations
 
+import hashlib
 import json
 import platform
 import shutil
@@ -19,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agent.events import CutReady, Emit, ShotProgress
+from agent.planner.length import CARD_SECONDS
 from agent.prompts import with_prompts
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
@@ -53,6 +55,75 @@ class Delivery:
     reasons: list[str] = field(default_factory=list)   # why the film failed, and what the director did about it
 
 
+def deliver_subtitles(cut, out_dir: Path, tmp: Path) -> None:
+    """final.srt and final.vtt when the film has words on screen; a film with none offers no empty
+    subtitle files (and loses the ones an earlier version of it had)."""
+    srt = Path(cut.srt_path) if cut.srt_path else None
+    has_words = srt is not None and srt.exists() and srt.read_text(encoding="utf-8").strip() != ""
+    for name, src in (("final.srt", cut.srt_path), ("final.vtt", cut.vtt_path)):
+        if has_words and src and Path(src).exists():
+            shutil.move(str(src), tmp / f"staged-{name}")
+            (tmp / f"staged-{name}").replace(out_dir / name)
+        elif not has_words:
+            (out_dir / name).unlink(missing_ok=True)
+
+
+def mood_text(storyboard: Storyboard) -> str:
+    """The film's own words about its look and feeling: what the music bed is matched to."""
+    parts = [storyboard.title, storyboard.style_guide]
+    for shot in storyboard.shots:
+        parts += [shot.atmosphere, shot.lighting, shot.setting, shot.action]
+    return " ".join(p for p in parts if p)
+
+
+def music_for(storyboard: Storyboard, workspace: Workspace) -> tuple[Path | None, str | None]:
+    """(the music bed's file, what it is): none when the storyboard says `music_bed: false`; the
+    storyboard's own `music` file when it names one; else a bed made for this film (MusicGen when
+    configured, the synthesiser otherwise), cached in the workspace by what made it."""
+    from tools.edit.music import MusicBrief, film_music, musicgen_model
+    from tools.edit.narration import write_wav
+
+    if storyboard.music_bed is False:
+        return None, None
+    if storyboard.music:
+        return Path(storyboard.music), f"music file {Path(storyboard.music).name}"
+    text = mood_text(storyboard)
+    # long enough for title and end cards and a held end; the assembler trims it and fades it out
+    seconds = storyboard.duration + 12.0
+    brief = MusicBrief.from_text(text, storyboard.title)
+    key = hashlib.sha256(json.dumps([brief.__dict__, round(seconds), musicgen_model()], default=str).encode()).hexdigest()
+    path = workspace.home / "music" / f"{key[:32]}.wav"
+    note_path = path.with_suffix(".txt")
+    if path.is_file() and note_path.is_file():
+        return path, note_path.read_text()
+    samples, note = film_music(seconds, text, storyboard.title)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}")
+    write_wav(tmp, samples)
+    tmp.replace(path)
+    atomic_write_text(note_path, note)
+    return path, note
+
+
+def speaker(shot) -> str | None:
+    """Who speaks a shot's narration: its first cast member (None: the narrator)."""
+    cast = getattr(shot, "cast", None) or []
+    first = cast[0] if cast else None
+    return getattr(first, "id", first)
+
+
+def take_marking():
+    """Marks frames the editor makes from a take with that take's own payload (see tools/edit/segments.py);
+    the key names the operator's label and watermark settings, so changing them re-makes cached pieces."""
+    from tools.edit.segments import Marking
+    from tools.safety.disclosure import disclosure_marker
+    from tools.safety.settings import SafetySettings
+
+    s = SafetySettings()
+    key = json.dumps([s.label_text, s.label_position, s.label_scale, s.watermark_strength])
+    return Marking(mark_with=disclosure_marker, key=key)
+
+
 def finish_film(
     store: Store,
     workspace: Workspace,
@@ -65,12 +136,14 @@ def finish_film(
     settings: AgentSettings,
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
+    farm: dict | None = None,
 ) -> Delivery:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed."""
     from tools.critique.consistency import style_consistency
     from tools.edit.assemble import CutClip, assemble_cut
     from tools.edit.contact_sheet import contact_sheet, take_samples
+    from tools.edit.narration import voice_for
     from tools.edit.otio_export import write_otio
     from tools.safety.c2pa_manifest import sign_video
     from tools.safety.disclosure import disclosure_marker
@@ -85,22 +158,27 @@ def finish_film(
     for shot in storyboard.shots:
         take = outcomes[shot.id].take
         clips.append(CutClip(path=workspace.resolve(take.file), shot_id=shot.id, duration=shot.duration,
-                             transition=shot.transition, narration=shot.narration, caption=shot.caption))
+                             transition=shot.transition, narration=shot.narration, caption=shot.caption,
+                             content_hash=take.content_hash, watermark=take.params.get("watermark_id"),
+                             voice=voice_for(speaker(shot))))
 
     def progress(done, total):
         emit(ShotProgress(project_id=project_id, shot_id="*", stage="assemble", done=done, total=total, attempt=0))
 
-    music = Path(storyboard.music) if storyboard.music else None
+    music, music_note = music_for(storyboard, workspace)
     # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
     previz = all(outcomes[s.id].take.backend == "animatic" for s in storyboard.shots)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp:
         tmp = Path(tmp)
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
-            title=storyboard.title, credits=storyboard.credits, finish_frames=disclosure_marker(watermark_id),
+            title=storyboard.title if storyboard.title_card else None, credits=storyboard.credits,
+            title_seconds=CARD_SECONDS, end_seconds=CARD_SECONDS if storyboard.end_card else 0.0,
+            finish_frames=disclosure_marker(watermark_id),
             narration=True, music_path=music, progress=progress,
             grade=0.0 if previz else settings.grade,
             x264_preset=("ultrafast" if previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset,
+            segment_cache=workspace.home / "segments", marking=take_marking(),
         )
         emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
         takes = [outcomes[s.id].take for s in storyboard.shots]
@@ -112,10 +190,7 @@ def finish_film(
             keys_dir=workspace.keys_dir,
         )
         # Sidecars first, the film last: a reader who sees final.mp4 sees a complete delivery.
-        for name, src in (("final.srt", cut.srt_path), ("final.vtt", cut.vtt_path)):
-            if src and Path(src).exists():
-                shutil.move(str(src), tmp / f"staged-{name}")
-                (tmp / f"staged-{name}").replace(out_dir / name)
+        deliver_subtitles(cut, out_dir, tmp)
         write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
 
         samples = {s.id: take_samples(workspace, outcomes[s.id].take) for s in storyboard.shots}
@@ -143,6 +218,7 @@ def finish_film(
             "frames": cut.frames,
             "timeline": cut.timeline,
             "edit_path": getattr(cut, "path_used", None),
+            "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made},
             "takes": [
                 {"shot_id": t.shot_id, "take_id": t.id, "prompt": t.prompt, "negative_prompt": t.negative_prompt,
                  "seed": t.seed, "backend": t.backend, "model": t.model, "key": t.key, "content_hash": t.content_hash,
@@ -151,7 +227,9 @@ def finish_film(
             ],
             "safety_warnings": list(safety_warnings or []),
             "edit_warnings": list(cut.warnings),
+            "music": music_note,
             "packages": package_versions(),
+            "farm": farm or {"engine": "local"},   # what ran the takes: engine, workers or cluster, nodes used
         }
         atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
         atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend, settings=settings)))

@@ -22,6 +22,7 @@ import numpy as np
 
 from agent.errors import Cancelled
 from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
+from agent.estimate import SpeedBook, price_per_second
 from agent.prompts import compose_prompt
 from agent.run import RenderRun
 from agent.settings import AgentSettings
@@ -30,7 +31,16 @@ from storyboards.hashing import file_sha256, request_key, spec_key
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
 from storyboards.store import Store
 from storyboards.workspace import Workspace
-from tools.generate import BackendError, GenerationRequest, get_backend
+from tools.generate import (
+    EXCLUSIVE,
+    BackendCrash,
+    BackendError,
+    GenerationCancelled,
+    GenerationError,
+    GenerationRequest,
+    concurrency_of,
+    get_backend,
+)
 
 __all__ = ["Cancelled", "Emit", "noop", "Producer", "ShotPlan", "ShotOutcome"]
 
@@ -92,6 +102,14 @@ def derive_seed(*parts: Any) -> int:
     return int.from_bytes(digest[:4], "big")
 
 
+def farm_lane(plan: ShotPlan) -> str | None:
+    """The farm lane a shot must queue in: one per exclusive model (a loaded pipeline has one owner at a
+    time), None for backends any number of takes can share."""
+    if concurrency_of(get_backend(plan.backend)) == EXCLUSIVE:
+        return f"{plan.backend}:{plan.model}"
+    return None
+
+
 class Producer:
     """Makes and judges takes for the shots of one storyboard version."""
 
@@ -99,11 +117,37 @@ class Producer:
         self.store = store
         self.workspace = workspace
         self.settings = settings
+        self.farm = None   # None: tools.farm.current_farm(), chosen by DIRECTOR_FARM
+        self.speeds = SpeedBook(workspace.home / "speeds.json")
+
+    def _farm(self):
+        if self.farm is None:
+            from tools.farm import current_farm
+
+            return current_farm()
+        return self.farm
+
+    def existing_take(self, project_id: str, plan: ShotPlan) -> Take | None:
+        """A take already made with this shot's exact spec, whose file is still there (None: make one)."""
+        existing = self.store.selected_take(project_id, plan.shot.id, spec_key=plan.spec_key)
+        if existing is None:
+            # The same pixels may have been made for another project or an earlier version.
+            existing = next((t for t in self.store.find_takes(project_id, spec_key=plan.spec_key)
+                             if t.status != TakeStatus.error), None)
+        if existing is not None and existing.file and self.workspace.resolve(existing.file).exists():
+            return existing
+        return None
+
+    def take_price(self, plan: ShotPlan) -> float | None:
+        """USD one take of this shot costs on a hosted backend; None for our own machines."""
+        per_second = price_per_second(self.settings.hosted_prices, plan.backend, plan.model)
+        return None if per_second is None else per_second * plan.shot.duration
 
     # ------------------------------------------------------------------ planning requests
     def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
         backend_name = backend_override or shot.backend or self.settings.default_backend
-        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings)
+        composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings,
+                                  cast=storyboard.cast)
         width, height = storyboard.size
         # The final tier: a smaller, slower draft that tools/enhance upscales and interpolates.
         gen_w, gen_h = (max(2, round(width * self.settings.generate_scale / 2) * 2),
@@ -155,14 +199,8 @@ class Producer:
         takes until one passes the critic or the shot's and the film's retries run out."""
         shot, project_id, emit = plan.shot, run.project_id, run.emit
         if not force_new:
-            existing = self.store.selected_take(project_id, shot.id, spec_key=plan.spec_key)
-            if existing is None:
-                # The same pixels may have been made for another project or an earlier version.
-                for candidate in self.store.find_takes(project_id, spec_key=plan.spec_key):
-                    if candidate.status != TakeStatus.error:
-                        existing = candidate
-                        break
-            if existing is not None and existing.file and self.workspace.resolve(existing.file).exists():
+            existing = self.existing_take(project_id, plan)
+            if existing is not None:
                 if not existing.selected:
                     self.store.select_take(project_id, existing.id)
                     existing.selected = True
@@ -175,15 +213,28 @@ class Producer:
         made = 0
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
+        price = self.take_price(plan)
         for attempt in range(1, attempts_allowed + 1):
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
                 break
-            if shot.seed is not None and attempt == 1 and base_attempt == 0:
+            # First takes were booked with the estimate; a retry must fit what is left of the budget.
+            if attempt > 1 and not run.spend(price):
+                emit(DirectorMessage(project_id=project_id, text=(
+                    f"Shot {shot.id}: not regenerating, another take (${price:.2f}) would pass the budget of "
+                    f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
+                break
+            resume_token = None
+            if attempt > 1 and take.status == TakeStatus.error:
+                # The backend failed, not the take: ask again for the same take (same seed), picking up
+                # any work it already paid for (a finished Runway task whose download broke).
+                seed, resume_token = take.seed, take.params.get("resume_token")
+            elif shot.seed is not None and attempt == 1 and base_attempt == 0:
                 seed = shot.seed
             else:
                 seed = derive_seed(project_id, shot.id, plan.spec_key, base_attempt + attempt)
-            request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative})
+            request = GenerationRequest(**{**plan.request.__dict__, "seed": seed, "prompt": prompt, "negative_prompt": negative,
+                                           "resume_token": resume_token})
             take = self._generate_take(run, plan, request, base_attempt + attempt)
             made += 1
             if take.status != TakeStatus.error and (best is None or (take.critique and best.critique and take.critique.score > best.critique.score)):
@@ -222,20 +273,27 @@ class Producer:
         timings: dict[str, float] = {}
 
         def progress(done: int, total: int) -> None:
+            if run.stopping:
+                raise GenerationCancelled()   # out of the backend, after the step it just finished
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="generate", done=done, total=total,
                               attempt=attempt))
 
+        stage = "generating"
         try:
             t0 = time.perf_counter()
-            result = get_backend(plan.backend).generate(request, progress=progress)
+            result = self._farm().generate(plan.backend, request, progress=progress, stop=run.stop)
             timings["generate"] = time.perf_counter() - t0
+            stage = "finishing"
             frames = result.frames
             if frames.shape[0] != request.frames or frames.shape[1:3] != (request.height, request.width):
                 raise BackendError(
                     f"backend {plan.backend} returned {frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}; "
                     f"the shot needs {request.frames} of {request.width}x{request.height}"
                 )
-            take.params = {**result.params, "notes": result.notes}
+            # the generated pixels' own hash (the file's differs: each take carries its own watermark id);
+            # the same request on any farm, local or Ray, must give the same value
+            take.params = {**result.params, "notes": result.notes,
+                           "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
             frames = self._finish_tier(frames, request, plan, take, timings)
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
@@ -261,11 +319,25 @@ class Producer:
             take.content_hash = file_sha256(path)
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
-        except BackendError as err:
+            self.speeds.record(plan.backend, plan.model, sum(timings.values()), request.width, request.height, request.frames)
+        except GenerationCancelled:
+            raise Cancelled() from None
+        except BackendCrash:
+            raise
+        except BackendError as err:   # the backend says this take failed: an error take, and maybe a retry
             take.status, take.error, take.timings = TakeStatus.error, str(err), timings
-        except Exception as err:  # a backend's own bug: record it on the take, keep the film's other shots
+            if isinstance(err, GenerationError) and err.resume_token:
+                take.params["resume_token"] = err.resume_token
+        except Exception as err:   # a programming error: retrying cannot help, so stop the render
             take.status, take.timings = TakeStatus.error, timings
-            take.error = f"backend {plan.backend} failed unexpectedly: {type(err).__name__}: {err}"
+            where = f"backend {plan.backend}" if stage == "generating" else "the take's critique/encode"
+            take.error = f"{where} crashed: {type(err).__name__}: {err}"
+            self.store.add_take(project_id, take.model_copy())
+            raise BackendCrash(
+                f"shot '{shot.id}': {where} crashed with {type(err).__name__}: {err}. This is a bug, not a weak take, "
+                "so the render stopped (finished takes are kept). Report it with this message; a "
+                "DIRECTOR_DEFAULT_BACKEND or per-shot backend other than this one avoids it meanwhile."
+            ) from err
         self.store.add_take(project_id, take.model_copy())
         return take
 

@@ -33,9 +33,9 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable
+from typing import TYPE_CHECKING, Iterable, Sequence
 
-from storyboards.schema import Shot, Storyboard
+from storyboards.schema import CastMember, Shot, Storyboard
 
 if TYPE_CHECKING:
     from agent.settings import AgentSettings
@@ -123,6 +123,20 @@ def merge_items(*texts: str | None) -> str:
     return ", ".join(out)
 
 
+def cast_words(shot: Shot, cast: Sequence[CastMember]) -> str:
+    """The descriptions of the cast members in `shot`, verbatim, each once; a description the subject
+    already says word for word is not repeated."""
+    members = {m.id: m for m in cast}
+    subject = _clean(shot.subject).lower()
+    out: list[str] = []
+    for member_id in shot.cast:
+        member = members.get(member_id)
+        text = _clean(member.description) if member else ""
+        if text and text.lower() not in subject and text not in out:
+            out.append(text)
+    return ", ".join(out)
+
+
 def _shorten_phrase(text: str) -> str:
     head = re.split(r",|;|\s+(?:with|where|while|and|as)\s+", text, maxsplit=1)[0]
     return head.strip()
@@ -141,10 +155,13 @@ def compose_prompt(
     budget: int | None | str = "auto",
     model: str | None = None,
     settings: AgentSettings,
+    cast: Sequence[CastMember] = (),
 ) -> ComposedPrompt:
     """Compose one shot's prompt and negative prompt for `backend`.
 
     `settings`: the Director's (made once at the front door): token budgets and the film-wide negatives.
+    `cast`: the film's cast; each member the shot names is described verbatim right after the subject
+    (never dropped for the budget, like the subject: it is who we see).
     `film_negative`: film-wide negatives added to the shot's own (default: settings.film_negative_prompt).
     `budget`: "auto" = the backend's budget from settings (see the module docstring); an int or None overrides.
     """
@@ -167,6 +184,7 @@ def compose_prompt(
         "style guide": guide,
         "style": style,
         "subject": _clean(shot.subject),
+        "cast": cast_words(shot, cast),
         "action": _clean(shot.action),
         "setting": _clean(shot.setting),
         "atmosphere": fresh(shot.atmosphere),
@@ -216,7 +234,8 @@ def compose_prompt(
 def compose_storyboard(storyboard: Storyboard, backend: str | None = None, *, settings: AgentSettings) -> dict[str, ComposedPrompt]:
     """Every shot's composed prompt, by shot id. A shot's own `backend` wins over `backend`."""
     return {
-        s.id: compose_prompt(s, storyboard.style_guide, s.backend or backend or settings.default_backend, settings=settings)
+        s.id: compose_prompt(s, storyboard.style_guide, s.backend or backend or settings.default_backend, settings=settings,
+                             cast=storyboard.cast)
         for s in storyboard.shots
     }
 

@@ -26,7 +26,11 @@ class RenderRun:
     project_id: str
     emit: Emit = noop
     cancel: threading.Event = field(default_factory=threading.Event)
+    # set by the render farm when `cancel` is set, a shot fails, or on Ctrl-C: the shots stop after their step
+    stop: threading.Event = field(default_factory=threading.Event)
     retries_left: int = 0            # retries for the whole film, beyond each shot's first take
+    budget_usd: float | None = None  # money this render may spend on hosted backends (None: no cap)
+    spent_usd: float = 0.0
     mark: Marker = mark_take_frames  # the disclosure label and watermark, burned into every take
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
@@ -34,9 +38,23 @@ class RenderRun:
     def cancelled(self) -> bool:
         return self.cancel.is_set()
 
+    @property
+    def stopping(self) -> bool:
+        return self.cancel.is_set() or self.stop.is_set()
+
     def stop_if_cancelled(self) -> None:
-        if self.cancel.is_set():
+        if self.stopping:
             raise Cancelled()
+
+    def spend(self, cost_usd: float | None) -> bool:
+        """Book a take's price; False (and nothing booked) when it would pass the budget."""
+        if not cost_usd:
+            return True
+        with self._lock:
+            if self.budget_usd is not None and self.spent_usd + cost_usd > self.budget_usd + 1e-9:
+                return False
+            self.spent_usd += cost_usd
+            return True
 
     def take_retry(self) -> bool:
         """Spend one retry of the film's budget; False when none is left."""

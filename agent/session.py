@@ -10,8 +10,9 @@ from __future__ import annotations
 import threading
 from pathlib import Path
 
-from agent.errors import BadInput, Cancelled, NotFound, Refused
-from agent.events import DirectorMessage, Emit, ErrorEvent, SafetyNotice, StoryboardEvent, noop
+from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
+from agent.estimate import PlannedShot, RenderEstimate, estimate_render
+from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
 from agent.prompts import with_prompts
 from agent.production import Producer
@@ -113,8 +114,9 @@ class Director:
 
     def plan(self, brief: str, overrides: dict | None = None):
         """A storyboard from a brief, without creating a project (for `director plan`)."""
-        defaults = {"resolution": self.settings.resolution} if self.settings.resolution else {}
-        return self._brain().plan(brief, {**defaults, **(overrides or {})})
+        from agent.brains import plan_brief
+
+        return plan_brief(self.settings, brief, overrides)
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
@@ -236,12 +238,15 @@ class Director:
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
-               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None) -> RenderResult:
+               out_dir: Path | None = None, backend: str | None = None, regenerate: list[str] | None = None,
+               budget_usd: float | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
-        `regenerate` get a new take (new seed) even so."""
+        `regenerate` get a new take (new seed) even so. `budget_usd` (default: the settings') caps the
+        money for hosted backends: over it the render is not started (NeedsAnswer)."""
         self._may_direct(owner, project_id)
         with self._lock(project_id):
-            run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event())
+            run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event(),
+                            budget_usd=self.settings.budget_usd if budget_usd is None else budget_usd)
             return self._render_locked(owner, run, out_dir, backend, set(regenerate or ()))
 
     def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
@@ -258,6 +263,24 @@ class Director:
             raise
         self.store.audit(owner, "render.finished", {"project_id": project_id, "cut_id": result.cut_id})
         return result
+
+    def estimate(self, owner: str, project_id: str, backend: str | None = None) -> RenderEstimate:
+        """What rendering the latest version would take (video, takes, time, money), without rendering."""
+        self._may_direct(owner, project_id)
+        storyboard = self.store.get_version(project_id).storyboard
+        plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
+        retries = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
+        return self._estimate(project_id, storyboard, plans, set(), retries, self.settings.budget_usd)
+
+    def _estimate(self, project_id: str, storyboard: Storyboard, plans: list, regenerate: set[str], retries: int,
+                  budget_usd: float | None) -> RenderEstimate:
+        shots = [PlannedShot(p.shot.id, p.backend, p.model, p.shot.duration, p.request.width, p.request.height,
+                             p.request.frames,
+                             reused=p.shot.id not in regenerate and self.producer.existing_take(project_id, p) is not None)
+                 for p in plans]
+        return estimate_render(shots, speeds=self.producer.speeds, prices=self.settings.hosted_prices, retries=retries,
+                               film_seconds=storyboard.duration, film_pixels=storyboard.size, fps=storyboard.fps,
+                               budget_usd=budget_usd)
 
     def interrupt(self) -> None:
         """The process is stopping: renders stop after their current step and resume on the next start."""
@@ -299,16 +322,28 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        from tools.farm import farm_map
+        from agent.production import farm_lane
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
-        outcomes = {o.shot_id: o for o in farm_map(
-            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans)}
+        estimate = self._estimate(project_id, storyboard, plans, regenerate, run.retries_left, run.budget_usd)
+        emit(Estimate(project_id=project_id, video_seconds=estimate.video_seconds, takes=estimate.takes_budgeted,
+                      wall_seconds=estimate.wall_seconds, cost_usd=estimate.cost_usd, text=estimate.text()))
+        if estimate.over_budget:
+            raise NeedsAnswer(
+                f"This render is estimated at ${estimate.cost_usd:.2f}, over the budget of ${estimate.budget_usd:.2f}. "
+                f"To go ahead, allow it: --budget {estimate.cost_usd_max or estimate.cost_usd:.2f} on the command line "
+                f"(or DIRECTOR_BUDGET_USD), or render with fewer or shorter hosted shots.")
+        run.spent_usd = estimate.cost_usd or 0.0   # every shot's first take is booked before any retry
+        farm = self.producer._farm()
+        outcomes = {o.shot_id: o for o in farm.run_shots(
+            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans,
+            lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
         run.stop_if_cancelled()
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
-                           settings=self.settings, safety_warnings=report.reasons, backend=backend)
+                           settings=self.settings, safety_warnings=report.reasons, backend=backend,
+                           farm=farm.describe())
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "

@@ -31,6 +31,18 @@ DEFAULT_TOKEN_BUDGETS: dict[str, int | None] = {
 }
 
 
+# Hosted video APIs bill per second of output. Runway: credits per second at $0.01 a credit, from its
+# published API pricing (gen4_turbo and gen3a_turbo 5 credits/s, gen4_aleph 15, veo3 40). Prices
+# change: keep this table current in DIRECTOR_HOSTED_PRICES rather than in code.
+DEFAULT_HOSTED_PRICES: dict[str, float] = {
+    "runway": 0.05,
+    "runway:gen4_turbo": 0.05,
+    "runway:gen3a_turbo": 0.05,
+    "runway:gen4_aleph": 0.15,
+    "runway:veo3": 0.40,
+}
+
+
 class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIRECTOR_", extra="ignore", validate_assignment=True)
 
@@ -52,6 +64,16 @@ class AgentSettings(BaseSettings):
         2.0, gt=0, description="retry budget for the whole film = this x number of shots (see attempts_for_film)"
     )
     attempts_per_film: int | None = Field(None, ge=1, description="a fixed film-wide budget; overrides the factor")
+
+    # --- money: hosted backends are paid per second of video
+    budget_usd: float | None = Field(
+        None, ge=0, description="cap on money per render (DIRECTOR_BUDGET_USD, --budget): over it the director asks first, "
+                                "and retries stop at it",
+    )
+    hosted_prices: dict[str, float] = Field(
+        default_factory=lambda: dict(DEFAULT_HOSTED_PRICES),
+        description="USD per second of video, by 'backend:model' or 'backend' (JSON in DIRECTOR_HOSTED_PRICES)",
+    )
 
     # --- the "final" tier: generate small and slow, then let tools/enhance finish the pixels
     generate_scale: float = Field(

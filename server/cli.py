@@ -16,10 +16,11 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
-from agent.events import DirectorMessage, Event, SafetyNotice, ShotProgress, TakeReady
+if TYPE_CHECKING:
+    from rich.table import Table
+
+    from agent.events import Event
 
 if TYPE_CHECKING:
     from agent.run import RenderResult
@@ -30,14 +31,34 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # plain click help: typer's rich help pulls in rich.markdown and friends, half of `director --help`'s time
+    rich_markup_mode=None,
 )
-users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True)
-consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_args_is_help=True)
+users_app = typer.Typer(help="Manage users and their API tokens.", no_args_is_help=True, rich_markup_mode=None)
+consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(users_app, name="users")
 app.add_typer(consent_app, name="consent")
 
-err = Console(stderr=True)
-out = Console()
+class _LazyConsole:
+    """A rich Console made on first use: importing rich costs ~50 ms that `director --help` need not pay."""
+
+    def __init__(self, **options):
+        self._options = options
+        self._console = None
+
+    def get(self):
+        if self._console is None:
+            from rich.console import Console
+
+            self._console = Console(**self._options)
+        return self._console
+
+    def __getattr__(self, name: str):
+        return getattr(self.get(), name)
+
+
+err = _LazyConsole(stderr=True)
+out = _LazyConsole()
 
 LOCAL_OWNER = "local"
 
@@ -83,13 +104,22 @@ def director_errors() -> Iterator[None]:
         exit_for(error)
 
 
-def _director():
+def _director(budget: Optional[float] = None):
+    """The Director with settings from the environment; `--budget` (USD) overrides DIRECTOR_BUDGET_USD."""
     from agent.session import Director
+    from agent.settings import AgentSettings
 
-    return Director()
+    if budget is not None and budget < 0:
+        fail(f"--budget {budget:g} must be zero or more (US dollars for hosted backends)", code=2)
+    return Director(settings=AgentSettings(budget_usd=budget)) if budget is not None else Director()
+
+
+BUDGET_HELP = "Most US dollars this render may spend on hosted backends (default DIRECTOR_BUDGET_USD); over it the director asks first (exit 4)."
 
 
 def storyboard_table(storyboard, title: str | None = None) -> Table:
+    from rich.table import Table
+
     table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
                   show_lines=False, expand=False)
     for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
@@ -113,7 +143,7 @@ class Progress:
             from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
 
             self.bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-                                     TimeElapsedColumn(), console=err, transient=False)
+                                     TimeElapsedColumn(), console=err.get(), transient=False)
             self.bars.__enter__()
         return self
 
@@ -124,6 +154,9 @@ class Progress:
     def __call__(self, event: Event) -> None:
         if not self.bars:
             return
+        # imported here, not at the top: pydantic's import is a third of `director --help`
+        from agent.events import DirectorMessage, Estimate, SafetyNotice, ShotProgress, TakeReady
+
         if isinstance(event, ShotProgress):
             sid = event.shot_id or "?"
             name = "cut" if sid == "*" else f"shot {sid}"
@@ -144,6 +177,8 @@ class Progress:
             self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
         elif isinstance(event, SafetyNotice):
             self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
+        elif isinstance(event, Estimate):
+            self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
 
 
 def _result_paths(result: RenderResult) -> dict:
@@ -185,15 +220,19 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
     from agent.prompts import with_prompts
 
     overrides = _overrides(aspect, seconds, resolution)
-    director = _director()
+    # no Director: planning needs neither the database nor the media stack
+    from agent.brains import plan_brief
+    from agent.settings import AgentSettings
+
+    settings = AgentSettings()
     with director_errors():
-        result = director.plan(brief, overrides)
+        result = plan_brief(settings, brief, overrides)
     if result.question and as_json:
         emit_json({"question": result.question, "storyboard": None})
         raise typer.Exit(4)
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
-    sb = with_prompts(result.storyboard, settings=director.settings)
+    sb = with_prompts(result.storyboard, settings=settings)
     if as_json:
         emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
                    "size": list(sb.size)})
@@ -229,9 +268,11 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
          aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
          seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
          resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
+         no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
+         budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Plan, render, critique, cut and sign a film from a brief."""
-    director = _director()
+    director = _director(budget)
     _check_backend(backend)
     overrides = _overrides(aspect, seconds, resolution)
     with director_errors():
@@ -239,7 +280,8 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     if result.question:
         fail(f"the brief needs one answer first: {result.question}", code=4)
     with director_errors():
-        project_id = director.start_project(owner(), result.storyboard, "planned from the brief", brief=brief)
+        storyboard = result.storyboard.model_copy(update={"music_bed": False}) if no_music else result.storyboard
+        project_id = director.start_project(owner(), storyboard, "planned from the brief", brief=brief)
     if not as_json:
         out.print(storyboard_table(result.storyboard))
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
@@ -257,6 +299,8 @@ def _check_backend(backend: Optional[str]) -> None:
 def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML file (see storyboards/examples/)."),
            out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
            backend: Optional[str] = typer.Option(None, "--backend", help="Override every shot's backend."),
+           no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
+           budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Render a storyboard file into a film."""
     from storyboards.schema import StoryboardError
@@ -267,7 +311,9 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
         storyboard = load_storyboard(storyboard_file)
     except StoryboardError as e:
         fail(str(e), code=2)
-    director = _director()
+    if no_music:
+        storyboard = storyboard.model_copy(update={"music_bed": False})
+    director = _director(budget)
     with director_errors():
         project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
@@ -276,9 +322,10 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
 @app.command()
 def feedback(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
              text: str = typer.Argument(..., help='What to change, e.g. "shot 2 darker", "make it vertical".'),
+             budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Change a film in plain language; re-renders only what changed."""
-    director = _director()
+    director = _director(budget)
     with director_errors(), Progress(enabled=not as_json) as progress:
         result = director.feedback(owner(), project_id, text, emit=progress)
     if result.question:
@@ -335,6 +382,8 @@ def critique(video: Path = typer.Argument(..., help="A video file to judge."),
     else:
         colour = "green" if result.verdict == "pass" else "red"
         out.print(f"[bold {colour}]{result.verdict}[/] (score {result.score:.2f})")
+        from rich.table import Table
+
         table = Table("metric", "value", "limit", "ok", "reason")
         for name, m in result.metrics.items():
             table.add_row(name, "—" if m.value is None else f"{m.value:.3f}", "" if m.threshold is None else f"{m.threshold:g}",
@@ -374,10 +423,7 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
            as_json: bool = typer.Option(False, "--json", help="Print verdict, reasons and spans as JSON.")):
     """Check text (and an image) against the likeness and content policy."""
     from storyboards.store import Store
-    from tools.safety.faces import check_image
     from tools.safety.policy import check_text
-
-    from agent.safety_gate import consents_for_media
 
     store = Store()
     report = check_text(text, consents=[c.name for c in store.active_consents()])
@@ -385,6 +431,9 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
     if image is not None:
         if not image.is_file():
             fail(f"no such image: {image}", code=2)
+        from agent.safety_gate import consents_for_media
+        from tools.safety.faces import check_image   # OpenCV: only when there is an image to look at
+
         img = check_image(image, consents=consents_for_media(store, image))
         img_data = img.to_dict() if hasattr(img, "to_dict") else img.model_dump(mode="json")
         order = ["allow", "warn", "needs_consent", "block"]

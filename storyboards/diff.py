@@ -130,6 +130,11 @@ class StoryboardDiff:
         }
 
 
+def _cast_looks(sb: Storyboard, shot: Shot) -> list[tuple[str, str]]:
+    members = {m.id: m for m in sb.cast}
+    return [(c, members[c].description if c in members else "") for c in shot.cast]
+
+
 def diff_storyboards(old: Storyboard, new: Storyboard) -> StoryboardDiff:
     old_ids = [s.id for s in old.shots]
     new_ids = [s.id for s in new.shots]
@@ -146,6 +151,10 @@ def diff_storyboards(old: Storyboard, new: Storyboard) -> StoryboardDiff:
             for f in Shot.model_fields
             if getattr(before, f) != getattr(shot, f)
         ]
+        looks = _cast_looks(old, before), _cast_looks(new, shot)
+        if looks[0] != looks[1] and not any(c.field == "cast" for c in changes):
+            # a cast member's description is part of the prompt of every shot they are in
+            changes.append(FieldChange("cast", looks[0], looks[1]))
         if changes:
             d.changed[shot.id] = changes
     d.moved = _moved(old_ids, new_ids)

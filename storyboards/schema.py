@@ -84,6 +84,8 @@ class Shot(BaseModel):
     transition: str = "cut"
     narration: str | None = None
     caption: str | None = None
+    cast: list[str] = Field(default_factory=list, description="ids of the film's cast members in this shot")
+    continue_from: str | None = Field(None, description="an earlier shot's id: start from the last frame of its selected take")
     # Derived by the prompt composer; written to storyboard.yaml for people to read, ignored on load.
     prompt: str | None = None
 
@@ -149,6 +151,25 @@ class Shot(BaseModel):
         return self
 
 
+class CastMember(BaseModel):
+    """A person or creature that must look the same in every shot it appears in."""
+
+    model_config = ConfigDict(extra="forbid", validate_assignment=True)
+
+    id: str
+    name: str = ""
+    description: str = Field("", description="how they look, said once; carried verbatim into every shot they are in")
+    references: list[str] = Field(default_factory=list, description="reference images, relative to the storyboard file")
+
+    @field_validator("id", mode="before")
+    @classmethod
+    def _id(cls, v: Any) -> str:
+        text = str(v).strip()
+        if not SHOT_ID_PATTERN.match(text):
+            raise ValueError(f"cast id '{v}' must be 1-64 lowercase letters, digits, '-' or '_' (e.g. 'mara')")
+        return text
+
+
 class Storyboard(BaseModel):
     """A whole film's plan: what a storyboard YAML file holds."""
 
@@ -161,6 +182,11 @@ class Storyboard(BaseModel):
     style_guide: str = ""
     credits: str | None = None
     music: str | None = Field(None, description="optional music bed, a path relative to the storyboard file")
+    title_card: bool = Field(True, description="open on a title card (it counts toward the film's length)")
+    end_card: bool = Field(True, description="close on an end card with the credits (it counts toward the film's length)")
+    cast: list[CastMember] = Field(default_factory=list, description="people and creatures that recur across shots")
+    music_bed: bool | None = Field(None, description="false: no music under the film; unset or true: the `music` "
+                                   "file, else a bed generated to the film's mood and tempo")
     shots: list[Shot]
 
     @field_validator("aspect_ratio", mode="before")
@@ -196,6 +222,30 @@ class Storyboard(BaseModel):
                 raise ValueError(f"shot id '{shot.id}' is used twice; ids must be unique")
             seen.add(shot.id)
         return v
+
+    @model_validator(mode="after")
+    def _references(self) -> "Storyboard":
+        members = [m.id for m in self.cast]
+        twice = sorted({m for m in members if members.count(m) > 1})
+        if twice:
+            raise ValueError(f"cast id '{twice[0]}' is used twice; cast ids must be unique")
+        earlier: list[str] = []
+        for shot in self.shots:
+            unknown = [c for c in shot.cast if c not in members]
+            if unknown:
+                known = f"the cast is: {', '.join(members)}" if members else "the film has no cast: add it under 'cast:'"
+                raise ValueError(f"shot '{shot.id}': cast '{unknown[0]}' is not in the film's cast; {known}")
+            if shot.continue_from is not None and shot.continue_from not in earlier:
+                where = f"earlier shots are: {', '.join(earlier)}" if earlier else "it is the first shot"
+                raise ValueError(f"shot '{shot.id}': continue_from '{shot.continue_from}' must name an earlier shot; {where}")
+            earlier.append(shot.id)
+        return self
+
+    def member(self, member_id: str) -> CastMember:
+        for m in self.cast:
+            if m.id == member_id:
+                return m
+        raise KeyError(f"no cast member '{member_id}'; the cast is: {', '.join(m.id for m in self.cast) or 'empty'}")
 
     @property
     def size(self) -> tuple[int, int]:

@@ -111,6 +111,10 @@ def resolve_paths(sb: Storyboard, base_dir: str | os.PathLike[str], source: str 
         data["music"] = _resolve(base, data["music"])
         if not Path(data["music"]).is_file():
             problems.append(f"music: file not found: {data['music']} (paths are relative to the storyboard file)")
+    for member in data.get("cast") or []:
+        member["references"] = [_resolve(base, r) for r in member.get("references") or []]
+        problems += [f"cast '{member['id']}': reference file not found: {r} (paths are relative to the storyboard file)"
+                     for r in member["references"] if not Path(r).is_file()]
     for shot in data["shots"]:
         for field in _PATH_SHOT_FIELDS:
             if shot.get(field):
@@ -191,7 +195,7 @@ def _shot_dict(shot: Shot, relative_to: Path | None) -> dict[str, Any]:
     defaults = {name: f.default for name, f in Shot.model_fields.items()}
     for name in Shot.model_fields:
         value = getattr(shot, name)
-        if name not in _ALWAYS_SHOT and (value is None or (value == "" and defaults[name] == "")):
+        if name not in _ALWAYS_SHOT and (value is None or value == [] or (value == "" and defaults[name] == "")):
             continue
         if name in _PATH_SHOT_FIELDS:
             value = _relative(value, relative_to)
@@ -213,10 +217,17 @@ def storyboard_to_dict(sb: Storyboard, relative_to: str | os.PathLike[str] | Non
         if name == "shots":
             continue
         value = getattr(sb, name)
-        if name not in _ALWAYS_TOP and (value is None or (value == "" and Storyboard.model_fields[name].default == "")):
+        if name not in _ALWAYS_TOP and (value is None or value == [] or (value == "" and Storyboard.model_fields[name].default == "")):
             continue
+        if isinstance(value, bool) and value == Storyboard.model_fields[name].default:
+            continue  # title_card/end_card are written only when a film has them off
         if name == "music":
             value = _relative(value, rel)
+        elif name == "cast":
+            value = [{k: v for k, v in m.model_dump().items() if v not in ("", [])} for m in value]
+            for m in value:
+                if m.get("references"):
+                    m["references"] = [_relative(r, rel) for r in m["references"]]
         out[name] = value
     out["shots"] = [_shot_dict(s, rel) for s in sb.shots]
     return out

@@ -49,3 +49,13 @@ def live_port(env):
     server.should_exit = True
     thread.join(10)
     sock.close()
+
+
+@pytest.fixture(scope="session")
+def tiny_models(tmp_path_factory):
+    """Tiny random-weight diffusers pipelines saved to folders, each built at most once per session
+    (tests/tiny_pipelines.py). `tiny_models.env(monkeypatch, {"t2v": "ltx"})` points the backend at them."""
+    pytest.importorskip("diffusers")
+    from tiny_pipelines import TinyModels
+
+    return TinyModels(tmp_path_factory.mktemp("tiny-models"))

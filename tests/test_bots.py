@@ -246,19 +246,22 @@ def test_errors_are_clear_messages_never_tracebacks(dispatcher, director):
 
 def test_a_cut_too_big_for_the_chat_is_fitted_signed_and_linked(dispatcher, director):
     owner = slack_user_key("T1", "U1")
-    chat = Chat(max_upload_bytes=60_000)
-    dispatcher.settings.public_url = "https://films.example.org/"
+    chat = Chat()
     dispatcher.handle(chat, owner, f"new {BRIEF}")
     pid = director.store.list_projects(owner=owner)[0].id
     result = dispatcher.handle(chat, owner, "render").result(timeout=120)
-    full = Path(result["cut"])
-    assert full.stat().st_size > 60_000
+    full = Path(result.cut)
+    # The same film delivered where the upload limit is half its size.
+    limit = full.stat().st_size // 2
+    small_chat = Chat(max_upload_bytes=limit)
+    dispatcher.settings.public_url = "https://films.example.org/"
+    dispatcher.deliver(small_chat, result, "Harbour")
 
-    [(small, text)] = chat.films()
-    assert small != full and small.stat().st_size <= 60_000
+    [(small, text)] = small_chat.films()
+    assert small != full and small.stat().st_size <= limit
     assert "smaller copy" in text and "AI-generated" in text and pid in text
     assert f"https://films.example.org/media/{pid}/final.mp4" in text
-    assert str(full.parent) not in chat.everything(), "a server path must never reach the chat"
+    assert str(full.parent) not in small_chat.everything(), "a server path must never reach the chat"
     # The smaller file still carries all three disclosures: label, watermark and a valid C2PA manifest.
     from tools.safety.verify import verify_video
 
@@ -343,6 +346,18 @@ class FakeSlack:
                 return found
             time.sleep(0.05)
         raise AssertionError(f"timed out; Slack calls so far: {[m for m, _ in self.calls]}")
+
+    def wait_quiet(self, quiet: float = 0.7, timeout: float = 60.0) -> None:
+        """Until the bot has made no call for `quiet` seconds (a render's last posts are done)."""
+        deadline = time.monotonic() + timeout
+        seen, since = len(self.calls), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if len(self.calls) != seen:
+                seen, since = len(self.calls), time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+        raise AssertionError("the bot never went quiet")
 
     def close(self):
         self.server.shutdown()
@@ -463,6 +478,7 @@ def test_slack_new_render_and_thread_feedback_through_signed_requests(slack, dir
     assert len(director.store.list_versions(pid)) == 2
 
     # Someone else's reply in the thread is left alone.
+    fake.wait_quiet()
     event["event"].update(user="U999", ts="1800000000.000300", text="lovely")
     event["event_id"] = "Ev2"
     n = len(fake.calls)
@@ -645,3 +661,32 @@ def test_feedback_during_a_render_is_queued_then_applied_and_rendered(dispatcher
     reasons = [x.reason for x in director.store.list_versions(pid)]
     assert "brighter" in reasons[1] and "darker" in reasons[2]
     assert len(chat.films()) == 2
+
+
+@pytest.mark.slow
+def test_fit_trades_bitrate_then_resolution_and_says_when_a_film_cannot_fit(tmp_path):
+    from tools.edit.fit import fit_to_size
+    from tools.edit.video_io import EditError, probe, write_video
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 255, (1, 180, 320, 3), dtype=np.uint8)
+    frames = np.repeat(base, 48, axis=0)
+    frames = np.clip(frames.astype(np.int16) + np.arange(48)[:, None, None, None] * 3, 0, 255).astype(np.uint8)
+    big = tmp_path / "big.mp4"
+    write_video(np.concatenate([np.kron(f, np.ones((4, 4, 1), np.uint8))[None] for f in frames]), 24, big, crf=10)
+    source = probe(big)
+    assert (source["width"], source["height"]) == (1280, 720)
+
+    # A generous limit: only the bitrate goes down.
+    roomy = fit_to_size(big, tmp_path / "roomy.mp4", big.stat().st_size // 2)
+    assert roomy.bytes <= big.stat().st_size // 2 and not roomy.scaled
+    # A tight one: the picture gets smaller too, the film keeps every frame.
+    tight = fit_to_size(big, tmp_path / "tight.mp4", 40_000)
+    info = probe(tight.path)
+    assert tight.bytes <= 40_000 and tight.scaled and info["width"] < 1280 and info["frames"] == source["frames"]
+    assert min(info["width"], info["height"]) >= 256, "the watermark needs 256 px on the short side"
+    # Impossible: a clear message, and nothing half-written left behind.
+    with pytest.raises(EditError, match="cannot fit in 2 KB"):
+        fit_to_size(big, tmp_path / "never.mp4", 2_000)
+    assert not (tmp_path / "never.mp4").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.mp4", "roomy.mp4", "tight.mp4"]

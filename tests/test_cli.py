@@ -68,9 +68,13 @@ def test_make_writes_the_contract_files_and_json(made):
     for key in ("project_id", "version", "cut", "changed_shots", "new_takes", "reused_takes"):
         assert key in data
     assert data["version"] == 1 and data["reused_takes"] == 0 and data["new_takes"] >= 2
-    for name in ("final.mp4", "storyboard.yaml", "critique.json", "manifest.json", "contact_sheet.png",
-                 "final.srt", "final.vtt", "final.otio"):
+    for name in ("final.mp4", "storyboard.yaml", "critique.json", "manifest.json", "contact_sheet.png", "final.otio"):
         assert (out / name).is_file(), name
+    # Subtitles come with words on screen; a film without narration or captions offers no empty ones.
+    board = load_storyboard(out / "storyboard.yaml")
+    has_words = any(s.narration or s.caption for s in board.shots)
+    for name in ("final.srt", "final.vtt"):
+        assert (out / name).is_file() == has_words, name
     assert Path(data["cut"]) == out / "final.mp4"
 
 

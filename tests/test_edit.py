@@ -333,13 +333,16 @@ def test_stream_copy_keeps_narration_and_reports_progress(takes, tmp_path):
     assert seen[-1] == (96, 96)
 
 
-def test_without_espeak_narration_is_skipped_but_subtitled(takes, tmp_path, monkeypatch):
-    monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))
+def test_without_any_speech_engine_narration_is_skipped_but_subtitled(takes, tmp_path, monkeypatch):
+    from tools.edit import narration
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-such-bin"))          # no espeak-ng program ...
+    monkeypatch.setattr(narration, "espeak_library", lambda: None)     # ... and no espeakng-loader library
     seen = []
     clips = [CutClip(takes["red"], "a", 2.0, "fade", narration="Words nobody hears.")]
     cut = assemble_cut(clips, tmp_path / "quiet.mp4", width=W, height=H, fps=FPS, title="Q", title_seconds=0.5,
                        progress=lambda done, total: seen.append((done, total)))
-    assert any("espeak-ng is not installed" in w for w in cut.warnings)
+    assert any("narration skipped: no speech engine" in w for w in cut.warnings)
     assert not cut.audio and not probe(cut.path)["has_audio"]
     assert "Words nobody hears." in cut.srt_path.read_text()
     assert seen[-1] == (cut.frames, cut.frames) and all(a <= b for (a, _), (b, _) in zip(seen, seen[1:]))

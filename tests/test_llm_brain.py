@@ -409,3 +409,40 @@ def test_director_plans_and_renders_a_two_shot_film_from_the_llm(llm, tmp_path, 
     assert cut.is_file() and cut.stat().st_size > 0
     assert out["new_takes"] >= 2
     assert any(e["type"] == "cut_ready" for e in events)
+
+
+# ----------------------------------------------------------------------------- hard constraints hold whatever the model writes
+
+def test_a_plan_is_held_to_the_briefs_length_aspect_and_negatives(llm):
+    from agent.planner.length import film_seconds
+
+    long = [shot_args(f"s{i}", duration=38) for i in range(1, 5)]      # 152 s of shots for a 15 s brief
+    llm.say(answer(call("plan_storyboard", plan_args(shots=long))))
+    result = brain_for(llm).plan("A 15 second vertical film of a harbour at dawn, no people.")
+    sb = result.storyboard
+    assert sb.aspect_ratio == "9:16"
+    assert abs(film_seconds(sb) - 15) <= 1 / sb.fps
+    assert all("people" in s.negative_prompt for s in sb.shots)
+    assert not sb.title_card and not sb.end_card
+    assert any("Aspect ratio 9:16, as asked" in n for n in result.notes)
+    assert any("exactly 15 s" in n for n in result.notes)
+
+
+def test_an_edit_of_another_shot_than_the_one_named_is_put_back(llm):
+    llm.say(answer(call("revise_shots", {"changes": [{"shot_id": "s2", "lighting": "dim low-key light"},
+                                                     {"shot_id": "s3", "lighting": "dim low-key light"}]})))
+    result = brain_for(llm).revise(harbour(), "make shot 2 darker")
+    assert result.changed_shots == ["s2"]
+    assert result.storyboard.shot("s3") == harbour().shot("s3")
+    assert any("s3 stay as they were" in n for n in result.notes)
+
+
+def test_the_model_can_recast_and_every_shot_with_the_member_changes(llm):
+    sb = Storyboard.parse({**harbour().model_dump(), "cast": [{"id": "keeper", "name": "the keeper", "description": "an old man"}],
+                           "shots": [{**s.model_dump(), "cast": ["keeper"] if s.id != "s2" else []} for s in harbour().shots]})
+    llm.say(answer(call("revise_cast", {"changes": [{"id": "keeper", "description": "an old woman in a blue coat"}]})))
+    result = brain_for(llm).revise(sb, "the keeper should be a woman")
+    assert result.storyboard.member("keeper").description == "an old woman in a blue coat"
+    assert result.changed_shots == ["s1", "s3"]
+    tools = {t["function"]["name"] for t in llm.requests[0]["tools"]}
+    assert "revise_cast" in tools

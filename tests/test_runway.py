@@ -240,3 +240,42 @@ def test_sizes_map_to_the_ratios_the_api_takes():
     assert body["duration"] == 10
     with pytest.raises(BackendError, match="does not do t2v"):
         backend.build(replace(request(), model="aleph2"))
+
+
+def test_a_shot_retried_after_a_failed_download_reuses_the_task_already_paid_for(server, tmp_path, monkeypatch):
+    """Through the Director: the take's download breaks, the production loop tries the shot again, and
+    the retry picks up the finished task instead of creating (and paying for) a second one."""
+    from agent.session import Director
+    from agent.settings import AgentSettings
+    from storyboards.schema import Shot, Storyboard, TakeStatus
+    from storyboards.store import Store
+    from storyboards.workspace import Workspace
+    from tools.generate import base
+
+    for name, value in {"RUNWAYML_API_SECRET": "key_test", "DIRECTOR_RUNWAY_BASE_URL": server.url,
+                        "DIRECTOR_RUNWAY_POLL_INTERVAL": "0.01", "DIRECTOR_RUNWAY_POLL_MAX_INTERVAL": "0.05",
+                        "DIRECTOR_RUNWAY_DOWNLOAD_RETRIES": "1", "DIRECTOR_RUNWAY_DOWNLOAD_BACKOFF": "0.01",
+                        "DIRECTOR_RUNWAY_MAX_RETRIES": "0", "DIRECTOR_RUNWAY_DOWNLOAD_DIR": str(tmp_path / "dl"),
+                        "DIRECTOR_HOME": str(tmp_path / "home")}.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delitem(base._instances, "runway", raising=False)   # a backend made with these settings
+    server.break_next_downloads = 1
+    workspace = Workspace(tmp_path / "home").ensure()
+    director = Director(store=Store(workspace=workspace), workspace=workspace,
+                        settings=AgentSettings(attempts_per_shot=2))
+    board = Storyboard(title="Harbour", resolution=64, fps=8, shots=[
+        Shot(id="boat", duration=2, subject="a small fishing boat", setting="a stone harbour", backend="runway")])
+    project = director.start_project("ada", board, "test")
+
+    result = director.render("ada", project, out_dir=tmp_path / "out")
+
+    created = [path for path, _, _ in server.requests if path == "/v1/text_to_video"]
+    assert len(created) == 1 and len(server.tasks) == 1       # paid once
+    takes = director.store.takes_for_shot(project, "boat")
+    assert [t.status == TakeStatus.error for t in takes].count(True) == 1
+    broken = next(t for t in takes if t.status == TakeStatus.error)
+    assert "downloading it failed" in broken.error and broken.params["resume_token"] == "task-0001"
+    chosen = director.store.selected_take(project, "boat")
+    assert chosen.status != TakeStatus.error and chosen.params["task_id"] == "task-0001"
+    assert any("resumed Runway task task-0001" in n for n in chosen.params["notes"])
+    assert (tmp_path / "out" / "final.mp4").is_file() and result["new_takes"] == 2

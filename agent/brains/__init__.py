@@ -16,3 +16,10 @@ def make_brain(settings: AgentSettings):
 
         return LLMBrain(settings)
     raise ValueError(f"DIRECTOR_BRAIN '{settings.brain}' is not one of: rules, openai, local")
+
+
+def plan_brief(settings: AgentSettings, brief: str, overrides: dict | None = None):
+    """A storyboard from a brief with the operator's default resolution; needs no store or workspace,
+    so `director plan` answers without opening the database."""
+    defaults = {"resolution": settings.resolution} if settings.resolution else {}
+    return make_brain(settings).plan(brief, {**defaults, **(overrides or {})})

@@ -29,7 +29,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.brains.tools import PLAN_TOOLS, READ_ONLY, REVISE_TOOLS, Draft, ToolError, apply_tool, tool_schemas
-from agent.feedback import FeedbackResult, changed_shot_ids
+from agent.feedback import FeedbackResult, changed_shot_ids, length_notes
+from agent.planner.constraints import enforce, from_brief, hold_scope, named_shots
 from agent.planner.rules import PlanResult
 from agent.settings import AgentSettings
 from storyboards.schema import CAMERA_MOVES, FRAMINGS, TRANSITIONS, Shot, Storyboard
@@ -50,6 +51,9 @@ shots; end on a strong image, usually with transition 'fade'.
 - Shots last 2-{max_shot:g} seconds and the durations add up to the length asked for (when none is said: \
 3-5 shots, 12-20 seconds).
 - Keep the style guide: it is carried into every shot's prompt, so a shot's `style` only says what differs.
+- People and animals who appear in more than one shot go in `cast` (id, name, description of how they look, \
+said once); each shot lists the ids of who is in it. Change how someone looks with revise_cast.
+- No title or end card unless asked (title_card, end_card); the length asked for is the whole film.
 - camera is one of: {cameras}.
 - framing is one of: {framings}.
 - transition (into the next shot) is one of: {transitions}.
@@ -96,7 +100,8 @@ def _text_of(message: Any) -> str:
 def _storyboard_for_model(sb: Storyboard) -> str:
     """The storyboard as the model may edit it: no seeds, file inputs or derived prompts."""
     data = sb.model_dump(mode="json", exclude_none=True,
-                         exclude={"shots": {"__all__": {"seed", "prompt", "mode", "reference", "source", "strength", "backend"}}})
+                         exclude={"shots": {"__all__": {"seed", "prompt", "mode", "reference", "source", "strength", "backend"}},
+                                  "cast": {"__all__": {"references"}}})
     return json.dumps(data, indent=1, ensure_ascii=False)
 
 
@@ -232,7 +237,9 @@ class LLMBrain:
         if draft.storyboard is None:
             return PlanResult(storyboard=_placeholder(), notes=[], question=_question(out, planning=True))
         sb, notes = _apply_overrides(draft.storyboard, overrides, self.settings.max_shot_seconds)
-        notes = draft.notes + notes
+        # what the brief fixes (length, aspect, cards, negatives) holds whatever the model wrote
+        sb, held = enforce(sb, from_brief(brief, overrides), self.settings.max_shot_seconds)
+        notes = draft.notes + notes + held
         if out.text:
             notes.insert(0, out.text)
         if out.failure:  # a plan was made, but a later call in the same answer was refused
@@ -266,6 +273,9 @@ class LLMBrain:
         notes = [out.text] if out.text else []
         if out.failure:
             notes.append(f"I couldn't apply everything: {out.failure}")
+        new, held = hold_scope(original, new, named_shots(text, [s.id for s in original.shots]))
+        notes += held
+        notes += length_notes(original, new)
         changed = changed_shot_ids(original, new)
         long = [s.id for s in new.shots if s.id in changed and s.duration > self.settings.max_shot_seconds]
         if long:

@@ -32,15 +32,16 @@ from storyboards.schema import (
 # prompt (derived by the composer).
 SHOT_FIELDS = (
     "id", "duration", "style", "subject", "action", "setting", "atmosphere", "lighting", "camera", "framing",
-    "technical", "negative_prompt", "transition", "narration", "caption",
+    "technical", "negative_prompt", "transition", "narration", "caption", "cast", "continue_from",
 )
 HIDDEN_SHOT_FIELDS = ("seed", "mode", "reference", "source", "strength", "backend")
-FILM_FIELDS = ("title", "aspect_ratio", "fps", "resolution", "style_guide")
+FILM_FIELDS = ("title", "aspect_ratio", "fps", "resolution", "style_guide", "title_card", "end_card")
+CAST_FIELDS = ("id", "name", "description")     # a member's reference images are the person's uploads: hidden
 
 READ_ONLY = frozenset({"check_safety"})
 PLAN_TOOLS = ("plan_storyboard", "check_safety")
 REVISE_TOOLS = (
-    "revise_shots", "reorder_shots", "set_project_settings", "plan_storyboard", "regenerate_shot", "select_take",
+    "revise_shots", "revise_cast", "reorder_shots", "set_project_settings", "plan_storyboard", "regenerate_shot", "select_take",
     "render", "assemble_cut", "check_safety",
 )
 
@@ -77,6 +78,10 @@ def _shot_properties(with_id: bool = True) -> dict[str, Any]:
         "transition": {"type": "string", "enum": list(TRANSITIONS), "description": "transition into the next shot"},
         "narration": _text("optional voice-over line, also the subtitle"),
         "caption": _text("optional on-screen text"),
+        "cast": {"type": "array", "items": {"type": "string", "maxLength": 64}, "maxItems": 8,
+                 "description": "ids of the cast members seen in this shot"},
+        "continue_from": {"type": ["string", "null"], "maxLength": 64,
+                          "description": "optional: an earlier shot's id whose last frame this shot starts from"},
     }
     if with_id:
         props = {"id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$",
@@ -101,7 +106,13 @@ def tool_schemas(names: tuple[str, ...] = REVISE_TOOLS) -> list[dict[str, Any]]:
         "resolution": {"type": "integer", "minimum": 64, "maximum": 2160,
                        "description": "short side in pixels, even (720 = 1280x720 at 16:9)"},
         "style_guide": _text("the look carried into every shot's prompt"),
+        "title_card": {"type": "boolean", "description": "open on a title card (only when asked; it counts in the length)"},
+        "end_card": {"type": "boolean", "description": "close on an end card (only when asked; it counts in the length)"},
     }
+    member = {"type": "object", "additionalProperties": False, "required": ["id", "description"],
+              "properties": {"id": {"type": "string", "pattern": "^[a-z0-9][a-z0-9_-]{0,63}$", "description": "e.g. 'fisherman'"},
+                             "name": _text("how the film calls them (e.g. 'the fisherman')"),
+                             "description": _text("how they look, concretely, said once for every shot they are in")}}
     shot = {"type": "object", "properties": _shot_properties(), "additionalProperties": False,
             "required": ["id", "duration", "subject", "action", "setting", "camera", "framing"]}
     change = {"type": "object", "additionalProperties": False, "required": ["shot_id"],
@@ -113,7 +124,8 @@ def tool_schemas(names: tuple[str, ...] = REVISE_TOOLS) -> list[dict[str, Any]]:
             "plan_storyboard",
             "Write the whole storyboard: film settings and every shot in order. Use it for a new film, or to add "
             "or remove shots (send every shot; existing shots keep their ids).",
-            {**film, "shots": {"type": "array", "items": shot, "minItems": 1, "maxItems": MAX_SHOTS}},
+            {**film, "cast": {"type": "array", "items": member, "maxItems": 8},
+             "shots": {"type": "array", "items": shot, "minItems": 1, "maxItems": MAX_SHOTS}},
             ["title", "aspect_ratio", "fps", "style_guide", "shots"]),
         "revise_shots": _tool(
             "revise_shots", "Change fields of existing shots. Give only the fields that change.",
@@ -124,6 +136,9 @@ def tool_schemas(names: tuple[str, ...] = REVISE_TOOLS) -> list[dict[str, Any]]:
         "set_project_settings": _tool(
             "set_project_settings", "Change film-wide settings: aspect ratio, fps, resolution, style guide, title.",
             film, []),
+        "revise_cast": _tool(
+            "revise_cast", "Change how a cast member looks or is called; every shot they are in changes with them.",
+            {"changes": {"type": "array", "minItems": 1, "items": {**member, "required": ["id"]}}}, ["changes"]),
         "render": _tool("render", "Render the film now (only shots that changed get new takes).", {}, []),
         "regenerate_shot": _tool(
             "regenerate_shot", "Make a new take of a shot with a new seed, without changing its description.",
@@ -210,7 +225,7 @@ def _with_seeds(data: dict[str, Any], draft: Draft) -> dict[str, Any]:
 
 
 # Fields that cannot be empty: a model's `null` there means "not given". narration/caption: null = none.
-_NOT_NULL = frozenset(SHOT_FIELDS + FILM_FIELDS) - {"narration", "caption"}
+_NOT_NULL = frozenset(SHOT_FIELDS + FILM_FIELDS) - {"narration", "caption", "continue_from"}
 
 
 def _drop_nulls(data: dict[str, Any]) -> dict[str, Any]:
@@ -224,7 +239,9 @@ def _film_of(sb: Storyboard) -> dict[str, Any]:
 # ----------------------------------------------------------------------------- the verbs
 
 def _plan_storyboard(draft: Draft, args: dict[str, Any]) -> str:
-    _check_keys(args, FILM_FIELDS + ("shots",), "plan_storyboard")
+    _check_keys(args, FILM_FIELDS + ("shots", "cast"), "plan_storyboard")
+    for i, m in enumerate(args.get("cast") or []):
+        _check_keys(m, CAST_FIELDS, f"plan_storyboard: cast member #{i + 1}")
     shots = args.get("shots")
     if not isinstance(shots, list) or not shots:
         raise ToolError("plan_storyboard: 'shots' must be a non-empty list of shots")
@@ -242,6 +259,7 @@ def _plan_storyboard(draft: Draft, args: dict[str, Any]) -> str:
                 s["duration"] = draft.max_shot_seconds
                 too_long.append(str(s.get("id")))
     data = _with_seeds({**base, **_drop_nulls(args), "shots": shots}, draft)
+    data["cast"] = _with_references(args.get("cast"), draft) if "cast" in args else base.get("cast", [])
     new = _parse(data)
     if too_long:
         draft.notes.append(f"{', '.join(too_long)} shortened to {draft.max_shot_seconds:g} s, the longest shot I plan.")
@@ -249,6 +267,46 @@ def _plan_storyboard(draft: Draft, args: dict[str, Any]) -> str:
     draft.storyboard = new
     draft.changed = True
     return f"ok: {len(new.shots)} shots, {new.duration:g} s, ids {', '.join(s.id for s in new.shots)}"
+
+
+def _with_references(cast: Any, draft: Draft) -> Any:
+    """Cast members keep the reference images the person gave (the model never sees or writes them)."""
+    if not isinstance(cast, list):
+        return cast
+    before = {m.id: m for m in draft.storyboard.cast} if draft.storyboard else {}
+    out = []
+    for m in cast:
+        if isinstance(m, dict):
+            old = before.get(str(m.get("id", "")).strip())
+            m = {**_drop_nulls(m), "references": list(old.references) if old else []}
+        out.append(m)
+    return out
+
+
+def _revise_cast(draft: Draft, args: dict[str, Any]) -> str:
+    sb = _need(draft)
+    _check_keys(args, ("changes",), "revise_cast")
+    changes = args.get("changes")
+    if isinstance(changes, dict):
+        changes = [changes]
+    if not isinstance(changes, list) or not changes:
+        raise ToolError("revise_cast: 'changes' must be a non-empty list of {id, name, description}")
+    members = {m.id: m.model_dump() for m in sb.cast}
+    said = []
+    for i, change in enumerate(changes):
+        _check_keys(change, CAST_FIELDS, f"revise_cast: change #{i + 1}")
+        mid = str(change.get("id", "")).strip().lower()
+        if mid not in members:
+            known = ", ".join(members) or "none yet (add members with plan_storyboard)"
+            raise ToolError(f"revise_cast: no cast member {mid!r}; the cast is: {known}")
+        members[mid].update({k: v for k, v in change.items() if k != "id" and v is not None})
+        said.append(mid)
+    new = _parse({**sb.model_dump(), "cast": list(members.values())})
+    draft.storyboard = new
+    draft.changed = True
+    in_shots = [s.id for s in new.shots if set(s.cast) & set(said)]
+    draft.reasons.append(f"cast {', '.join(said)} changed (in {', '.join(in_shots) or 'no shot'})")
+    return f"ok: changed {', '.join(said)}; shots with them: {', '.join(in_shots) or 'none'}"
 
 
 def _revise_shots(draft: Draft, args: dict[str, Any]) -> str:
@@ -372,6 +430,8 @@ def apply_tool(draft: Draft, name: str, args: Any) -> str:
         return _plan_storyboard(draft, args)
     if name == "revise_shots":
         return _revise_shots(draft, args)
+    if name == "revise_cast":
+        return _revise_cast(draft, args)
     if name == "reorder_shots":
         return _reorder_shots(draft, args)
     if name == "set_project_settings":

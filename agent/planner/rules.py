@@ -34,292 +34,26 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, Mapping
 
+from agent.language.words import (  # noqa: F401  (re-exported for older imports)
+    ASPECT_PATTERNS, ATMOSPHERE_WORDS, BEAT_START, CALM, CAMERA_PHRASES, CAPTION_BEFORE, COMMON_VERBS,
+    CUE_END, CUE_OPEN, CUE_THEN, DEFAULT_ASPECT, DEFAULT_FPS, DEFAULT_SECONDS, DEFAULT_STYLE, DETERMINERS,
+    ENERGETIC, FORMAT_NOUNS, FRAMING_BARE_OK, FRAMING_PHRASES, HEADER_LINK, ING_NOUNS, LIGHTING_WORDS,
+    LIST_MARKER, MARK, NARRATION_WORDS, NEGATIVE, NOT_NEGATIVES, NO_NARRATION, NUM, NUMBER_WORDS, NUMWORDS,
+    ORDINALS, PLURAL_NOUNS, PRONOUNS, QUOTE, REQUEST, SETTING_BARE, SETTING_PREPS, SHOW_PREFIX, STYLE_OF,
+    STYLE_WORDS, TECHNICAL_WORDS, parse_number,
+)
+from agent.language.words import (
+    BEINGS, LOOK_VERBS, LOOK_WORDS, OBJECTS_NOT_PLACES, PARTICIPLES, TRAVERSE,
+)
+from agent.prompts import merge_items
+from agent.language.detect import QUESTIONS, language_of
+from agent.language.nouns import head_noun, is_place
+from agent.planner.cast import with_cast
+from agent.planner.length import CARD_SECONDS, card_seconds, film_seconds, fit_storyboard
 from storyboards.schema import Shot, Storyboard
 
 if TYPE_CHECKING:
     from agent.settings import AgentSettings
-
-# ----------------------------------------------------------------------------- numbers
-
-NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "twenty-five": 25, "thirty": 30,
-    "forty": 40, "forty-five": 45, "fifty": 50, "sixty": 60, "ninety": 90, "a dozen": 12, "dozen": 12,
-    "single": 1,
-}
-ORDINALS = {
-    "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7, "eighth": 8,
-    "ninth": 9, "tenth": 10, "eleventh": 11, "twelfth": 12, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4,
-    "5th": 5, "6th": 6, "7th": 7, "8th": 8, "9th": 9, "10th": 10,
-}
-_NUMWORDS = "|".join(sorted((re.escape(w) for w in NUMBER_WORDS), key=len, reverse=True))
-NUM = rf"(\d+(?:\.\d+)?|{_NUMWORDS})"
-
-
-def parse_number(text: str) -> float | None:
-    text = text.strip().lower()
-    try:
-        return float(text)
-    except ValueError:
-        return float(NUMBER_WORDS[text]) if text in NUMBER_WORDS else None
-
-
-# ----------------------------------------------------------------------------- vocabulary
-
-# (pattern, ratio, strong). Strong words conflict with each other; weak ones (a platform name that
-# has several formats) only decide when nothing strong is said.
-ASPECT_PATTERNS: list[tuple[str, str, bool]] = [
-    (r"\b9\s*[:x×/]\s*16\b", "9:16", True),
-    (r"\b16\s*[:x×/]\s*9\b", "16:9", True),
-    (r"\b1\s*[:x×/]\s*1\b", "1:1", True),
-    (r"\bvertical\b", "9:16", True),
-    (r"\bportrait\b(?!\s+of\b)", "9:16", True),
-    (r"\btik\s?-?toks?\b", "9:16", True),
-    (r"\b(?:instagram\s+|ig\s+|insta\s+)?reels?\b", "9:16", True),
-    (r"\b(?:youtube\s+)?shorts\b", "9:16", True),
-    (r"\b(?:instagram|insta)\s+stor(?:y|ies)\b", "9:16", True),
-    (r"\bsnapchat\b", "9:16", True),
-    (r"\b(?:instagram|insta|ig)\s+square\b|\bsquare(?:\s+(?:instagram|insta|ig))?(?=\s+(?:video|format|aspect|crop|frame|post|loop|version|clip|ratio|film|ad|animation|reel|gif))|\bsquare\s*(?:format|crop|aspect)\b|\bin\s+square\b|\bsquare\s*$|(?:^|(?<=[,:;(]))\s*square\b(?=\s*(?:[,:;.)!]|$))|^\s*square\b", "1:1", True),
-    (r"\bwide\s?screen\b", "16:9", True),
-    (r"\blandscape\s+(?:format|mode|orientation|video|aspect)\b|\bin\s+landscape\b", "16:9", True),
-    (r"\bhorizontal\b", "16:9", True),
-    (r"\byoutube\b(?!\s+shorts)", "16:9", False),
-    (r"\b(?:instagram|insta)\b(?!\s+(?:reels?|stor|square))", "1:1", False),
-]
-
-# Camera moves: longest phrases first. A "phrase" matched at the start of a beat takes its trailing
-# "shot of"/"on" with it ("a drone shot of the coast" -> subject "the coast").
-CAMERA_PHRASES: list[tuple[str, str]] = [
-    (r"slow(?:ly)?\s+push(?:es|ing)?[\s-]+in(?:\s+on)?|push(?:es|ing)?[\s-]+in(?:\s+on)?|dolly(?:ing)?[\s-]+in(?:\s+on)?|track(?:s|ing)?\s+in(?:\s+on)?|move[s]?\s+in\s+on|creep(?:s|ing)?\s+in", "dolly_in"),
-    (r"pull(?:s|ing)?[\s-]+(?:back|out)(?:\s+from)?|dolly(?:ing)?[\s-]+out|track(?:s|ing)?\s+out", "dolly_out"),
-    (r"(?:slow\s+|crash\s+)?zoom(?:s|ing)?[\s-]+in(?:\s+on)?|(?:slow\s+)?zoom(?:s|ing)?\s+into", "zoom_in"),
-    (r"(?:slow\s+)?zoom(?:s|ing)?[\s-]+out", "zoom_out"),
-    (r"(?:camera\s+)?pan(?:s|ning)?\s+(?:to\s+the\s+)?left", "pan_left"),
-    # bare "pan" only as a camera word ("pan across", "slow pan", "camera pans"), never "a frying pan"
-    (r"(?:camera\s+)?pan(?:s|ning)?\s+(?:to\s+the\s+)?right|pan(?:s|ning)?\s+(?:across|over|along)|(?:slow|quick|whip|camera)\s+pan(?:s|ning)?|^pan(?:ning)?\b|panning(?:\s+shot)?|panoramic", "pan_right"),
-    (r"(?:camera\s+)?tilt(?:s|ing)?\s+up", "tilt_up"),
-    (r"(?:camera\s+)?tilt(?:s|ing)?\s+down", "tilt_down"),
-    (r"drone(?:\s+(?:shot|footage|view))?|aerial(?:\s+(?:shot|footage|view))?|fly-?over|from\s+the\s+air", "aerial"),
-    (r"orbit(?:s|ing)?(?:\s+(?:shot|around))?|circl(?:es|ing)\s+(?:around|round)|360(?:-degree|°)?\s+(?:shot|orbit|turn)|arc\s+shot", "orbit"),
-    (r"crane\s+(?:shot|up|down)|jib(?:\s+shot)?|rising\s+shot|camera\s+rises", "crane"),
-    (r"hand-?held(?:\s+(?:camera|shot|footage))?|shaky\s+cam(?:era)?", "handheld"),
-    (r"tracking(?:\s+shot)?|steadicam(?:\s+shot)?|camera\s+follows|follow(?:ing)?\s+shot|dolly\s+shot", "tracking"),
-    (r"static(?:\s+(?:shot|camera))?|locked[\s-]off(?:\s+shot)?|tripod\s+shot|still\s+camera", "static"),
-]
-FRAMING_PHRASES: list[tuple[str, str]] = [
-    (r"extreme\s+close[\s-]?ups?|ecu|macro(?:\s+shot)?", "extreme_close_up"),
-    (r"close[\s-]?ups?|close\s+shot|detail\s+shot|tight\s+shot", "close_up"),
-    (r"extreme\s+wide(?:\s+shot)?|extreme\s+long\s+shot|vista", "extreme_wide"),
-    (r"establishing\s+shot|wide(?:[\s-]angle)?\s+shot|wide\s+angle|wide\s+view|long\s+shot|full\s+shot|wide", "wide"),
-    (r"medium(?:\s+close)?\s+shot|mid[\s-]shot|medium|waist[\s-]up", "medium"),
-    (r"low[\s-]angle(?:\s+shot)?|from\s+below|worm'?s[\s-]eye(?:\s+view)?", "low_angle"),
-    (r"high[\s-]angle(?:\s+shot)?|from\s+above", "high_angle"),
-    (r"dutch(?:\s+(?:angle|tilt))?(?:\s+shot)?|canted(?:\s+angle)?", "dutch_angle"),
-    (r"overhead\s+(?:shot|view|angle)|top[\s-]down(?:\s+(?:shot|view))?|bird'?s[\s-]eye(?:\s+view)?", "overhead"),
-]
-# Only these framing words also count when they stand alone (plain "wide" or "medium" does not:
-# "a wide river").
-_FRAMING_BARE_OK = {"extreme_close_up", "close_up", "low_angle", "high_angle", "dutch_angle", "overhead"}
-
-STYLE_WORDS: list[tuple[str, str]] = [
-    (r"\bfilm[\s-]noir\b|\bnoir\b", "film noir, black and white, high contrast, hard shadows"),
-    (r"\bcinematic\b", "cinematic"),
-    (r"\b35\s?mm\b", "35mm film grain"),
-    (r"\b16\s?mm\b", "16mm film"),
-    (r"\bsuper\s?8\b|\b8\s?mm\b", "Super 8 home movie look"),
-    (r"\bfilm\s+grain\b", "film grain"),
-    (r"\banime\b", "anime style, cel shading"),
-    (r"\bwatercolou?r\b", "watercolor painting style"),
-    (r"\boil\s+painting\b", "oil painting style"),
-    (r"\bdocumentary\b", "documentary style, natural light"),
-    (r"\bvintage\b|\bretro\b", "vintage look, faded colors"),
-    (r"\bneon\b", "neon colors"),
-    (r"\bcyberpunk\b", "cyberpunk aesthetic"),
-    (r"\bpastel\b", "pastel palette"),
-    (r"\bmoody\b", "moody, low-key"),
-    (r"\bblack[\s-]and[\s-]white\b|\bmonochrome\b|\bb&w\b", "black and white"),
-    (r"\bclaymation\b|\bstop[\s-]motion\b", "stop-motion claymation"),
-    (r"\b3d\s+anim(?:ated|ation)\b|\bcgi\b", "3D animation"),
-    (r"\bpixel\s+art\b", "pixel art"),
-    (r"\bcomic(?:\s+book)?\b", "comic book style"),
-    (r"\bminimalist\b|\bminimal\b", "minimalist"),
-    (r"\bphoto-?realistic\b|\bhyper-?realistic\b|\brealistic\b", "photorealistic"),
-    (r"\bvhs\b", "VHS look"),
-    (r"\bvaporwave\b|\bsynthwave\b", "synthwave palette"),
-    (r"\bdreamy\b|\bethereal\b", "dreamy, soft focus"),
-    (r"\bwarm\s+(?:tones|palette|colou?rs)\b", "warm color palette"),
-    (r"\bcool\s+(?:tones|palette|colou?rs)\b|\bcold\s+(?:tones|palette|colou?rs)\b", "cool color palette"),
-    (r"\bteal\s+and\s+orange\b", "teal and orange grade"),
-    (r"\bglossy\b|\bcommercial\s+look\b", "glossy commercial look"),
-    (r"\bsketch(?:ed|y)?\b|\bpencil\s+drawing\b", "pencil sketch style"),
-]
-_STYLE_OF = re.compile(r"\bin\s+the\s+style\s+of\s+([^,.;:!?]+)", re.I)
-
-LIGHTING_WORDS: list[tuple[str, str]] = [
-    (r"\bgolden\s+hour\b", "warm golden hour light"),
-    (r"\bsunset\b|\bdusk\b|\btwilight\b", "warm low sunset light"),
-    (r"\bsunrise\b|\bdawn\b|\bdaybreak\b", "soft dawn light"),
-    (r"\bmoonlit\b|\bmoonlight\b", "cool moonlight"),
-    (r"\bneon[\s-]lit\b|\bneon\s+(?:lights?|signs?)\b", "neon light"),
-    (r"\bcandle[\s-]?lit\b|\bcandlelight\b|\bcandles\b", "warm candlelight"),
-    (r"\bfire[\s-]?light\b|\bcampfire\b|\bfireplace\b", "warm firelight"),
-    (r"\bstreet\s?lights?\b|\bstreet\s?lamps?\b", "pools of streetlight"),
-    (r"\bbacklit\b|\bbacklight\b", "backlight"),
-    (r"\bsilhouetted?\b", "silhouette against a bright background"),
-    (r"\bdim(?:ly)?(?:[\s-]lit)?\b|\bdark\b", "dim, low-key light"),
-    (r"\bsunny\b|\bsunlit\b|\bsunshine\b|\bbright\b", "bright sunlight"),
-    (r"\bovercast\b", "soft overcast light"),
-    (r"\blow[\s-]key\b", "low-key lighting"),
-    (r"\bhigh[\s-]key\b", "high-key lighting"),
-    (r"\bstudio\s+light(?:ing)?\b|\bstudio\b", "clean studio lighting"),
-    (r"\bgod\s+rays\b|\bvolumetric\b|\blight\s+rays\b", "volumetric light rays"),
-    (r"\bfluorescent\b", "flickering fluorescent light"),
-    (r"\bat\s+night\b|\bnight[\s-]?time\b|\bmidnight\b", "night, artificial light"),
-    (r"\blightning\b", "flashes of lightning"),
-]
-ATMOSPHERE_WORDS: list[tuple[str, str]] = [
-    (r"\bmist(?:y)?\b", "misty"), (r"\bfog(?:gy)?\b", "foggy"), (r"\brain(?:y|ing|s)?\b", "rainy"),
-    (r"\bstorm(?:y|s)?\b", "stormy"), (r"\bsnow(?:y|ing|s)?\b", "snowy"), (r"\bcalm\b", "calm"),
-    (r"\bserene\b", "serene"), (r"\bpeaceful\b", "peaceful"), (r"\btense\b|\btension\b", "tense"),
-    (r"\beerie\b|\bcreepy\b", "eerie"), (r"\bmelanchol(?:y|ic)\b|\bsad\b", "melancholic"),
-    (r"\bjoyful\b|\bhappy\b|\bcheerful\b", "joyful"), (r"\bplayful\b|\bfun\b", "playful"),
-    (r"\benergetic\b|\bupbeat\b|\bfast[\s-]paced\b|\bpunchy\b|\bhype\b", "energetic"),
-    (r"\bchaotic\b", "chaotic"), (r"\bquiet\b", "quiet"), (r"\blonely\b|\blone\b", "lonely"),
-    (r"\bromantic\b", "romantic"), (r"\bmysterious\b", "mysterious"), (r"\bominous\b", "ominous"),
-    (r"\bnostalgic\b", "nostalgic"), (r"\bepic\b", "epic"), (r"\bcos?zy\b", "cozy"),
-    (r"\bhazy\b|\bhaze\b", "hazy"), (r"\bdusty\b", "dusty"), (r"\bwindy\b|\bwind\b", "windy"),
-    (r"\bgloomy\b", "gloomy"), (r"\bmoody\b", "moody"), (r"\bfestive\b", "festive"),
-    (r"\bbustling\b|\bbusy\b|\bcrowded\b", "bustling"), (r"\bmagical\b", "magical"),
-    (r"\bsurreal\b", "surreal"), (r"\bdreamy\b", "dreamy"), (r"\bmeditative\b", "meditative"),
-]
-TECHNICAL_WORDS: list[tuple[str, str]] = [
-    (r"\bslow[\s-]?mo(?:tion)?\b", "slow motion"),
-    (r"\btime[\s-]?lapse\b", "time-lapse"),
-    (r"\bshallow\s+depth\s+of\s+field\b|\bbokeh\b", "shallow depth of field"),
-    (r"\bdeep\s+focus\b", "deep focus"),
-    (r"\b4k\b|\bhigh\s+detail\b|\bultra\s+detailed\b", "highly detailed"),
-    (r"\blens\s+flares?\b", "lens flare"),
-    (r"\bmotion\s+blur\b", "motion blur"),
-]
-ENERGETIC = re.compile(
-    r"\b(energetic|upbeat|fast[\s-]paced|punchy|dynamic|hype|action|exciting|quick\s+cuts|fast|rapid|bold|lively|sporty)\b", re.I
-)
-CALM = re.compile(
-    r"\b(moody|slow|calm|dreamy|melanchol\w*|meditative|peaceful|serene|contemplative|gentle|quiet|noir|nostalgic|lonely|romantic|sad|somber|sombre|relaxing|soothing|elegant)\b",
-    re.I,
-)
-NARRATION_WORDS = re.compile(r"\b(with\s+(?:a\s+)?narration|narrat(?:ed|ion|or)|voice[\s-]?over|vo\b|voiced)\b", re.I)
-NO_NARRATION = re.compile(r"\b(?:no|without)\s+(?:any\s+)?(?:narration|voice[\s-]?over|narrator)\b", re.I)
-_NEGATIVE = re.compile(
-    r"\b(?:no|without|avoid(?:ing)?|never\s+show|don'?t\s+show|do\s+not\s+show|don'?t\s+want|do\s+not\s+want)\s+(?:any\s+)?"
-    r"([a-z][a-z'\- ]*?)(?=\s*(?:[,.;:!?)]|$)|\s+(?:and|or|but|please|in|on|at|for|so|anywhere|at\s+all)\b)",
-    re.I,
-)
-_NOT_NEGATIVES = re.compile(
-    r"^(?:narration|voice[\s-]?over|narrator|music|sound|audio|dialogue|more|longer|less|shorter|need|problem|idea|rush|matter)\b", re.I
-)
-
-FORMAT_NOUNS = {
-    "ad", "advert", "advertisement", "commercial", "video", "film", "movie", "clip", "reel", "short", "loop",
-    "sequence", "montage", "documentary", "doc", "story", "teaser", "trailer", "promo", "animation",
-    "animatic", "piece", "spot", "explainer", "vlog", "intro", "outro", "short-film", "gif", "sizzle",
-    "showreel", "storyboard", "cinemagraph", "tiktok", "reels", "short.", "edit", "highlights", "recap",
-    "compilation", "tribute", "tour", "timelapse", "time-lapse", "slideshow", "lookbook", "ident", "bumper",
-}
-_HEADER_LINK = re.compile(r"^(?:for|about|of|showing|featuring|where|in\s+which|that\s+shows|on|starring|with)\b\s*", re.I)
-_REQUEST = re.compile(
-    r"^\s*(?:hey|hi|ok|okay)?[\s,]*(?:please\s+)?(?:(?:can|could|would|will)\s+you\s+(?:please\s+)?)?"
-    r"(?:make|create|generate|produce|render|give\s+me|i\s+want|i'?d\s+like|i\s+would\s+like|we\s+need|i\s+need|we\s+want|build|shoot|direct|do|plan|write|let'?s\s+make)"
-    r"\s+(?:me\s+|us\s+)?",
-    re.I,
-)
-DETERMINERS = {"a", "an", "the", "his", "her", "their", "its", "our", "my", "your", "this", "that", "these", "those", "some", "two", "three", "four", "five", "several", "many", "each", "every"}
-PRONOUNS = {"he", "she", "they", "it", "we", "him", "them"}
-_SETTING_PREPS = {"in", "inside", "at", "on", "within", "outside", "under", "beneath", "underneath", "near", "by", "atop", "amid", "among"}
-_SETTING_BARE = {
-    "dawn", "dusk", "night", "sunset", "sunrise", "noon", "midnight", "twilight", "daybreak", "home", "sea",
-    "work", "school", "space", "stage", "midday", "nightfall", "daylight", "town", "camp", "church", "golden",
-    "first", "last", "sea", "rest", "sundown", "moonrise",
-}
-COMMON_VERBS = set("""
-walk walks walking run runs running pour pours pouring fly flies flying sit sits sitting stand stands standing
-look looks looking turn turns turning open opens opening hold holds holding dance dances dancing jump jumps
-smile smiles drive drives ride rides swim swims read reads write writes fall falls rise rises light lights
-enter enters leave leaves wait waits watch watches step steps climb climbs cross crosses play plays sing sings
-cry cries laugh laughs eat eats drink drinks sip sips hand hands pull pulls push pushes lift lifts drop drops
-throw throws catch catches spin spins glow glows flicker flickers shine shines burn burns melt melts grow grows
-bloom blooms crash crashes break breaks appear appears emerge emerges fade fades arrive arrives sleep sleeps
-wake wakes reveal reveals show shows wander wanders race races chase chases hug hugs kiss kisses wave waves
-point points type types pause pauses stare stares gaze gazes hover hovers float floats drift drifts sail sails
-land lands roll rolls slide slides swirl swirls sparkle sparkles explode explodes pop pops splash splashes
-stir stirs bake bakes cook cooks cut cuts paint paints draw draws build builds fix fixes carry carries
-greet greets meet meets run sprint sprints hurry hurries crawl crawls leap leaps dive dives soar soars
-bounce bounces shake shakes nod nods blink blinks breathe breathes sigh sighs whisper whispers shout shouts
-speak speaks talk talks listen listens hear hears see sees find finds discover discovers search searches
-reach reaches touch touches grab grabs place places put puts set sets unwrap unwraps unbox unboxes
-serve serves taste tastes smell smells kick kicks hit hits score scores win wins lose loses celebrate celebrates
-gather gathers collect collects plant plants water waters harvest harvests feed feeds pet pets
-shuffle shuffles stumble stumbles rush rushes glide glides zip zips skate skates ski skis surf surfs
-hike hikes paddle paddles row rows steer steers park parks stop stops start starts begin begins end ends
-close closes lock locks knock knocks ring rings buzz buzzes beep beeps hum hums flash flashes blaze blazes
-wash washes crash dash dashes roar roars howl howls bark barks purr purrs chirp chirps
-exchange exchanges share shares embrace embraces toast toasts cheer cheers clap claps bow bows kneel kneels
-pose poses march marches fight fights argue argues marry marries travel travels explore explores
-train trains practice practices work works study studies rest rests relax relaxes jog jogs dribble dribbles
-sweep sweeps scroll scrolls tap taps swipe swipes spill spills fill fills drip drips boil boils fry fries
-grill grills slice slices chop chops mix mixes knead kneads sprinkle sprinkles
-is are was were becomes become transforms transform morphs morph
-""".split())
-# Plural nouns that end in "s" and commonly follow another noun ("city lights" is not "city" + verb).
-PLURAL_NOUNS = set("""
-lights leaves waves clouds streets trees stars birds people eyes hands buildings flowers mountains hills
-rooftops roofs windows doors cars bikes boats ships shadows reflections colors colours lines shapes
-petals drops bubbles sparks flames ashes crowds kids children friends dancers players workers
-beans cups plates dishes bottles cans boxes shelves books pages letters words signs screens
-details textures patterns fields forests rivers lakes oceans beaches dunes rocks stones bricks tiles
-glasses sunglasses jeans clothes shoes boots gloves hats
-""".split())
-_ING_NOUNS = {
-    "morning", "evening", "building", "ceiling", "painting", "clothing", "lightning", "ring", "king", "thing",
-    "something", "nothing", "everything", "anything", "spring", "string", "wing", "wedding", "sibling",
-    "pudding", "icing", "frosting", "setting", "lighting", "opening", "ending", "beginning", "awning",
-    "bedding", "earring", "ping", "sling", "swing", "viking", "darling", "dumpling", "railing", "stocking",
-    "sing", "bling", "offering", "gathering", "clearing", "crossing", "landing", "being", "feeling",
-    "living", "dining", "parking", "wring",
-}
-_CUE_OPEN = re.compile(r"^(?:and\s+)?(?:open(?:s|ing)?(?:\s+(?:shot|scene))?\s*(?:with|on|:)|start(?:s|ing)?\s+(?:with|on)|begin(?:s|ning)?\s+(?:with|on)|first(?:ly)?,?|at\s+the\s+start,?|to\s+open,?)\s*", re.I)
-_CUE_END = re.compile(
-    r"^(?:and\s+)?(?:end(?:s|ing)?\s+(?:with|on)|close(?:s)?\s+(?:with|on)|closing\s+(?:on|with|shot:?)|finish(?:es|ing)?\s+(?:with|on)|final\s+shot:?|"
-    r"(?:and\s+)?finally,?|lastly,?|at\s+the\s+end,?|in\s+the\s+end,?|to\s+finish,?|wrap\s+up\s+with)\s*",
-    re.I,
-)
-_CUE_THEN = re.compile(r"^(?:and\s+)?(?:then|next|after\s+that|afterwards|later|meanwhile|cut\s+to|and)\b,?\s*", re.I)
-_SHOW_PREFIX = re.compile(
-    r"^(?:we\s+see|you\s+see|show(?:s|ing)?(?:\s+us)?|(?:a|an|the)?\s*shot\s+of|footage\s+of|(?:a\s+)?scene\s+(?:of|with)|there\s+(?:is|are)|"
-    r"(?:a|an)\s+(?:view|glimpse|look)\s+(?:of|at)|(?:a|an)\s+(?:image|picture)\s+of)\s+",
-    re.I,
-)
-_CAPTION_BEFORE = re.compile(r"(?:text|caption|title|tagline|slogan|words|reading|reads|headline|card|sign|saying|super)\s*:?\s*$", re.I)
-_BEAT_START = {
-    "a", "an", "the", "then", "finally", "lastly", "next", "close-up", "closeup", "close", "cut", "end", "ending",
-    "open", "opening", "we", "she", "he", "they", "it", "his", "her", "their", "our", "wide", "drone", "aerial",
-    "slow", "macro", "extreme", "medium", "overhead", "low", "high", "tracking", "pan", "zoom", "later",
-    "meanwhile", "back", "after", "and", "finish", "closing", "static", "handheld", "orbit", "push", "pull",
-    "dolly", "tilt", "crane", "track", "follow", "circle", "establishing", "show", "we", "cut", "dutch",
-}
-_QUOTE = re.compile(r"“([^”]+)”|\"([^\"]+)\"|(?:(?<=^)|(?<=[\s:(]))'([^']+?)'(?=[\s.,;:!?)]|$)|‘([^’]+)’")
-_MARK = re.compile(r"⟦(\d+)⟧")
-
-_LIST_MARKER = re.compile(
-    r"(?:^|(?<=[.!?\n])\s*|(?<=[.!?]\s))[ \t]*(?:(?:shot|scene|beat|part)\s*#?\d+\s*(?:[:.)\-–—]|\s(?=[A-Za-z]))|\d{1,2}\s*[.)](?!\d)|[-*•–—])[ \t]*",
-    re.I,
-)
-
-DEFAULT_SECONDS = 15.0
-DEFAULT_FPS = 24
-DEFAULT_ASPECT = "16:9"
-DEFAULT_STYLE = "cinematic, natural colors"
 
 
 # ----------------------------------------------------------------------------- small finders
@@ -343,7 +77,7 @@ def find_camera(text: str) -> str | None:
 
 
 def find_framing(text: str) -> str | None:
-    found = _find_first(FRAMING_PHRASES, text, bare_ok=_FRAMING_BARE_OK)
+    found = _find_first(FRAMING_PHRASES, text, bare_ok=FRAMING_BARE_OK)
     return found[0] if found else None
 
 
@@ -363,7 +97,7 @@ def find_words(patterns: list[tuple[str, str]], text: str) -> list[str]:
 
 def find_style(text: str) -> list[str]:
     styles = find_words(STYLE_WORDS, text)
-    for m in _STYLE_OF.finditer(text):
+    for m in STYLE_OF.finditer(text):
         styles.append(f"in the style of {m.group(1).strip()}")
     return styles
 
@@ -379,9 +113,9 @@ def find_aspects(text: str) -> list[tuple[str, str, bool, int]]:
 
 def find_negatives(text: str) -> list[str]:
     out: list[str] = []
-    for m in _NEGATIVE.finditer(text):
+    for m in NEGATIVE.finditer(text):
         item = m.group(1).strip(" -'").lower()
-        if not item or _NOT_NEGATIVES.match(item) or len(item.split()) > 5:
+        if not item or NOT_NEGATIVES.match(item) or len(item.split()) > 5:
             continue
         if item not in out:
             out.append(item)
@@ -521,6 +255,8 @@ class Beat:
     narration: list[str] = field(default_factory=list)
     caption: str | None = None
     pronoun_subject: bool = False
+    pronoun: str = ""                    # the pronoun that stood for the subject ("he", "she", "it")
+    coverage: str | None = None          # a coverage shot of this beat: "establishing", "detail", ...
 
     @property
     def has_picture(self) -> bool:
@@ -542,13 +278,14 @@ def _is_verb(words: list[str], i: int) -> bool:
     prev = words[i - 1].lower().strip(",.;:!?") if i > 0 else ""
     if prev in DETERMINERS or prev in {"of", "with", "and", "for", "to"} or prev.endswith(("'s", "’s", "s'")):
         return False  # "the fisherman's hands": a possessive is followed by a noun
-    if w in COMMON_VERBS:
+    nxt = words[i + 1].lower().strip(",.;:!?") if i + 1 < len(words) else ""
+    if w in COMMON_VERBS or w in PARTICIPLES:
         return True
-    if len(w) > 4 and w.endswith("ing") and w not in _ING_NOUNS:
-        return True
+    if len(w) > 4 and w.endswith("ing") and (w not in ING_NOUNS or nxt in DETERMINERS):
+        return True  # "lighting a fire", "crossing a forest": an -ing word with an object is a verb
     if (
         len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is", "ous"))
-        and w not in PLURAL_NOUNS and prev not in _SETTING_PREPS and not prev.endswith("'s")
+        and w not in PLURAL_NOUNS and prev not in SETTING_PREPS and not prev.endswith("'s")
     ):
         return True
     return False
@@ -556,10 +293,12 @@ def _is_verb(words: list[str], i: int) -> bool:
 
 def _is_setting_start(words: list[str], i: int) -> bool:
     w = words[i].lower()
-    if w not in _SETTING_PREPS or i + 1 >= len(words):
+    if w not in SETTING_PREPS or i + 1 >= len(words):
         return False
     nxt = words[i + 1].strip(",.;:!?")
-    return nxt.lower() in DETERMINERS or nxt.lower() in _SETTING_BARE or (nxt[:1].isupper() and nxt.lower() not in PRONOUNS)
+    if w == "at" and (i > 0 and words[i - 1].lower() in LOOK_VERBS or OBJECTS_NOT_PLACES.match(" ".join(words[i + 1:i + 3]))):
+        return False  # "looking at the camera": what is looked at, not where
+    return nxt.lower() in DETERMINERS or nxt.lower() in SETTING_BARE or (nxt[:1].isupper() and nxt.lower() not in PRONOUNS)
 
 
 def _clean_setting(words: list[str]) -> str:
@@ -578,10 +317,10 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     work = text
 
     # quoted lines: captions after "text:"/"title", else narration
-    for m in list(_MARK.finditer(work))[::-1]:
+    for m in list(MARK.finditer(work))[::-1]:
         line = quotes[int(m.group(1))]
         before = work[: m.start()]
-        if _CAPTION_BEFORE.search(before):
+        if CAPTION_BEFORE.search(before):
             beat.caption = line
             before = re.sub(r"(?:with|and)?\s*(?:the|a)?\s*(?:on[\s-]screen\s+)?(?:text|caption|title|tagline|slogan|words|reading|reads|headline|card|sign|saying|super)\s*:?\s*$", "", before, flags=re.I)
         else:
@@ -590,7 +329,7 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
         work = before + " " + work[m.end():]
     work = _squash(work)
 
-    for regex, kind in ((_CUE_OPEN, "open"), (_CUE_END, "end"), (_CUE_THEN, None)):
+    for regex, kind in ((CUE_OPEN, "open"), (CUE_END, "end"), (CUE_THEN, None)):
         m = regex.match(work)
         if m:
             beat.cue = beat.cue or kind
@@ -601,7 +340,7 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     if cam:
         beat.camera = cam[0]
         work = _remove_phrase(work, cam[1])
-    frm = _find_first(FRAMING_PHRASES, work, bare_ok=_FRAMING_BARE_OK)
+    frm = _find_first(FRAMING_PHRASES, work, bare_ok=FRAMING_BARE_OK)
     if frm:
         beat.framing = frm[0]
         work = _remove_phrase(work, frm[1])
@@ -614,7 +353,7 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     beat.technical = find_words(TECHNICAL_WORDS, work)
     for pattern, _ in TECHNICAL_WORDS:
         work = re.sub(rf"\b(?:in\s+)?(?:{pattern})", " ", work, flags=re.I)
-    work = _STYLE_OF.sub(" ", work)
+    work = STYLE_OF.sub(" ", work)
     work = re.sub(r"\bin\s+(?:black\s+and\s+white|colou?r|slow\s+motion)\b", " ", work, flags=re.I)
     work = re.sub(r"\bcinematic(?:ally)?\b", " ", work, flags=re.I)
     beat.lighting = find_words(LIGHTING_WORDS, work)
@@ -626,16 +365,16 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
             " ", work, flags=re.I,
         )
 
-    for regex in (_CUE_END, _CUE_OPEN, _CUE_THEN, _SHOW_PREFIX):  # cues can follow a removed camera phrase
+    for regex in (CUE_END, CUE_OPEN, CUE_THEN, SHOW_PREFIX):  # cues can follow a removed camera phrase
         m = regex.match(work)
         if m:
-            if regex is _CUE_END:
+            if regex is CUE_END:
                 beat.cue = "end"
-            elif regex is _CUE_OPEN:
+            elif regex is CUE_OPEN:
                 beat.cue = beat.cue or "open"
             work = work[m.end():]
     work = _squash(work)
-    m = _SHOW_PREFIX.match(work)
+    m = SHOW_PREFIX.match(work)
     if m:
         work = _squash(work[m.end():])
 
@@ -644,12 +383,13 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
         return beat
     if words[0].lower() in PRONOUNS:
         beat.pronoun_subject = True
+        beat.pronoun = words[0].lower()
         words = words[1:]
         verb_at = 0
     else:
         verb_at = next((i for i in range(1, len(words)) if _is_verb(words, i)), None)
         # "then lights the lamp": no subject, the previous beat's carries on
-        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past"}:
+        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home"}:
             verb_at = 0
     if verb_at is None:
         # no verb: "the cup on the table" -> subject + setting
@@ -684,6 +424,10 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     beat.action = _squash(" ".join(action_words))
     settings = [s for s in (_clean_setting(pre_setting) if pre_setting else "", _clean_setting(post_setting) if post_setting else "") if s]
     beat.setting = ", ".join(settings)
+    m = TRAVERSE.match(beat.action)
+    if m and not pre_setting and (not beat.setting or re.match(r"^(?:at|by|before|after)\s", beat.setting)):
+        # "crossing a snowy forest at dawn": the forest is where every shot of it happens
+        beat.setting = _squash(f"{m.group(1)} {beat.setting}")
     return beat
 
 
@@ -703,13 +447,26 @@ def _split_beats(body: str) -> list[str]:
             current = chunks[0]
             for chunk in chunks[1:]:
                 words = chunk.split()
-                if len(words) >= 3 and words[0].lower() in _BEAT_START and len(current.split()) >= 2:
+                clause = len(words) >= 3 and (_is_verb(words, 1) or _is_verb(words, 2)) and words[0].lower() not in {"and", "or", "with", "while", "as"}
+                if len(words) >= 3 and (words[0].lower() in BEAT_START or clause) and len(current.split()) >= 2:
                     pieces.append(current)
                     current = chunk
                 else:
                     current = f"{current}, {chunk}"
             pieces.append(current)
     return [p.strip(" ,") for p in pieces if p.strip(" ,")]
+
+
+def _look_items(sentence: str) -> list[str]:
+    """The parts of a look sentence that say the look ("Cold, bleak, shot on 16mm" -> cold, bleak, shot on 16mm);
+    camera, pace and narration words are read elsewhere."""
+    items = []
+    for item in re.split(r"\s*[,;]\s*|\s+and\s+", sentence.strip(" .!?")):
+        item = _squash(item).lower()
+        if item and (LOOK_WORDS.search(item) or find_words(STYLE_WORDS, item)) and not find_camera(item) \
+                and not NARRATION_WORDS.search(item):
+            items.append(item)
+    return items
 
 
 def _is_modifier_only(text: str) -> bool:
@@ -720,7 +477,8 @@ def _is_modifier_only(text: str) -> bool:
             rest = re.sub(pattern, " ", rest, flags=re.I)
     for pattern, _ in CAMERA_PHRASES + FRAMING_PHRASES:
         rest = re.sub(rf"(?<![\w-])(?:{pattern})(?![\w-])", " ", rest, flags=re.I)
-    rest = _STYLE_OF.sub(" ", rest)
+    rest = STYLE_OF.sub(" ", rest)
+    rest = LOOK_WORDS.sub(" ", rest)
     rest = re.sub(
         r"\b(and|or|very|with|a|an|the|look(?:ing)?|feel(?:ing)?|vibes?|tone|style|styled|colou?rs?|palette|please|lots|of|shot|shots|on|"
         r"film|grain|aesthetic|mood|throughout|all|every|each|use|using|keep|it|make|lighting|light|camera|moves?|movement|angles?|"
@@ -744,7 +502,7 @@ class PlanResult:
 
 def _header_split(sentence: str) -> tuple[bool, str, str]:
     """Is this sentence a header ("A 30-second ad for a coffee brand")? -> (is_header, kind, topic)."""
-    text = _REQUEST.sub("", sentence).strip()
+    text = REQUEST.sub("", sentence).strip()
     words = text.split()
     for i, w in enumerate(words[:8]):
         lw = w.lower().strip(",.:;!?")
@@ -753,8 +511,8 @@ def _header_split(sentence: str) -> tuple[bool, str, str]:
         if lw not in FORMAT_NOUNS:
             continue
         rest = " ".join(words[i + 1:])
-        if not rest or w.endswith((",", ":")) or _HEADER_LINK.match(rest):
-            topic = _HEADER_LINK.sub("", rest, count=1).strip(" ,:")
+        if not rest or w.endswith((",", ":")) or HEADER_LINK.match(rest):
+            topic = HEADER_LINK.sub("", rest, count=1).strip(" ,:")
             kind = " ".join(words[: i + 1])
             return True, kind, topic
     return False, "", ""
@@ -767,14 +525,14 @@ def _title(brief: str, header: str | None, first_beat: Beat | None, spans_remove
         source = " ".join(p for p in (first_beat.subject, first_beat.action) if p)
     else:
         source = header or spans_removed
-    source = _MARK.sub("", source)
-    source = _REQUEST.sub("", source)
+    source = MARK.sub("", source)
+    source = REQUEST.sub("", source)
     source = re.sub(r"^\s*(?:a|an|the)\s+", "", source, flags=re.I)
     source = re.sub(r"\b(?:with\s+(?:a\s+)?)?(?:narration|voice[\s-]?over)\b", "", source, flags=re.I)
     source = re.sub(r",\s*(?=(?:of|for|about|with)\b)", " ", source)
     source = _squash(source)
     words = source.split()[:9]
-    while len(words) > 1 and words[-1].lower().strip(",") in DETERMINERS | _SETTING_PREPS | {"of", "over", "and", "with", "to", "for", "through", "into"}:
+    while len(words) > 1 and words[-1].lower().strip(",") in DETERMINERS | SETTING_PREPS | {"of", "over", "and", "with", "to", "for", "through", "into"}:
         words.pop()
     title = " ".join(words).strip(" ,:;-")
     if not title:
@@ -801,6 +559,11 @@ def plan_storyboard(
     notes: list[str] = []
     questions: list[str] = []
     original = (brief or "").strip()
+    language = language_of(original)
+    if language != "en":
+        # never mangle a brief through English word lists: ask, in the person's language
+        return PlanResult(storyboard=Storyboard(title="Untitled", shots=[Shot(id="s1")]),
+                          notes=[f"The brief reads as {LANGUAGE_NAMES[language]}."], question=QUESTIONS[language])
 
     # 1. quoted lines out first, so their words are not read as instructions
     quotes: list[str] = []
@@ -809,9 +572,9 @@ def plan_storyboard(
         quotes.append(next(g for g in m.groups() if g is not None).strip())
         return f" ⟦{len(quotes) - 1}⟧ "
 
-    text = _QUOTE.sub(_stash, original)
+    text = QUOTE.sub(_stash, original)
     # list markers ("Shot 1:", "Scene 2 -", "3.", "- ", "•") start a new beat and are not picture words
-    text = _LIST_MARKER.sub("\n", text)
+    text = LIST_MARKER.sub("\n", text)
 
     # 2. film-wide settings
     lengths = _read_lengths(text)
@@ -857,7 +620,7 @@ def plan_storyboard(
         body = body[:a] + " " + body[b:]
     for pattern, _, _ in ASPECT_PATTERNS:
         body = re.sub(rf"(?:\b(?:in|for|as)\s+)?(?:{pattern})(?:\s+(?:format|aspect(?:\s+ratio)?|orientation|mode))?", " ", body, flags=re.I)
-    body = _NEGATIVE.sub(" ", body)
+    body = NEGATIVE.sub(" ", body)
     body = re.sub(r"\b(?:with\s+(?:a\s+)?)?(?:narration|voice[\s-]?over|narrator)\b|\bnarrated\b", " ", body, flags=re.I)
     body = re.sub(r"\b(?:long|in\s+total|total|overall|each|aspect\s+ratio|frames)\b(?=\s*[,.;:]|\s*$)", " ", body, flags=re.I)
     body = re.sub(r"[ \t]+", " ", body)
@@ -865,6 +628,17 @@ def plan_storyboard(
     body = re.sub(r"[,;:](?:\s*[,;:])+", lambda m: next(c for c in ":;," if c in m.group(0)), body)
     body = re.sub(r"\.\s*[,;:]+", ".", body)
     body = re.sub(r"^[\s,;:]+", "", body)
+
+    # a look said inside a picture sentence (", like a 1970s postcard") is the film's look, not the picture
+    look_items: list[str] = []
+
+    def _look_clause(m: re.Match) -> str:
+        look_items.append(_squash(m.group(1)).lower())
+        return m.group(2)
+
+    body = re.sub(r",\s*((?:shot\s+|looking\s+)?like\s+an?\s+[^,.;:!?]+|(?:shot|filmed)\s+on\s+[^,.;:!?]+)([,.;:!?]|$)", _look_clause, body, flags=re.I)
+
+    body = REQUEST.sub("", body, count=1)   # "make me ...", "can you create ..." are not picture words
 
     # 4. header ("A 30-second ad for a coffee brand:") and picture sentences
     header: str | None = None
@@ -886,8 +660,8 @@ def plan_storyboard(
     picture_beats: list[Beat] = []
     pooled_quotes: list[str] = []
     for raw in raw_beats:
-        marks = _MARK.findall(raw)
-        if len(marks) == 1 and not _MARK.sub(" ", raw).strip(" ,.:;!?-") and picture_beats and not picture_beats[-1].narration:
+        marks = MARK.findall(raw)
+        if len(marks) == 1 and not MARK.sub(" ", raw).strip(" ,.:;!?-") and picture_beats and not picture_beats[-1].narration:
             picture_beats[-1].narration.append(quotes[int(marks[0])])  # a quoted line after a picture is spoken over it
             continue
         if marks and picture_beats and not picture_beats[-1].caption:
@@ -895,9 +669,10 @@ def plan_storyboard(
             if probe.caption and not probe.has_picture:
                 picture_beats[-1].caption = probe.caption  # "Text: 'Hear more'." goes on the shot before it
                 continue
-        if _is_modifier_only(_MARK.sub(" ", raw)):
+        if _is_modifier_only(MARK.sub(" ", raw)):
             film_modifiers += " " + raw
-            pooled_quotes += [quotes[int(i)] for i in _MARK.findall(raw)]
+            look_items += _look_items(MARK.sub(" ", raw))
+            pooled_quotes += [quotes[int(i)] for i in MARK.findall(raw)]
             continue
         beat = parse_beat(raw, quotes)
         if beat.has_picture:
@@ -917,33 +692,32 @@ def plan_storyboard(
     film_atmosphere = find_words(ATMOSPHERE_WORDS, film_modifiers)
     film_lighting = find_words(LIGHTING_WORDS, film_modifiers)
     film_technical = find_words(TECHNICAL_WORDS, film_modifiers)
-    film_camera = find_camera(_MARK.sub(" ", film_modifiers))
-    film_framing = find_framing(_MARK.sub(" ", film_modifiers))
+    film_camera = find_camera(MARK.sub(" ", film_modifiers))
+    film_framing = find_framing(MARK.sub(" ", film_modifiers))
     steady = any(re.search(r"shak|jitter|wobbl|handheld", n) for n in negatives) or bool(re.search(r"\b(?:steady|stable|smooth)\s+camera\b|\btripod\b", original, re.I))
     if film_camera == "handheld" and steady:
         film_camera = None
 
     placeholder = False
+    vague = [b for b in picture_beats if VAGUE.match(b.subject) and not b.action]
+    if picture_beats and len(vague) == len(picture_beats):
+        if any(re.search(r"\b(?:brand|company|business|product|startup|shop|store)\b", b.subject, re.I) for b in vague):
+            questions.append("What does the brand make or sell, and what should we see of it? For example: "
+                             "'a 15-second vertical ad: hands pour our cold brew over ice, end on the logo'. "
+                             "Until you say, I'd make 15 s at 16:9 in a clean commercial look.")
+        picture_beats = []
     if not picture_beats:
         placeholder = True
         picture_beats = [Beat(text="", subject="a quiet landscape", action="slowly changing light", setting="under an open sky")]
-        questions.append(
-            "What should the film show? Tell me the subject and what happens, e.g. "
-            "'a 20-second vertical video: a barista pours latte art, then a close-up of the cup, end on the logo'."
-        )
+        if not questions:
+            questions.append(
+                "What should the film show? Tell me the subject and what happens, e.g. "
+                "'a 20-second vertical video: a barista pours latte art, then a close-up of the cup, end on the logo'."
+            )
         notes.append("The brief names no picture, so this is a placeholder landscape.")
 
     # pronouns and missing subjects continue the previous beat's subject; a missing setting continues the scene
-    prev: Beat | None = None
-    for beat in picture_beats:
-        if prev is not None:
-            if (beat.pronoun_subject or not beat.subject) and prev.subject:
-                beat.subject = _the(prev.subject)
-            if not beat.setting and prev.setting and not re.search(r"\b(?:logo|title|card|text|tagline|slogan|end\s+card)\b", beat.subject, re.I):
-                beat.setting = prev.setting
-        elif beat.pronoun_subject and not beat.subject and topic:
-            beat.subject = topic
-        prev = beat
+    _carry_forward(picture_beats, topic)
     if topic:
         for beat in picture_beats:
             if re.fullmatch(r"(?:the|our|a|its)\s+(?:logo|product|brand)", beat.subject, re.I) and not re.search(r"\b(?:logo|product)\b", topic, re.I):
@@ -991,7 +765,15 @@ def plan_storyboard(
     if total < 0.5:
         notes.append(f"{total:g} s is too short for a shot; using 1 s.")
         total = 1.0
-    min_shots = math.ceil(total / max_shot_seconds - 1e-9)
+    title_card, end_card = wants_cards(original)
+    cards = CARD_SECONDS * (int(title_card) + int(end_card))
+    if cards and total - cards < 1.0:
+        notes.append(f"{total:g} s leaves no room for a title or end card, so the film has none.")
+        title_card = end_card = False
+        cards = 0.0
+    # transitions overlap neighbouring shots by up to 0.5 s: count that in, so no shot runs over the cap
+    min_shots = math.ceil((total - cards) / max_shot_seconds - 1e-9)
+    min_shots = math.ceil((total - cards + 0.5 * max(0, min_shots - 1)) / max_shot_seconds - 1e-9)
     if count:
         n = int(count)
         if n < min_shots:
@@ -1021,13 +803,14 @@ def plan_storyboard(
     # 7. look, mood, transitions
     style_guide = overrides.get("style_guide")
     if not style_guide:
-        if film_style:
-            style_guide = ", ".join(dict.fromkeys(film_style))
+        if film_style or look_items:
+            # the look sentence in the person's own words ("cold, bleak, shot on 16mm"), then what our words add
+            style_guide = merge_items(", ".join(look_items), ", ".join(dict.fromkeys(film_style)))
             notes.append(f"Look: {style_guide}.")
         else:
             style_guide = defaults.get("style_guide") or DEFAULT_STYLE
             notes.append(f"Look: {style_guide} (no look was named).")
-    mood_text = _MARK.sub(" ", original)
+    mood_text = MARK.sub(" ", original)
     energetic = bool(ENERGETIC.search(mood_text))
     calm = bool(CALM.search(mood_text))
     if energetic and calm:
@@ -1115,10 +898,87 @@ def plan_storyboard(
         fps=fps,
         resolution=int(overrides.get("resolution") or defaults.get("resolution") or 720),
         style_guide=style_guide,
+        title_card=title_card,
+        end_card=end_card,
         shots=shots,
     )
+    storyboard = with_cast(storyboard)
+    if storyboard.cast:
+        notes.append("Cast: " + "; ".join(f"{m.name} ({m.description})" for m in storyboard.cast)
+                     + ", described the same way in every shot they are in.")
+    storyboard, length_note = _exact_length(storyboard, total, max_shot_seconds, durations)
+    notes.append(length_note)
     question = " ".join(questions) if questions else None
     return PlanResult(storyboard=storyboard, notes=notes, question=question)
+
+
+
+
+LANGUAGE_NAMES = {"fr": "French", "de": "German", "es": "Spanish"}
+VAGUE = re.compile(r"^(?:(?:my|our|your|the|a|an|some|this|that)\s+)?(?:new\s+)?(?:brand|company|business|product|products|startup|shop|store|"
+                   r"something|anything|stuff|things?|video|film|content|idea)(?:\s+(?:cool|nice|great|fun|awesome|amazing|good|interesting))?$", re.I)
+
+
+def wants_cards(brief: str) -> tuple[bool, bool]:
+    """(title card, end card): off unless the brief asks for them."""
+    title = bool(re.search(r"\btitle\s+(?:card|screen|sequence)\b|\bopening\s+(?:title|credits)\b|\bwith\s+(?:a|the)\s+title\b", brief, re.I))
+    end = bool(re.search(r"\bend(?:ing)?\s+(?:card|credits|screen|slate)\b|\bclosing\s+(?:card|credits)\b|\bwith\s+(?:the\s+)?credits\b|\broll\s+credits\b", brief, re.I))
+    return title, end
+
+
+def _exact_length(sb: Storyboard, total: float, max_shot_seconds: float, weights: list[float]) -> tuple[Storyboard, str]:
+    """The film as long as asked, to the frame: cards and transition overlaps counted in."""
+    fitted = fit_storyboard(sb, total, max_shot_seconds, weights=weights)
+    if fitted is None and (sb.title_card or sb.end_card):
+        fitted = fit_storyboard(sb.model_copy(update={"title_card": False, "end_card": False}), total, max_shot_seconds, weights=weights)
+    if fitted is None:
+        return sb, f"The film runs {film_seconds(sb):g} s: {total:g} s does not fit {len(sb.shots)} shots of at most {max_shot_seconds:g} s."
+    cards = [name for name, on in (("title card", fitted.title_card), ("end card", fitted.end_card)) if on]
+    if cards:
+        inside = f"the {' and '.join(cards)} ({card_seconds(fitted):g} s) {'fit' if len(cards) > 1 else 'fits'} inside it"
+    else:
+        inside = "no title or end card (ask for one and it fits inside this length)"
+    return fitted, f"The film is exactly {total:g} s long, as final.mp4 will be: {inside}."
+
+
+WEATHER = re.compile(r"\b(?:snowy|rainy|misty|foggy|stormy|windy|hazy|dusty)\b", re.I)
+CARD_SUBJECT = re.compile(r"\b(?:logo|title|card|text|tagline|slogan|end\s+card)\b", re.I)
+
+
+
+
+
+
+def _carry_forward(beats: list[Beat], topic: str) -> None:
+    """Pronouns and elided subjects resolve to what they refer to; the scene (setting, weather) carries
+    forward until a beat names another; a beat whose subject is a place is a new scene."""
+    prev: Beat | None = None
+    scene, weather = "", []
+    for beat in beats:
+        if prev is not None:
+            if (beat.pronoun_subject or not beat.subject) and prev.subject:
+                # "he"/"she" is a person or creature: the latest one, else what the film is about
+                person = beat.pronoun in ("he", "she") and head_noun(prev.subject) not in BEINGS
+                latest = next((b.subject for b in reversed(beats[:beats.index(beat)]) if head_noun(b.subject) in BEINGS), "")
+                beat.subject = _the(latest or topic or prev.subject) if person else _the(prev.subject)
+            elif prev.subject and head_noun(prev.subject) != head_noun(beat.subject):
+                # "a boy climbing up to reach it": 'it' is the kite of the beat before
+                thing = _the(prev.subject)
+                beat.action = re.sub(r"\b(?:it)\b(?=\s*(?:$|[,.;]|\s+(?:and|then|while|as|before|from|with|down|up|out|back)\b))",
+                                     thing, beat.action) if not is_place(prev.subject) else beat.action
+        elif beat.pronoun_subject and not beat.subject and topic:
+            beat.subject = topic
+        if is_place(beat.subject):
+            scene, weather = (_squash(f"{beat.subject} {beat.setting}") if beat.setting.startswith(("at ", "by ")) else beat.subject), []
+        elif beat.setting:
+            scene = beat.setting
+        elif scene and not CARD_SUBJECT.search(beat.subject):
+            beat.setting = scene
+        found = [w for w in beat.atmosphere if WEATHER.search(w)] or ([] if is_place(beat.subject) else weather)
+        if not any(WEATHER.search(w) for w in beat.atmosphere) and weather and beat.setting == scene:
+            beat.atmosphere = list(dict.fromkeys(beat.atmosphere + weather))
+        weather = found or weather
+        prev = beat
 
 
 def _narration_line(beat: Beat) -> str:
@@ -1152,10 +1012,58 @@ def _fit_beats(beats: list[Beat], n: int) -> list[tuple[Beat, bool]]:
         extra -= 1
         k += 1
     out: list[tuple[Beat, bool]] = []
+    offset = 0
     for beat, c in zip(beats, counts):
-        copies = [(replace(beat, camera=None, framing=None, narration=[], caption=None, cue=None), False) for _ in range(c - 1)]
+        # the opening beat's own shot already establishes (wide, moving in): no establishing shot before it
+        extras = [(b, False) for b in _coverage(beat, c - 1, offset, establish=bool(out))]
+        offset += c - 1
+        before = [e for e in extras if e[0].coverage == "establishing"]
+        after = [e for e in extras if e[0].coverage != "establishing"]
         # an ending's own shot (its caption, its framing) stays last; its extra coverage comes before it
-        out += copies + [(beat, True)] if beat.cue == "end" else [(beat, True)] + copies
+        out += before + after + [(beat, True)] if beat.cue == "end" else before + [(beat, True)] + after
+    return out
+
+
+# Coverage a director shoots around a beat: (name, framing, subject, action). {s} is the subject with
+# "the", {a} the beat's action, {scene} where it happens.
+_COVERAGE = [
+    ("establishing", "extreme_wide", "{scene}", "{s} small in the frame"),
+    ("detail", "close_up", "a detail of {s}", "{a}"),
+    ("reaction", "medium", "{s}", "{still}"),
+    ("low", "low_angle", "{s}", "{a}, seen from below"),
+    ("high", "high_angle", "{s}", "{a}, seen from above"),
+    ("follow", "medium", "{s}", "{a}, the camera following"),
+    ("texture", "extreme_close_up", "textures of {s}", "{a}"),
+    ("wider", "wide", "{s}", "{a}, in the wider scene"),
+]
+_CLOSE_COVERAGE = [("detail", "extreme_close_up", "a detail of {s}", "{a}"), ("context", "medium", "{s}", "{a}, seen a little wider")]
+_PLACE_COVERAGE = [("movement", "medium", "{s}", "people moving through the frame"), ("detail", "close_up", "details of {s}", "{a}")]
+
+
+def _coverage(beat: Beat, count: int, offset: int = 0, establish: bool = True) -> list[Beat]:
+    """`count` coverage shots of `beat`, each with its own framing and action (never the beat repeated)."""
+    if count <= 0:
+        return []
+    close = beat.framing in ("close_up", "extreme_close_up")
+    place = is_place(beat.subject)
+    plan = _CLOSE_COVERAGE + _COVERAGE[3:] if close else (_PLACE_COVERAGE + _COVERAGE[3:] if place else list(_COVERAGE))
+    if (not beat.setting and not place) or not establish:
+        plan = [p for p in plan if p[0] != "establishing"] or plan
+    subject = _the(beat.subject) if beat.subject else "the scene"
+    being = head_noun(beat.subject) in BEINGS
+    # later beats start further down the list, so neighbouring beats are not covered the same way
+    if offset and len(plan) > 1 and not (plan[0][0] == "establishing"):
+        plan = plan[offset % len(plan):] + plan[:offset % len(plan)]
+    values = {"s": subject, "a": beat.action, "scene": _the(beat.setting) if beat.setting else subject,
+              "still": "holding still for a moment" if being else "in the changing light"}
+    out = []
+    for k in range(count):
+        name, framing, subject_fmt, action_fmt = plan[k % len(plan)]
+        action = _squash(action_fmt.format(**values))
+        if k >= len(plan):
+            action += f", moment {k // len(plan) + 1}"
+        out.append(replace(beat, subject=_squash(subject_fmt.format(**values)), action=action, camera=None, framing=framing,
+                           narration=[], caption=None, cue=None, coverage=name))
     return out
 
 
@@ -1185,7 +1093,7 @@ def _camera_framing(
 ) -> tuple[str, str]:
     """The brief's words first; otherwise establishing wide + slow dolly in, closer in the middle, end wide or on the end subject."""
     camera = beat.camera if first_of_beat else None
-    framing = beat.framing if first_of_beat else None
+    framing = beat.framing if (first_of_beat or beat.coverage) else None
     last = i == n - 1 and n > 1
     if not framing and film_framing:
         framing = film_framing

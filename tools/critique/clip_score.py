@@ -88,8 +88,10 @@ def weights_present(model: str) -> bool:
         return (local / "config.json").is_file()
     if local.suffix or model.startswith((".", "/", "~")):
         return False
-    from huggingface_hub import try_to_load_from_cache
-
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:   # the core install (`make demo`) has no Hugging Face stack, hence no CLIP
+        return False
     found = try_to_load_from_cache(model, "config.json")
     return isinstance(found, str)
 

@@ -1,6 +1,6 @@
 """Assemble the cut: selected takes in order, transitions, title and end cards, narration, music, subtitles.
 
-Two paths, chosen automatically (`CutResult.path_used` says which ran):
+Three paths, chosen automatically (`CutResult.path_used` says which ran):
 
 * ``stream_copy``: every transition is a cut, there are no cards, no burned subtitles, and every take
   is already H.264/yuv420p at the cut's size, fps and exact frame count. The takes are joined with
@@ -13,6 +13,10 @@ Two paths, chosen automatically (`CutResult.path_used` says which ran):
   arrive already marked. With `grade` on (the default), a shot whose colour strays from the film's
   look passes through per-plane lookup tables first (see `grade.py`); those frames are the
   editor's too, so they go through `finish_frames` as well. Grading any shot rules out stream copy.
+* ``segments`` (when the caller gives a `segment_cache` folder and burns no subtitles): the same
+  frames as ``reencode``, made as separately encoded pieces (cards, shot bodies, transitions) cached
+  by the hash of their inputs and joined by stream copy; see `segments.py`. Feedback then re-encodes
+  only the pieces whose inputs changed.
 
 The output lands atomically: a half-written film never appears at `out_path`.
 """
@@ -35,11 +39,12 @@ from . import cards
 from .grade import STRENGTH, ShotGrade, plan_grade
 from .narration import mix_soundtrack, place_lines, speak_shots
 from .presets import reframe_or_refuse
+from .segments import Encoding, Marking, ShotSource, file_identity, join_pieces, make_pieces, plan_pieces
 from .subtitles import SubtitleBurner, cues_from_timeline, write_subtitles
 from .timeline import CutClip, Segment, build_timeline, total_frames
 from .video_io import EditError, VideoWriter, _fps_arg, atomic_output, ffmpeg_exe, i420_to_rgb, probe
 
-__all__ = ["CutClip", "CutResult", "assemble_cut", "EditError"]
+__all__ = ["CutClip", "CutResult", "Marking", "assemble_cut", "EditError"]
 
 FinishFrames = Callable[[np.ndarray], np.ndarray]
 Progress = Callable[[int, int], None]
@@ -60,8 +65,10 @@ class CutResult:
     srt_path: Path | None = None
     vtt_path: Path | None = None
     audio: bool = False
-    path_used: str = "reencode"     # "stream_copy" | "reencode"
+    path_used: str = "reencode"     # "stream_copy" | "segments" | "reencode"
     graded_shots: dict[str, dict] = field(default_factory=dict)   # shot id -> ShotGrade.summary(), graded shots only
+    pieces_reused: int = 0          # incremental finishing: pieces taken from the cache ...
+    pieces_made: int = 0            # ... and pieces encoded for this cut
 
     @property
     def shot_starts(self) -> dict[str, float]:
@@ -102,6 +109,8 @@ def assemble_cut(
     crf: int = 20,
     x264_preset: str = "veryfast",
     grade: float = STRENGTH,
+    segment_cache: str | os.PathLike | None = None,
+    marking: Marking | None = None,
 ) -> CutResult:
     """Assemble `clips` into an H.264/AAC MP4 at `out_path`, with `final.srt`/`.vtt` sidecars beside it
     (same stem as `out_path`).
@@ -112,6 +121,11 @@ def assemble_cut(
 
     `grade` (0..1, 0 = off) is how far each shot's colour moves toward the film's look; graded shots
     are listed in `CutResult.graded_shots` and their frames go through `finish_frames`.
+
+    `segment_cache` (a folder) turns on incremental finishing (see `segments.py`): the cut is made of
+    pieces cached there and joined by stream copy, so a later cut re-encodes only what changed.
+    `marking` then marks the frames made from a take with that take's own payload (`CutClip.watermark`);
+    `finish_frames` still marks the cards with the cut's.
     """
     out_path = Path(out_path)
     if not clips:
@@ -153,11 +167,23 @@ def assemble_cut(
         shots = [s for s in segments if s.kind == "shot"]
         planned = plan_grade(shots, infos, width, height, fps, strength=grade)
         grades = {i: g for i, g in planned.items() if not g.identity}
+        reused_pieces = made_pieces = 0
         if not grades and _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
             _stream_copy(segments, out_path, audio, tmp, n_total)
             path_used = "stream_copy"
             if progress:
                 progress(n_total, n_total)
+        elif segment_cache is not None and not burn_subtitles:
+            sources = [ShotSource(segment=s, info=info, grade=grades.get(i),
+                                  ident=clip.content_hash or file_identity(clip.path), payload=clip.watermark)
+                       for i, (s, info, clip) in enumerate(zip(shots, infos, clips))]
+            enc = Encoding(width, height, fps, crf, x264_preset)
+            pieces = plan_pieces(segments, sources, enc, marking, finish_frames, title=title, credits=credits, blend=_blend)
+            make_pieces(pieces, enc, Path(segment_cache), tmp, progress)
+            join_pieces(pieces, out_path, audio, tmp, n_total)
+            reused_pieces = sum(p.reused for p in pieces)
+            made_pieces = len(pieces) - reused_pieces
+            path_used = "segments"
         else:
             burner = SubtitleBurner(cues, width, height) if burn_subtitles and cues else None
             _reencode(segments, infos, out_path, width=width, height=height, fps=fps, audio=audio, title=title,
@@ -180,6 +206,7 @@ def assemble_cut(
         timeline=timeline, timeline_clips=segments, warnings=warnings,
         srt_path=srt, vtt_path=vtt, audio=audio is not None, path_used=path_used,
         graded_shots={g.shot_id: g.summary() for g in grades.values()},
+        pieces_reused=reused_pieces, pieces_made=made_pieces,
     )
 
 

@@ -144,7 +144,7 @@ def contact_sheet(shots: list[ShotRow], path: str | os.PathLike, *, frames_per_s
             draw.text((tx, ty + thumb.shape[0] + 2), label, font=f_small, fill=MUTED)
     path = Path(path)
     with atomic_output(path) as tmp:
-        sheet.save(tmp, format="PNG", optimize=False)
+        sheet.save(tmp, format="PNG", compress_level=1)  # level 6 took ~0.4 s, 10x longer
     return path
 
 

@@ -38,6 +38,10 @@ class FitResult:
     source_bytes: int
 
 
+def _size(n: float) -> str:
+    return f"{n / 2**20:.1f} MB" if n >= 2**20 else f"{n / 1024:.0f} KB"
+
+
 def _even(x: float) -> int:
     return max(2, int(x) // 2 * 2)
 
@@ -53,20 +57,23 @@ def plan_size(width: int, height: int, fps: float, video_kbps: float) -> tuple[i
     return _even(width * scale), _even(height * scale)
 
 
-def fit_to_size(src: str | os.PathLike, dst: str | os.PathLike, max_bytes: int) -> FitResult:
-    """Write `dst`, a re-encode of `src` no larger than `max_bytes`. Raises EditError when the film is
-    too long for the limit at any watchable quality (the message says how long would fit)."""
+def fit_to_size(src: str | os.PathLike, dst: str | os.PathLike, max_bytes: int, reserve: int = 0) -> FitResult:
+    """Write `dst`, a re-encode of `src` no larger than `max_bytes - reserve` (room for what is added
+    after, a C2PA manifest). Raises EditError when the film is too long for the limit at any watchable
+    quality (the message says how long would fit)."""
     src, dst = Path(src), Path(dst)
+    max_bytes = max_bytes - reserve
     info = probe(src, count_frames=False)
     duration = float(info.get("duration") or 0)
     if duration <= 0:
         raise EditError(f"{src.name} has no duration; cannot compute a bitrate for it")
-    audio_kbps = AUDIO_KBPS if info.get("has_audio") else 0
     total_kbps = max_bytes * 8 * OVERHEAD / duration / 1000
+    # Speech and a music bed stay intelligible at 32 kb/s AAC; a tight budget goes to the picture first.
+    audio_kbps = (AUDIO_KBPS if total_kbps > 4 * AUDIO_KBPS else 32) if info.get("has_audio") else 0
     video_kbps = total_kbps - audio_kbps
     if video_kbps < MIN_VIDEO_KBPS:
         longest = max_bytes * 8 * OVERHEAD / ((MIN_VIDEO_KBPS + audio_kbps) * 1000)
-        raise EditError(f"a {duration:.0f} s film cannot fit in {max_bytes / 2**20:.1f} MB at a watchable quality "
+        raise EditError(f"a {duration:.0f} s film cannot fit in {_size(max_bytes)} at a watchable quality "
                         f"(about {longest:.0f} s would)")
     width, height = int(info["width"]), int(info["height"])
     source_bytes = src.stat().st_size
@@ -86,7 +93,7 @@ def fit_to_size(src: str | os.PathLike, dst: str | os.PathLike, max_bytes: int) 
                 break
     finally:
         tmp.unlink(missing_ok=True)
-    raise EditError(f"could not bring {src.name} under {max_bytes / 2**20:.1f} MB")
+    raise EditError(f"could not bring {src.name} under {_size(max_bytes)}")
 
 
 def _encode(src: Path, dst: Path, width: int, height: int, video_kbps: int, audio_kbps: int) -> None:

@@ -1,7 +1,10 @@
-"""The soundtrack: narration spoken by espeak-ng, an optional music bed ducked under it, loudness -14 LUFS.
+"""The soundtrack: narration spoken by espeak-ng, a music bed ducked under it, loudness -14 LUFS.
 
-espeak-ng is a Debian package (`apt-get install espeak-ng`). Without it the film has no voice, the
-cut says so in its warnings, and subtitles still carry the words.
+Speech: the `espeak-ng` program when it is installed (Debian: apt-get install espeak-ng), otherwise
+the same engine through the library the `espeakng-loader` wheel bundles (libespeak-ng.so and its
+data, loaded with ctypes), so a fresh machine with nothing but the Python packages still speaks.
+When neither is there the cut says so in its warnings and the subtitles still carry the words.
+Each cast member speaks with a voice of their own (`voice_for`); lines with no cast get the narrator's.
 
 A narration line starts with its shot. A line longer than its shot is never cut mid-word: it runs
 on into the next shot (whose own line waits until it has finished, so voices never overlap), the
@@ -10,12 +13,15 @@ film's end is held if the last line needs it, and every such case is flagged in 
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 import struct
 import subprocess
+import threading
 import wave
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -27,7 +33,7 @@ RATE = 48000
 TARGET_LUFS = -14.0
 CEILING = 10 ** (-1.0 / 20)        # -1 dBFS true-peak-ish headroom, what streaming platforms ask for
 MUSIC_UNDER_SPEECH_DB = -14.0      # how far the music bed is ducked while someone speaks
-MUSIC_BED_LUFS = -26.0             # the bed's level relative to speech before the final normalisation
+MUSIC_BED_LUFS = -28.0             # the bed's level under speech that is at TARGET_LUFS
 DUCK_RAMP_SECONDS = 0.25
 
 
@@ -49,8 +55,89 @@ class SpokenLine:
         return self.start + self.seconds
 
 
+NARRATOR_VOICE = "en-us"
+# Voices for cast members: espeak-ng language voices with its voice variants (+f female, +m male),
+# each accepted by both the program and the library. Different people, audibly different voices.
+CAST_VOICES = ("en-us+m3", "en-gb-x-rp+f3", "en-029+m2", "en-us+f2", "en-gb-scotland+m7", "en+f4", "en-us+m7",
+               "en-gb-x-rp+m1")
+
+
+def voice_for(cast_id: str | None) -> str:
+    """The voice a cast member always speaks with (a stable hash of the id); the narrator's for None."""
+    if not cast_id:
+        return NARRATOR_VOICE
+    return CAST_VOICES[int.from_bytes(hashlib.sha256(cast_id.encode()).digest()[:4], "big") % len(CAST_VOICES)]
+
+
 def espeak_path() -> str | None:
     return shutil.which("espeak-ng") or shutil.which("espeak")
+
+
+class _EspeakLibrary:
+    """libespeak-ng from the espeakng-loader wheel, through ctypes. The library keeps global state
+    (one voice, one callback), so every line is spoken under a lock."""
+
+    AUDIO_OUTPUT_SYNCHRONOUS = 2
+    ESPEAK_RATE = 1
+    CHARS_UTF8 = 1
+
+    def __init__(self, library: str, data: str):
+        import ctypes
+
+        self._ctypes = ctypes
+        self.lib = ctypes.CDLL(library)
+        self.lib.espeak_Initialize.argtypes = [ctypes.c_int, ctypes.c_int, ctypes.c_char_p, ctypes.c_int]
+        self.lib.espeak_SetVoiceByName.argtypes = [ctypes.c_char_p]
+        self.lib.espeak_Synth.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_uint, ctypes.c_int, ctypes.c_uint,
+                                          ctypes.c_uint, ctypes.c_void_p, ctypes.c_void_p]
+        self.rate = self.lib.espeak_Initialize(self.AUDIO_OUTPUT_SYNCHRONOUS, 0, data.encode(), 0)
+        if self.rate <= 0:
+            raise EditError(f"the bundled espeak-ng library would not start (data at {data})")
+        self._chunks: list[np.ndarray] = []
+        callback_type = ctypes.CFUNCTYPE(ctypes.c_int, ctypes.POINTER(ctypes.c_short), ctypes.c_int, ctypes.c_void_p)
+
+        def collect(wav, n, _events):
+            if n > 0 and wav:
+                self._chunks.append(np.ctypeslib.as_array(wav, shape=(n,)).copy())
+            return 0
+
+        self._callback = callback_type(collect)     # kept alive as long as the library may call it
+        self.lib.espeak_SetSynthCallback(self._callback)
+        self.lock = threading.Lock()
+
+    def speak(self, text: str, voice: str, words_per_minute: int) -> tuple[np.ndarray, int]:
+        data = text.encode()
+        with self.lock:
+            self._chunks = []
+            if self.lib.espeak_SetVoiceByName(voice.encode()) != 0:
+                self.lib.espeak_SetVoiceByName(NARRATOR_VOICE.encode())
+            self.lib.espeak_SetParameter(self.ESPEAK_RATE, words_per_minute, 0)
+            buf = self._ctypes.create_string_buffer(data)
+            if self.lib.espeak_Synth(buf, len(data) + 1, 0, 0, 0, self.CHARS_UTF8, None, None) != 0:
+                raise EditError(f"the espeak-ng library failed on {text[:40]!r}")
+            self.lib.espeak_Synchronize()
+            pcm = np.concatenate(self._chunks) if self._chunks else np.zeros(0, np.int16)
+        return pcm.astype(np.float32) / 32768.0, self.rate
+
+
+@lru_cache(maxsize=1)
+def espeak_library() -> _EspeakLibrary | None:
+    """The wheel's bundled engine, or None when the `espeakng-loader` package is not installed."""
+    try:
+        import espeakng_loader
+    except ImportError:
+        return None
+    return _EspeakLibrary(str(espeakng_loader.get_library_path()), str(espeakng_loader.get_data_path()))
+
+
+def speech_engine() -> str | None:
+    """'espeak-ng' (the program), 'espeak-ng library' (the wheel's), or None when nothing can speak."""
+    if espeak_path() is not None:
+        return "espeak-ng"
+    try:
+        return "espeak-ng library" if espeak_library() is not None else None
+    except (OSError, EditError):
+        return None
 
 
 def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
@@ -71,17 +158,22 @@ def _parse_wav(data: bytes) -> tuple[np.ndarray, int]:
     raise EditError("espeak-ng's WAV stream has no data")
 
 
-def speak(text: str, *, voice: str = "en-us", words_per_minute: int = 160) -> np.ndarray:
-    """Speak `text` with espeak-ng; mono float32 at 48 kHz with the silence at both ends trimmed."""
+def speak(text: str, *, voice: str = NARRATOR_VOICE, words_per_minute: int = 160) -> np.ndarray:
+    """Speak `text`; mono float32 at 48 kHz with the silence at both ends trimmed."""
     exe = espeak_path()
-    if exe is None:
-        raise EditError("espeak-ng is not installed (Debian/Ubuntu: apt-get install espeak-ng)")
-    # text on stdin, never argv: a line starting with '-' must not be read as an option
-    out = subprocess.run([exe, "-v", voice, "-s", str(words_per_minute), "--stdin", "--stdout"],
-                         input=text.encode(), capture_output=True)
-    if out.returncode != 0:
-        raise EditError(f"espeak-ng failed on {text[:40]!r}: {out.stderr.decode(errors='replace').strip()}")
-    samples, rate = _parse_wav(out.stdout)
+    if exe is not None:
+        # text on stdin, never argv: a line starting with '-' must not be read as an option
+        out = subprocess.run([exe, "-v", voice, "-s", str(words_per_minute), "--stdin", "--stdout"],
+                             input=text.encode(), capture_output=True)
+        if out.returncode != 0:
+            raise EditError(f"espeak-ng failed on {text[:40]!r}: {out.stderr.decode(errors='replace').strip()}")
+        samples, rate = _parse_wav(out.stdout)
+    else:
+        library = espeak_library()
+        if library is None:
+            raise EditError("no speech engine: install espeak-ng (apt-get install espeak-ng) or the espeakng-loader "
+                            "package (pip install espeakng-loader)")
+        samples, rate = library.speak(text, voice, words_per_minute)
     if rate != RATE:
         # linear interpolation is enough: espeak's formant voice has little energy above 5 kHz
         t = np.arange(int(len(samples) * RATE / rate)) * (rate / RATE)
@@ -93,16 +185,18 @@ def speak(text: str, *, voice: str = "en-us", words_per_minute: int = 160) -> np
 
 
 def speak_shots(segments: list[Segment], warnings: list[str]) -> list[SpokenLine]:
-    """Speak every shot's narration (in parallel: espeak is single-threaded). Problems become warnings."""
+    """Speak every shot's narration, in its speaker's voice (in parallel when the program speaks:
+    espeak is single-threaded; the library speaks one line at a time). Problems become warnings."""
     shots = [s for s in segments if s.kind == "shot" and s.narration and s.narration.strip()]
     if not shots:
         return []
-    if espeak_path() is None:
-        warnings.append("narration skipped: espeak-ng is not installed (apt-get install espeak-ng); "
-                        "the lines are still in the subtitles")
+    if speech_engine() is None:
+        warnings.append("narration skipped: no speech engine (apt-get install espeak-ng, or pip install "
+                        "espeakng-loader); the lines are still in the subtitles")
         return []
     with ThreadPoolExecutor(max_workers=4) as pool:
-        spoken = list(pool.map(lambda s: speak(s.narration.strip()), shots))
+        spoken = list(pool.map(lambda s: speak(s.narration.strip(), voice=s.metadata.get("voice") or NARRATOR_VOICE),
+                               shots))
     lines = []
     for seg, samples in zip(shots, spoken):
         if samples.size == 0:
@@ -195,6 +289,10 @@ def mix_soundtrack(lines: list[SpokenLine], total_seconds: float, out_path: Path
         if b > a:
             voice[a:b] += line.samples[: b - a]
     mix = np.repeat(voice[:, None], 2, axis=1)
+    if lines:
+        # the words set the level: normalised alone, so a bed playing through the whole film cannot
+        # pull them down (normalising the sum would let a long bed outweigh a few short lines)
+        mix = normalise_loudness(mix)
     if music_path is not None:
         music = _music_bed(Path(music_path), n)
         import pyloudnorm
@@ -206,7 +304,7 @@ def mix_soundtrack(lines: list[SpokenLine], total_seconds: float, out_path: Path
             mix += music * _duck_envelope(lines, n)[:, None]
         elif warnings is not None:
             warnings.append(f"music bed {music_path} is silent; left out")
-    mix = normalise_loudness(mix)
+    mix = _limit(mix) if lines else normalise_loudness(mix)
     write_wav(out_path, mix)
     return out_path
 

@@ -29,6 +29,9 @@ class CutClip:
     transition: str = "cut"
     narration: str | None = None
     caption: str | None = None
+    content_hash: str | None = None   # the take file's hash: the key of the cut's cached pieces made from it
+    watermark: int | None = None      # the payload the take was marked with when it was generated
+    voice: str | None = None          # the espeak-ng voice speaking this shot's narration (None: the narrator's)
 
     def __post_init__(self) -> None:
         self.path = Path(self.path)
@@ -128,6 +131,7 @@ def build_timeline(clips: list[CutClip], fps: float, *, title_seconds: float = 0
             "shot", t, counts[i], fps, shot_id=clip.shot_id, path=Path(clip.path),
             transition_out=clip.transition if i + 1 < len(clips) else "cut",
             overlap_in=o_in, overlap_out=overlaps[i], narration=clip.narration, caption=clip.caption,
+            metadata={"voice": clip.voice} if clip.voice else {},
         ))
         t += counts[i] - overlaps[i]
     hold_n = round(hold_seconds * fps)

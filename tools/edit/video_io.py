@@ -102,6 +102,23 @@ def i420_to_rgb(data: bytes | bytearray | memoryview, width: int, height: int) -
     return out
 
 
+def x264_args(preset: str, crf: int) -> list[str]:
+    """The H.264 encoder settings every film and every piece of a cut share (equal settings give equal
+    decoder parameters, which is what lets separately encoded pieces join by stream copy)."""
+    return ["-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
+            # bt709 tags so players do not guess the colour matrix differently per platform
+            "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+
+
+def raw_input_args(width: int, height: int, fps: float, pix_fmt: str = "yuv420p") -> list[str]:
+    """ffmpeg input options for raw frames on stdin."""
+    args = ["-f", "rawvideo", "-pix_fmt", pix_fmt, "-s", f"{width}x{height}", "-r", _fps_arg(fps)]
+    if pix_fmt == "yuv420p":
+        # raw yuv carries no tags: say what it is, so ffmpeg does not convert it again
+        args += ["-colorspace", "bt709", "-color_range", "tv"]
+    return args + ["-i", "pipe:0"]
+
+
 class VideoWriter:
     """An ffmpeg libx264 encoder fed raw frames through a pipe; `close()` lands the file atomically.
 
@@ -125,19 +142,10 @@ class VideoWriter:
         self._ctx = atomic_output(self.path)
         self._tmp = self._ctx.__enter__()
         self._log = tempfile.TemporaryFile()
-        cmd = [
-            ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y",
-            "-f", "rawvideo", "-pix_fmt", input_pix_fmt, "-s", f"{width}x{height}", "-r", _fps_arg(fps),
-        ]
-        if input_pix_fmt == "yuv420p":
-            # raw yuv carries no tags: say what it is, so ffmpeg does not convert it again
-            cmd += ["-colorspace", "bt709", "-color_range", "tv"]
-        cmd += ["-i", "pipe:0"]
+        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", *raw_input_args(width, height, fps, input_pix_fmt)]
         if audio_path is not None:
             cmd += ["-i", str(audio_path)]
-        cmd += ["-map", "0:v:0", "-c:v", "libx264", "-preset", preset, "-crf", str(crf), "-pix_fmt", "yuv420p",
-                # bt709 tags so players do not guess the colour matrix differently per platform
-                "-colorspace", "bt709", "-color_primaries", "bt709", "-color_trc", "bt709"]
+        cmd += ["-map", "0:v:0", *x264_args(preset, crf)]
         if audio_path is not None:
             # apad + shortest: the audio always ends with the last video frame, never the other way round
             cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k", "-af", "apad", "-shortest"]

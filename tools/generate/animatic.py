@@ -29,7 +29,7 @@ from tools.generate.animatic_camera import (Compositor, Particles, Slate, camera
                                             perform_action, plan_layers)
 from tools.generate.animatic_scene import Canvas, Painter, _mix, block_shot, read_shot
 from tools.generate.animatic_style import Stylist, cover_resize, find_style, grade_lut
-from tools.generate.base import BackendError, GenerationRequest, GenerationResult, Timer
+from tools.generate.base import SHARED, BackendError, GenerationRequest, GenerationResult, Timer
 
 MODEL_ID = "animatic-v1"
 MIN_SIDE, MAX_SIDE = 16, 4096
@@ -40,6 +40,7 @@ MAX_BYTES = 6 * 1024 ** 3         # the frames live in memory; refuse what would
 class AnimaticBackend:
     name: ClassVar[str] = "animatic"
     modes: ClassVar[tuple[str, ...]] = ("t2v", "i2v", "v2v")
+    concurrency: ClassVar[str] = SHARED   # pure functions of the request: any number at once
 
     def model_id(self, request: GenerationRequest) -> str:
         return MODEL_ID

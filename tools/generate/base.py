@@ -24,6 +24,36 @@ class BackendError(RuntimeError):
     """Generation failed in a way a person can act on (missing model, bad input, refused by an API)."""
 
 
+class GenerationError(BackendError):
+    """The backend tried and reports that this take failed: out of memory, a refused prompt, an API error,
+    a worker that died. The take is recorded as an error take and the shot may be tried again.
+
+    resume_token: a backend's handle on work already paid for (a Runway task id). The retry of the shot
+    asks again with the same request and this token, so it picks that work up instead of paying twice."""
+
+    def __init__(self, message: str, resume_token: str | None = None):
+        super().__init__(message)
+        self.resume_token = resume_token
+
+    def __reduce__(self):   # keep the token when the error crosses a process (a Ray worker)
+        return (type(self), (str(self), self.resume_token))
+
+
+class BackendCrash(BackendError):
+    """A programming error inside a backend (IndexError, TypeError, AttributeError, ...). It is not a weak
+    take: trying again would fail the same way, so the render stops and names the shot."""
+
+
+class GenerationCancelled(Exception):
+    """The person asked to stop: raised from a progress callback so a backend stops after its current step."""
+
+
+# How one backend instance may be used by several threads (or farm workers) at once:
+#   shared:    any number of calls at a time (the animatic; hosted APIs, whose work runs elsewhere)
+#   exclusive: one call at a time per model (a loaded diffusion pipeline: its scheduler keeps state)
+SHARED, EXCLUSIVE = "shared", "exclusive"
+
+
 @dataclass
 class GenerationRequest:
     prompt: str
@@ -41,6 +71,7 @@ class GenerationRequest:
     # framing; diffusion backends read only the composed prompt). Keys: the Shot fields.
     shot: dict[str, Any] = field(default_factory=dict)
     model: str | None = None              # override the backend's default model for this mode
+    resume_token: str | None = None       # pick up paid-for work (GenerationError.resume_token) instead of starting again
 
     @property
     def duration(self) -> float:
@@ -68,6 +99,8 @@ class GenerationResult:
 class Backend(Protocol):
     name: ClassVar[str]
     modes: ClassVar[tuple[str, ...]]
+    # SHARED or EXCLUSIVE (see above); a backend that does not say is treated as exclusive
+    concurrency: ClassVar[str]
 
     def generate(self, request: GenerationRequest, progress=None) -> GenerationResult:
         """Make the frames. `progress(done, total)` may be called as work advances."""
@@ -84,6 +117,18 @@ def _registered() -> dict[str, Any]:
 
 
 _instances: dict[str, Backend] = {}
+_in_process: set[str] = set()   # names registered with register_backend (not built from an entry point)
+
+
+def concurrency_of(backend: Any) -> str:
+    """SHARED or EXCLUSIVE; a backend that does not declare it is assumed unsafe to share."""
+    value = getattr(backend, "concurrency", EXCLUSIVE)
+    return value if value in (SHARED, EXCLUSIVE) else EXCLUSIVE
+
+
+def registered_in_process(name: str) -> bool:
+    """True when `name` was registered as an instance in this process (other processes cannot build it)."""
+    return name in _in_process
 
 
 def list_backends() -> list[str]:
@@ -100,6 +145,7 @@ def register_backend(name: str, backend: Backend) -> None:
         raise BackendError(f"register_backend: '{name}' must be a backend instance with generate(request) and "
                            f"model_id(request) methods; got {backend!r}" + (f" (call it: {backend.__name__}())" if isinstance(backend, type) else ""))
     _instances[name] = backend
+    _in_process.add(name)
 
 
 def get_backend(name: str) -> Backend:

@@ -36,7 +36,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from tools.enhance.frames import cover, fit_size, read_video
 from tools.enhance.interpolate import retime
-from tools.generate.base import BackendError, GenerationRequest, GenerationResult, Timer
+from tools.generate.base import EXCLUSIVE, BackendError, GenerationError, GenerationRequest, GenerationResult, Timer
 from tools.generate.diffusers_models import (
     MODELS,
     PIPELINE_CLASSES,
@@ -98,6 +98,9 @@ _DTYPES = {"float32": "float32", "fp32": "float32", "float16": "float16", "fp16"
 class DiffusersBackend:
     name: ClassVar[str] = "diffusers"
     modes: ClassVar[tuple[str, ...]] = ("t2v", "i2v", "v2v")
+    # A pipeline's scheduler keeps per-call state (its step index): two shots on one pipeline at once
+    # corrupt each other (IndexError from the scheduler). The farm gives each model one owner at a time.
+    concurrency: ClassVar[str] = EXCLUSIVE
 
     def __init__(
         self,
@@ -164,7 +167,7 @@ class DiffusersBackend:
             cls_name = json.loads((folder / "model_index.json").read_text()).get("_class_name", "")
             if cls_name in PIPELINE_CLASSES:
                 fam, mode = PIPELINE_CLASSES[cls_name]
-                return self.register_model(model_id, fam, mode)
+                return self.register_model(model_id, fam, mode, **_limits_from_folder(fam, folder))
         fam = guess_family(model_id)
         if fam:
             return self.register_model(model_id, fam)
@@ -174,6 +177,10 @@ class DiffusersBackend:
             f"Known models: {known}. For another checkpoint of one of these families, point "
             "DIRECTOR_DIFFUSERS_MODEL_PATHS at its folder (with model_index.json)."
         )
+
+    def gpu_memory_gb(self, request: GenerationRequest) -> float:
+        """GPU memory the request's model needs loaded (the farm's share of a GPU for its worker)."""
+        return self.spec(self.model_id(request)).vram_gb
 
     def plan(self, request: GenerationRequest) -> Plan:
         """The request builder: the model's limits applied to this request."""
@@ -361,6 +368,9 @@ class DiffusersBackend:
         if self.settings.cache_dir:
             common["cache_dir"] = str(self.settings.cache_dir)
         try:
+            folder = self._local_folder(model_id)
+            if folder is not None and (folder / "model_index.json").is_file():
+                return cls.from_pretrained(str(folder), **common)   # a whole saved pipeline (any family)
             if spec.family == "animatediff":
                 adapter = diffusers.MotionAdapter.from_pretrained(self._resolve(model_id), **common)
                 base = spec.base_model or "stable-diffusion-v1-5/stable-diffusion-v1-5"
@@ -499,8 +509,8 @@ class DiffusersBackend:
             try:
                 with torch.inference_mode():
                     out = seg_pipe(**kwargs)
-            except torch.cuda.OutOfMemoryError as exc:  # type: ignore[attr-defined]
-                raise BackendError(
+            except (torch.cuda.OutOfMemoryError, MemoryError) as exc:  # type: ignore[attr-defined]
+                raise GenerationError(
                     f"{plan.model_id} ran out of GPU memory at {plan.width}x{plan.height}, {count} frames; lower the "
                     "resolution or shot length, or set DIRECTOR_DIFFUSERS_DEVICE=cpu"
                 ) from exc
@@ -558,6 +568,30 @@ class DiffusersBackend:
         if (w, h) != (request.width, request.height):
             frames = fit_size(frames, request.width, request.height)
         return np.ascontiguousarray(frames)
+
+
+def _limits_from_folder(family: str, folder: Path) -> dict[str, Any]:
+    """Limits a checkpoint states in its own config, where the family's defaults would be wrong for it:
+    CogVideoX's learned position embeddings fix its size and frame count (sample_* in latents); an SVD
+    checkpoint says how many frames it was trained to make (img2vid 14, img2vid-xt 25)."""
+    if family == "svd":
+        unet_config = folder / "unet" / "config.json"
+        frames = json.loads(unet_config.read_text()).get("num_frames") if unet_config.is_file() else None
+        return {"frame_counts": (int(frames),)} if frames else {}
+    if family != "cogvideox":
+        return {}
+    config_path = folder / "transformer" / "config.json"
+    if not config_path.is_file():
+        return {}
+    config = json.loads(config_path.read_text())
+    limits: dict[str, Any] = {}
+    if config.get("sample_width") and config.get("sample_height"):
+        limits["native_size"] = (int(config["sample_width"]) * 8, int(config["sample_height"]) * 8)
+    if config.get("sample_frames"):
+        limits["frame_counts"] = (int(config["sample_frames"]),)
+    if config.get("max_text_seq_length"):
+        limits["max_prompt_tokens"] = int(config["max_text_seq_length"])
+    return limits
 
 
 def _ready_for_inference(pipe) -> None:

@@ -32,7 +32,7 @@ from typing import Any, ClassVar
 import numpy as np
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from tools.generate.base import BackendError, GenerationRequest, GenerationResult, Timer
+from tools.generate.base import SHARED, BackendError, GenerationError, GenerationRequest, GenerationResult, Timer
 
 API_KEY_ENV = "RUNWAYML_API_SECRET"
 DATA_URI_LIMIT = 4_500_000   # the API takes data URIs up to 5 MB (after base64); larger files are uploaded
@@ -110,12 +110,15 @@ def pick_duration(seconds: float, model: RunwayModel) -> int:
 class RunwayBackend:
     name: ClassVar[str] = "runway"
     modes: ClassVar[tuple[str, ...]] = ("t2v", "i2v", "v2v")
+    # the work runs on Runway's machines: any number of takes at once (the API's own limit is a 429)
+    concurrency: ClassVar[str] = SHARED
 
     def __init__(self, settings: RunwaySettings | None = None, *, api_key: str | None = None):
         self.settings = settings or RunwaySettings()
         self._api_key = api_key
         self._client = None
-        # finished tasks by take request, so asking again after a failed download does not pay twice
+        # tasks created, by take request, so asking again after a failed download or a time-out does
+        # not pay twice (across processes, the task id travels as GenerationError.resume_token)
         self._finished: dict[tuple, str] = {}
 
     # ---- the Backend protocol -------------------------------------------------------------------------
@@ -131,15 +134,20 @@ class RunwayBackend:
         body, notes = self.build(request)
         client = self.client()
         key = _request_key(request, model_name)
-        task_id = task_id or self._finished.get(key)
+        task_id = task_id or request.resume_token or self._finished.get(key)
         if task_id:
             notes.append(f"resumed Runway task {task_id} (no new generation)")
         else:
             with Timer(timings, "submit"):
                 task_id = self._create(client, request, body)
-        with Timer(timings, "wait"):
-            task = self._wait(client, task_id, progress)
         self._finished[key] = task_id
+        try:
+            with Timer(timings, "wait"):
+                task = self._wait(client, task_id, progress)
+        except GenerationError as err:
+            if err.resume_token is None:   # the task failed for good: the next try must make a new one
+                self._finished.pop(key, None)
+            raise
         with Timer(timings, "download"):
             path = self._download(client, task_id, task)
         with Timer(timings, "postprocess"):
@@ -249,15 +257,16 @@ class RunwayBackend:
                 kind = "refused by Runway's content moderation" if code.upper().startswith("SAFETY") else "failed"
                 advice = ("rephrase the shot (or change the reference) and try again" if "refused" in kind
                           else "try again; if it keeps failing, try another model or seed")
-                raise BackendError(f"Runway {kind} (task {task_id}, code {code}): {reason}; {advice}")
+                raise GenerationError(f"Runway {kind} (task {task_id}, code {code}): {reason}; {advice}")
             if status == "CANCELLED":
-                raise BackendError(f"Runway task {task_id} was cancelled or deleted; generate the take again")
+                raise GenerationError(f"Runway task {task_id} was cancelled or deleted; generate the take again")
             if status == "RUNNING" and progress is not None:
                 progress(int(round(100 * float(getattr(task, "progress", 0.0) or 0.0))), 100)
             if time.monotonic() + interval > deadline:
-                raise BackendError(
+                raise GenerationError(
                     f"Runway task {task_id} is still {status.lower()} after {s.timeout:.0f} s; it may finish later: "
-                    f"resume it with its task id ({task_id}) instead of paying for a new take"
+                    f"resume it with its task id ({task_id}) instead of paying for a new take",
+                    resume_token=task_id,
                 )
             time.sleep(interval)
             interval = min(interval * s.poll_backoff, s.poll_max_interval)
@@ -298,9 +307,10 @@ class RunwayBackend:
             except (httpx.HTTPError, OSError) as exc:
                 last_error = exc
                 tmp.unlink(missing_ok=True)
-        raise BackendError(
+        raise GenerationError(
             f"Runway finished the take (task {task_id}) but downloading it failed {s.download_retries} times "
-            f"({type(last_error).__name__}: {last_error}); nothing is lost: resume with task id {task_id}"
+            f"({type(last_error).__name__}: {last_error}); nothing is lost: resume with task id {task_id}",
+            resume_token=task_id,
         )
 
     def _fit(self, path: Path, request: GenerationRequest, body: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
@@ -338,22 +348,22 @@ class _api_errors:
         if isinstance(exc, runwayml.APIStatusError):
             status, message = exc.status_code, _message(exc)
             if status == 429:
-                raise BackendError(
+                raise GenerationError(
                     f"Runway says too many requests or out of quota (429) while {self.doing}: {message}; wait and "
                     "retry, lower the number of takes rendered in parallel, or raise your Runway tier"
                 ) from None
             if status == 402:
-                raise BackendError(
+                raise GenerationError(
                     f"the Runway account is out of credits (402) while {self.doing}: {message}; add credits at "
                     "https://dev.runwayml.com"
                 ) from None
             if status == 401:
                 raise BackendError(f"Runway rejected the API key (401); check {API_KEY_ENV}") from None
             if status in (400, 422):
-                raise BackendError(f"Runway refused the request ({status}) while {self.doing}: {message}") from None
-            raise BackendError(f"Runway answered {status} while {self.doing}: {message}") from None
+                raise GenerationError(f"Runway refused the request ({status}) while {self.doing}: {message}") from None
+            raise GenerationError(f"Runway answered {status} while {self.doing}: {message}") from None
         if isinstance(exc, runwayml.APIConnectionError):
-            raise BackendError(f"could not reach Runway while {self.doing}: {exc}; check the network") from None
+            raise GenerationError(f"could not reach Runway while {self.doing}: {exc}; check the network") from None
         return False
 
 

@@ -1,0 +1,1 @@
+"""Language: the word lists and small readers shared by the planner and the feedback parser."""
