@@ -161,14 +161,22 @@ class Harness:
         port = site._server.sockets[0].getsockname()[1]
         monkeypatch.setattr(discord.http.Route, "BASE", f"http://127.0.0.1:{port}/api/v10")
 
-        async def start():
-            client = build_client(dispatcher, settings)
-            await client.login("fake-token")   # GET /users/@me, application info, then setup_hook
-            client._connection._add_guild_from_data(self.guild())
-            return client
-
-        self.client = self.run(start())
+        self._build = lambda: build_client(dispatcher, settings)
+        self.client = self.run(self._start())
         self.state = self.client._connection
+
+    async def _start(self):
+        client = self._build()
+        await client.login("fake-token")   # GET /users/@me, application info, then setup_hook
+        client._connection._add_guild_from_data(self.guild())
+        return client
+
+    def restart(self) -> None:
+        """A new bot process: a fresh client (nothing remembered of the messages it sent) logs in."""
+        old = self.client
+        self.client = self.run(self._start())
+        self.state = self.client._connection
+        self.run(old.close())
 
     def run(self, coro, timeout: float = 60):
         return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
@@ -300,7 +308,11 @@ def test_slash_new_defers_then_storyboard_thread_buttons_render_and_cut(bot, dir
     assert "1. `s1`" in followups[0][1]["content"] and pid in followups[0][1]["content"]
     h.call(h.state.parse_thread_create, {**h.fake.threads[thread_id], "newly_created": True})
 
-    # Press Render on the storyboard picture: the real view machinery finds our persistent button.
+    # The bot restarts; then Render is pressed on the old storyboard picture: the new client knows the
+    # button from its custom id alone (persistent, registered in setup_hook).
+    h.restart()
+    assert not h.state._view_store._synced_message_views
+    h.call(h.state.parse_thread_create, {**h.fake.threads[thread_id], "newly_created": True})
     press = h.press(board, f"rd:render:{pid}")
     assert h.fake.wait_for(lambda: _callbacks(h.fake, press), timeout=3)[0]["type"] == 5
     cut = h.fake.wait_for(lambda: _messages_with(h.fake, f"rd:download:{pid}"))[0]
