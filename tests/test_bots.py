@@ -133,6 +133,10 @@ def test_parse_rejects_what_it_cannot_do_with_a_hint():
         parse_command("render my boat film")
     with pytest.raises(CommandError, match="Say what to change"):
         parse_command("feedback p-1a2b3c4d")
+    with pytest.raises(CommandError, match="“@sam” reached me as plain text"):
+        parse_command("invite @sam")
+    c = parse_command("invite <@U123|sam> p-1a2b3c4d")
+    assert (c.name, c.members, c.project) == ("invite", ["U123"], "p-1a2b3c4d")
     with pytest.raises(CommandError, match="don't know the command “dance”"):
         parse_command("dance please")
     # In a film's thread, plain words are feedback on that film.

@@ -95,7 +95,10 @@ def parse_command(text: str, in_project_thread: bool = False) -> Command:
         members = re.findall(r"<@!?([A-Za-z0-9]+)(?:\|[^>]*)?>", rest)
         project = next((w.lower() for w in strip_mentions(rest).split() if PROJECT_ID.match(w)), None)
         if not members:
-            raise CommandError("Mention who to invite, e.g. `/director invite @sam` (in the film's thread, or add the project id).")
+            plain = re.search(r"@\w+", rest)
+            raise CommandError("Mention who to invite, e.g. `/director invite @sam` (in the film's thread, or add the project id)"
+                               + (f"; “{plain.group(0)}” reached me as plain text (in Slack, turn on “Escape channels, users, "
+                                  "and links” for the command), or press Invite under the storyboard." if plain else "."))
         return Command("invite", project=project, members=members)
     text = strip_mentions(text)
     text = re.sub(r"^/?director\b", "", text, flags=re.IGNORECASE).strip()
