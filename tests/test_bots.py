@@ -551,6 +551,7 @@ def _wait_render(dispatcher, pid, after=None, timeout=120):
     raise AssertionError("no render finished")
 
 
+@pytest.mark.slow
 def test_buttons_do_what_the_words_do_with_pictures_of_the_storyboard_and_each_shot(dispatcher, director):
     owner = discord_user_key(31)
     chat = Chat()
@@ -647,6 +648,7 @@ def test_the_owner_invites_people_whose_thread_messages_count_with_their_name(di
     assert "(by" not in director.store.get_version(pid).reason
 
 
+@pytest.mark.slow
 def test_feedback_during_a_render_is_queued_then_applied_and_rendered(dispatcher, director):
     owner = slack_user_key("T1", "UQ")
     chat = Chat()

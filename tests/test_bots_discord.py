@@ -291,6 +291,7 @@ def test_login_syncs_commands_and_registers_persistent_buttons(bot):
     assert {DirectorButton, InviteSelect} <= set(h.state._view_store._dynamic_items.values())
 
 
+@pytest.mark.slow
 def test_slash_new_defers_then_storyboard_thread_buttons_render_and_cut(bot, director):
     h, dispatcher = bot
     iid = h.slash("new", brief=BRIEF)

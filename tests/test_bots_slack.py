@@ -66,6 +66,7 @@ def _button_messages(fake: FakeSlack, prefix: str) -> list[dict]:
     return found
 
 
+@pytest.mark.slow
 def test_slack_buttons_and_the_edit_modal_through_signed_interactive_requests(slack, director):  # noqa: F811
     fake, port = slack
     assert slash(port, fake, f"new {BRIEF}")[0] == 200
@@ -177,6 +178,7 @@ class SocketModeServer:
         self.server.shutdown()
 
 
+@pytest.mark.slow
 def test_slack_socket_mode_commands_events_and_buttons_over_a_local_websocket(director):  # noqa: F811
     from slack_sdk import WebClient
 

@@ -131,6 +131,7 @@ def _client(url: str, token: str | None):
     return streamable_http_client(url, http_client=httpx2.AsyncClient(headers=headers, timeout=120))
 
 
+@pytest.mark.slow
 def test_mcp_over_streamable_http_with_tokens_and_owner_isolation(http_server):
     import httpx2
 
