@@ -643,6 +643,10 @@ def test_the_owner_invites_people_whose_thread_messages_count_with_their_name(di
     assert director.store.get_version(pid).storyboard.aspect_ratio == "1:1"
     assert dispatcher.handle(thread, "test:UKIM", "make it vertical", explicit=False, author="Kim") is None
     assert director.store.get_version(pid).number == 3
+    # Sam finds the film among the ones they direct with others.
+    listing = Chat()
+    dispatcher.handle(listing, "test:USAM", "list")
+    assert "Films you direct with others" in listing.private_notes[-1] and pid in listing.private_notes[-1]
     # The owner's own changes carry no name.
     dispatcher.handle(thread, owner, "undo", explicit=False)
     assert "(by" not in director.store.get_version(pid).reason

@@ -770,12 +770,18 @@ class BotDispatcher:
 
     def _cmd_list(self, conv, actor, command, thread_project, author):
         projects = self.store.list_projects(owner=actor)
-        if not projects:
+        # Films others invited this person to (members live in each project's settings: a scan).
+        shared = [p for p in self.store.list_projects() if actor in (p.settings or {}).get("members", [])][:10]
+        if not projects and not shared:
             conv.private("You have no films yet. Start one with `/director new <brief>`.")
             return
         lines = [f"`{p.id}` {p.title}" + (" (rendering)" if self._running(p.id) else "") for p in projects[:20]]
         more = f"\n…and {len(projects) - 20} more." if len(projects) > 20 else ""
-        conv.private("Your films, latest first:\n" + "\n".join(lines) + more)
+        text = ("Your films, latest first:\n" + "\n".join(lines) + more) if projects else "You have no films of your own yet."
+        if shared:
+            text += "\nFilms you direct with others:\n" + "\n".join(
+                f"`{p.id}` {p.title} (with {conv.mention(p.owner) or p.owner})" for p in shared)
+        conv.private(text)
 
     def _cmd_cancel(self, conv, actor, command, thread_project, author):
         project_id = self._resolve(conv, actor, command, thread_project)
