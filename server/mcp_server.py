@@ -25,7 +25,7 @@ from mcp.server.auth.middleware.auth_context import get_access_token
 from mcp.server.auth.provider import AccessToken
 from mcp.server.auth.settings import AuthSettings
 from mcp.server.mcpserver import Context, MCPServer
-from mcp.server.mcpserver.exceptions import ToolError
+from mcp.server.mcpserver.exceptions import ResourceNotFoundError, ToolError
 from pydantic import BaseModel, Field
 
 log = logging.getLogger("reel_director.mcp")
@@ -260,7 +260,10 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
     def storyboard(project_id: str) -> str:
         import json
 
-        state = guard(director.project_state, who(), project_id)
+        try:
+            state = guard(director.project_state, who(), project_id)
+        except ToolError as e:  # resources answer "not found" in their own terms
+            raise ResourceNotFoundError(str(e)) from None
         return json.dumps({"project_id": project_id, "version": state["version"], "storyboard": state["storyboard"],
                            "versions": state["versions"]}, indent=1)
 

@@ -163,9 +163,15 @@ def test_mcp_over_streamable_http_with_tokens_and_owner_isolation(http_server):
             listed = _structured(await session.call_tool("list_projects", {}))
             theirs = await session.call_tool("get_cut", {"project_id": pid})
             change = await session.call_tool("feedback", {"project_id": pid, "text": "make it vertical"})
-            return listed, theirs, change
+            try:
+                await session.read_resource(f"director://projects/{pid}/storyboard")
+                peeked = "read"
+            except Exception as e:  # the SDK raises the server's error for a resource it could not read
+                peeked = str(e)
+            return listed, theirs, change, peeked
 
-    listed, theirs, change = anyio.run(as_bob)
+    listed, theirs, change, peeked = anyio.run(as_bob)
+    assert peeked != "read" and "no project" in peeked and "Traceback" not in peeked
     assert listed in ([], {"result": []})
     assert theirs.is_error and "no project" in theirs.content[0].text
     assert change.is_error and "no project" in change.content[0].text
