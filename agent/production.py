@@ -78,6 +78,7 @@ REPAIRS: dict[str, tuple[str, str]] = {
     "noise": ("clean image", "noise, grain burst, artifacts"),
     "scene_cut": ("one continuous shot", "scene change, jump cut"),
     "consistency": ("consistent subject", "morphing, changing identity"),
+    "identity": ("exactly as in the reference image", "different person, changed appearance"),
 }
 
 
@@ -95,6 +96,59 @@ def repair_prompt(prompt: str, negative: str, critique: Critique | None) -> tupl
                 negative = f"{negative}, {neg}" if negative else neg
                 added.append(key)
     return prompt, negative, added
+
+
+def shot_for_backend(storyboard: Storyboard, shot: Shot) -> dict[str, Any]:
+    """The structured shot a backend reads, with the cast members it names described (the previz draws
+    each the same way in every shot). Without a cast the dict is the shot's own, so earlier takes keep
+    their keys."""
+    data = shot.model_dump(exclude={"prompt"})
+    # `index`: the member's place in the film's cast, so two members never share a colour in the previz;
+    # `references`: their reference images, which the critic compares the take with.
+    members = [{**m.model_dump(include={"id", "name", "description", "references"}), "index": i}
+               for i, m in enumerate(storyboard.cast) if m.id in shot.cast]
+    if members:
+        data["cast_members"] = members
+    return data
+
+
+def reference_for(storyboard: Storyboard, shot: Shot) -> Path | None:
+    """The image an image-to-video shot starts from: its own reference, else the reference of the
+    first cast member in it who has one (so the member looks like their picture)."""
+    if shot.reference:
+        return Path(shot.reference)
+    if shot.mode == "i2v":
+        for member in storyboard.cast:
+            if member.id in shot.cast and member.references:
+                return Path(member.references[0])
+    return None
+
+
+def save_still(frame: np.ndarray, path: Path) -> Path:
+    """One RGB frame as a PNG, written atomically."""
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(path) as tmp:
+        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG")
+    return path
+
+
+def continuity_waves(storyboard: Storyboard) -> list[list[Shot]]:
+    """The shots in the order continuity allows: first every shot that starts fresh, then each shot
+    whose `continue_from` shot is already made (a chain a -> b -> c takes three waves). Shots in one
+    wave run side by side on the farm."""
+    done: set[str] = set()
+    waves: list[list[Shot]] = []
+    left = list(storyboard.shots)
+    while left:
+        wave = [s for s in left if s.continue_from is None or s.continue_from in done]
+        if not wave:   # the schema refuses cycles (continue_from must name an earlier shot); be safe anyway
+            wave = left
+        waves.append(wave)
+        done |= {s.id for s in wave}
+        left = [s for s in left if s.id not in done]
+    return waves
 
 
 def derive_seed(*parts: Any) -> int:
@@ -127,6 +181,19 @@ class Producer:
             return current_farm()
         return self.farm
 
+    def last_frame(self, take: Take) -> Path:
+        """The unmarked last frame of a take, as a PNG beside it (decoded from the take for takes made
+        before these were kept)."""
+        if not take.file:
+            raise BackendError(f"take {take.id} of shot '{take.shot_id}' has no file to continue from")
+        path = self.workspace.take_path(take.key, suffix=".last.png")
+        if not path.exists():
+            from tools.edit.video_io import read_video
+
+            frames, _ = read_video(self.workspace.resolve(take.file))
+            save_still(frames[-1], path)
+        return path
+
     def existing_take(self, project_id: str, plan: ShotPlan) -> Take | None:
         """A take already made with this shot's exact spec, whose file is still there (None: make one)."""
         existing = self.store.selected_take(project_id, plan.shot.id, spec_key=plan.spec_key)
@@ -144,7 +211,10 @@ class Producer:
         return None if per_second is None else per_second * plan.shot.duration
 
     # ------------------------------------------------------------------ planning requests
-    def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None) -> ShotPlan:
+    def plan_shot(self, storyboard: Storyboard, shot: Shot, backend_override: str | None = None,
+                  start_frame: Path | None = None) -> ShotPlan:
+        """`start_frame`: for a shot that continues another (`continue_from`), the last frame of that
+        shot's take; the shot is then made image-to-video from it, so the action carries across the cut."""
         backend_name = backend_override or shot.backend or self.settings.default_backend
         composed = compose_prompt(shot, storyboard.style_guide, backend=backend_name, settings=self.settings,
                                   cast=storyboard.cast)
@@ -161,11 +231,11 @@ class Producer:
             width=gen_w,
             height=gen_h,
             seed=0,
-            mode=shot.mode,
-            reference_image=Path(shot.reference) if shot.reference else None,
+            mode="i2v" if start_frame else shot.mode,
+            reference_image=start_frame or reference_for(storyboard, shot),
             source_video=Path(shot.source) if shot.source else None,
             strength=shot.strength,
-            shot=shot.model_dump(exclude={"prompt"}),
+            shot=shot_for_backend(storyboard, shot),
         )
         backend = get_backend(backend_name)
         model = backend.model_id(request)
@@ -304,6 +374,9 @@ class Producer:
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
             take.params["watermark_id"] = watermark_id
+            # The last frame as generated, before the marks: a shot that continues this one starts from
+            # it (a label burned into a start frame would be carried along by the next shot's camera).
+            last_frame = frames[-1].copy()
             marked = run.mark(frames, watermark_id)
             timings["mark"] = time.perf_counter() - t0
             t0 = time.perf_counter()
@@ -314,6 +387,7 @@ class Producer:
             write_video(marked, take.fps, path, crf=17, preset="ultrafast")
             rel = self.workspace.relative(path)
             sample_take(marked).save(samples_path(self.workspace, key))
+            save_still(last_frame, self.workspace.take_path(key, suffix=".last.png"))
             timings["encode"] = time.perf_counter() - t0
             take.file = rel
             take.content_hash = file_sha256(path)

@@ -115,4 +115,15 @@ def check_storyboard(storyboard: Storyboard, store: Store, actor: str = "directo
         result.add(f"shot '{shot.id}'", report)
         audit_use(report, shot.id)
         result.shots[shot.id] = max(verdicts, key=SEVERITY.__getitem__)
+    # A cast member's reference images condition every shot they are in: the same consent rules apply.
+    for member in storyboard.cast:
+        text_report = check_text(f"{member.name}. {member.description}", consents=consents)
+        result.add(f"cast '{member.id}'", text_report)
+        in_shots = [s.id for s in storyboard.shots if member.id in s.cast]
+        for reference in member.references:
+            faces = check_image(reference, consents=consents_for_media(store, reference))
+            result.add(f"cast '{member.id}' reference", faces)
+            for shot_id in in_shots:
+                audit_use(faces, shot_id)
+                result.shots[shot_id] = max(result.shots.get(shot_id, "allow"), faces.verdict, key=SEVERITY.__getitem__)
     return result

@@ -8,14 +8,19 @@ restart: nothing lives only in this object.
 from __future__ import annotations
 
 import threading
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
+from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
+from agent.limits import check_caps, check_inputs
 from agent.prompts import with_prompts
 from agent.production import Producer
+from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
 from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
 from agent.settings import AgentSettings
@@ -36,6 +41,9 @@ class Director:
         self._project_locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._interrupted = threading.Event()
+        # Busy projects queue work in order instead of refusing it (agent/queue.py).
+        self.queues = ProjectQueues(self._render_batch, max_queued=self.settings.max_queued,
+                                    parallel_renders=self.settings.parallel_renders)
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -105,6 +113,7 @@ class Director:
 
     # ------------------------------------------------------------------ conversation
     def start_project(self, owner: str, storyboard: Storyboard, reason: str, emit: Emit = noop, brief: str | None = None) -> str:
+        check_caps(storyboard, self.settings)
         project = self.store.create_project(owner, storyboard.title, settings={"aspect_ratio": storyboard.aspect_ratio, "fps": storyboard.fps})
         if brief:
             self.store.add_message(project.id, "user", brief)
@@ -116,23 +125,36 @@ class Director:
         """A storyboard from a brief, without creating a project (for `director plan`)."""
         from agent.brains import plan_brief
 
-        return plan_brief(self.settings, brief, overrides)
+        return plan_brief(self.settings, brief, overrides)   # the caps are checked there
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
                      cancel: threading.Event | None = None) -> str:
+        return self.user_message_async(owner, text, project_id, emit, cancel).result()
+
+    def user_message_async(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
+                           cancel: threading.Event | None = None) -> Future:
+        """Queue a chat line (in arrival order, per project); the future gets the project id once it is
+        applied and, when it re-renders, once the render is done. Returns at once."""
         if project_id is None:
-            plan = self.plan(text)
-            if plan.question:
-                self._say(emit, None, plan.question)
-                return ""
-            project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
-            message = self._describe_plan(plan)
-            self.store.add_message(project_id, "director", message)
-            self._say(emit, project_id, message)
-            return project_id
-        self._may_direct(owner, project_id)
-        has_cut = bool(self.store.list_cuts(project_id))
-        self.feedback(owner, project_id, text, emit=emit, render=has_cut, cancel=cancel)
+            return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
+
+        def step():
+            self._may_direct(owner, project_id)
+            has_cut = bool(self.store.list_cuts(project_id))
+            outcome = self._feedback_step(owner, project_id, text, None, emit, has_cut, cancel, None)
+            return then(outcome, lambda _: project_id) if isinstance(outcome, Future) else project_id
+
+        return self.queues.submit(project_id, step)
+
+    def _brief(self, owner: str, text: str, emit: Emit) -> str:
+        plan = self.plan(text)
+        if plan.question:
+            self._say(emit, None, plan.question)
+            return ""
+        project_id = self.start_project(owner, plan.storyboard, "planned from the brief", emit, brief=text)
+        message = self._describe_plan(plan)
+        self.store.add_message(project_id, "director", message)
+        self._say(emit, project_id, message)
         return project_id
 
     def _describe_plan(self, plan) -> str:
@@ -147,6 +169,18 @@ class Director:
                  author: str | None = None) -> RenderResult:
         """`owner` is who acts (the project's owner or a member); `author`, when given, is the name the
         version history shows for the change (a member's display name in a chat thread)."""
+        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir, author).result()
+
+    def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
+                       emit: Emit = noop, render: bool = True, cancel: threading.Event | None = None,
+                       out_dir: Path | None = None, author: str | None = None) -> Future:
+        """Queue feedback behind the project's earlier messages; returns at once (see agent/queue.py)."""
+        return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
+                                                                          cancel, out_dir, author))
+
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir,
+                       author: str | None = None) -> RenderResult | Future:
+        """Apply feedback now (a new version); a render it needs is queued and returned as a Future."""
         self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
@@ -175,6 +209,7 @@ class Director:
                     self._say(emit, project_id, msg)
                     return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
+            check_caps(new_sb, self.settings)
             if author:
                 reason = f"{reason} (by {author})"
             diff = diff_storyboards(current.storyboard, new_sb)
@@ -191,9 +226,11 @@ class Director:
         if not render:
             # `regenerate`: shots the change asks new takes of ("re-roll shot 2"); pass it to render().
             return RenderResult(project_id=project_id, version=number, changed_shots=changed, regenerate=regenerate)
-        out = self.render(owner, project_id, emit=emit, cancel=cancel, out_dir=out_dir, regenerate=regenerate)
-        out.changed_shots = changed
-        return out
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
+        return then(self.queues.request_render(project_id, request),
+                    # What the person changed, and what the render had to make again because of it (a
+                    # shot that continues a changed one starts from a new frame).
+                    lambda out: out.model_copy(update={"changed_shots": sorted(set(changed) | set(out.changed_shots))}))
 
     # Fields a person may set on one shot by hand (the Edit form of the bots and the web page).
     EDITABLE_SHOT_FIELDS = ("subject", "action", "setting", "atmosphere", "lighting", "style", "technical", "camera",
@@ -202,7 +239,13 @@ class Director:
     def edit_shot(self, actor: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop,
                   author: str | None = None) -> RenderResult:
         """A new version with some of one shot's fields set by hand. Empty values leave a field as it is;
-        a value the storyboard rejects raises ValueError naming it."""
+        a value the storyboard rejects raises BadInput naming it. Waits its turn behind the project's
+        earlier messages, like feedback."""
+        return self.queues.submit(project_id, lambda: self._edit_shot_step(actor, project_id, shot_id, fields, emit,
+                                                                           author)).result()
+
+    def _edit_shot_step(self, actor: str, project_id: str, shot_id: str, fields: dict, emit: Emit,
+                        author: str | None) -> RenderResult:
         self._may_direct(actor, project_id)
         fields = {k: v for k, v in fields.items() if k in self.EDITABLE_SHOT_FIELDS and v not in (None, "")}
         with self._lock(project_id):
@@ -218,6 +261,7 @@ class Director:
                 new_sb = Storyboard.model_validate(data)
             except ValueError as err:  # pydantic's ValidationError: say which field, as bad input
                 raise BadInput(f"shot {shot_id}: {err}", project_id=project_id) from None
+            check_caps(new_sb, self.settings)
             reason = f"edited shot {shot_id}: {', '.join(changed_fields)}" + (f" (by {author})" if author else "")
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
@@ -232,9 +276,83 @@ class Director:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
 
     def approve_storyboard(self, owner: str, project_id: str, emit: Emit = noop) -> None:
+        return self.approve_storyboard_async(owner, project_id, emit).result()
+
+    def approve_storyboard_async(self, owner: str, project_id: str, emit: Emit = noop) -> Future:
+        return self.queues.submit(project_id, lambda: self._approve(owner, project_id, emit))
+
+    def _approve(self, owner: str, project_id: str, emit: Emit) -> None:
         self._may_direct(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
+
+    # ------------------------------------------------------------------ keyframes first
+    def keyframes(self, owner: str, project_id: str, shots: list[str] | None = None, reroll: bool = False,
+                  emit: Emit = noop) -> KeyframeSet:
+        """One still per shot of the latest version (or of `shots`), to approve before rendering. A
+        shot that already has a proposal for this version keeps it unless `reroll` asks for another."""
+        from agent.production import derive_seed
+        from tools.generate import GenerationRequest
+        from tools.generate.stills import make_still
+
+        self._may_direct(owner, project_id)
+        version = self.store.get_version(project_id)
+        storyboard = version.storyboard
+        wanted = self._shot_ids(storyboard, shots)
+        old = load_proposals(self.workspace, project_id)
+        previous = {k.shot_id: k for k in old.keyframes} if old and old.version == version.number else {}
+        made: list[Keyframe] = []
+        for shot in storyboard.shots:
+            kept = previous.get(shot.id)
+            if kept is not None and not (reroll and shot.id in wanted):
+                made.append(kept)
+                continue
+            if shot.id not in wanted and kept is None and shots is not None:
+                continue
+            roll = kept.roll + 1 if kept else 1
+            plan = self.producer.plan_shot(storyboard, shot)
+            width, height = storyboard.size
+            seed = derive_seed(project_id, shot.id, plan.spec_key, "keyframe", roll)
+            still = make_still(GenerationRequest(**{**plan.request.__dict__, "seed": seed, "width": width, "height": height}))
+            path = save_still(self.workspace, still.image)
+            made.append(Keyframe(shot_id=shot.id, still=self.workspace.relative(path), seed=seed, backend=still.backend,
+                                 model=still.model, roll=roll))
+        proposals = save_proposals(self.workspace, KeyframeSet(project_id=project_id, version=version.number,
+                                                               keyframes=made), storyboard)
+        self._say(emit, project_id, describe(proposals) + f" They are in /media/{project_id}/keyframes.png.")
+        return proposals
+
+    def approve_keyframes(self, owner: str, project_id: str, shots: list[str] | None = None,
+                          emit: Emit = noop) -> KeyframeSet:
+        """A new version in which each approved shot is image-to-video from its still."""
+        self._may_direct(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
+            proposals = load_proposals(self.workspace, project_id)
+            if proposals is None or proposals.version != current.number:
+                raise BadInput("there are no keyframes for the latest version yet: make them first "
+                               f"(`director keyframes {project_id}`, or Keyframes on the page)")
+            wanted = [sid for sid in self._shot_ids(current.storyboard, shots) if proposals.get(sid)]
+            storyboard = approved_storyboard(current.storyboard, proposals, self.workspace, wanted)
+            order = [s.id for s in current.storyboard.shots]
+            positions = ", ".join(str(order.index(sid) + 1) for sid in wanted)
+            number = self.store.add_version(project_id, storyboard, f"keyframes approved for shot {positions}",
+                                            parent=current.number)
+            for k in proposals.keyframes:
+                k.approved = k.approved or k.shot_id in wanted
+            proposals.version = number
+            save_proposals(self.workspace, proposals, storyboard)
+            self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), wanted)
+        self._say(emit, project_id, f"Keyframes approved for shot {positions}: rendering animates each from its still.")
+        return proposals
+
+    @staticmethod
+    def _shot_ids(storyboard: Storyboard, shots: list[str] | None) -> list[str]:
+        known = [s.id for s in storyboard.shots]
+        for sid in shots or []:
+            if sid not in known:
+                raise NotFound(f"no shot '{sid}' in this storyboard; its shots are {', '.join(known)}")
+        return list(shots) if shots else known
 
     # ------------------------------------------------------------------ production
     def render(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
@@ -242,12 +360,31 @@ class Director:
                budget_usd: float | None = None) -> RenderResult:
         """Render the project's latest version. Unchanged shots reuse their takes; shots in
         `regenerate` get a new take (new seed) even so. `budget_usd` (default: the settings') caps the
-        money for hosted backends: over it the render is not started (NeedsAnswer)."""
-        self._may_direct(owner, project_id)
-        with self._lock(project_id):
-            run = RenderRun(project_id, emit=emit, cancel=cancel or threading.Event(),
-                            budget_usd=self.settings.budget_usd if budget_usd is None else budget_usd)
-            return self._render_locked(owner, run, out_dir, backend, set(regenerate or ()))
+        money for hosted backends: over it the render is not started (NeedsAnswer). Waits its turn
+        behind a running render of the project."""
+        return self.render_async(owner, project_id, emit, cancel, out_dir, backend, regenerate, budget_usd).result()
+
+    def render_async(self, owner: str, project_id: str, emit: Emit = noop, cancel: threading.Event | None = None,
+                     out_dir: Path | None = None, backend: str | None = None,
+                     regenerate: list[str] | None = None, budget_usd: float | None = None) -> Future:
+        """Queue a render behind the project's earlier messages and renders; returns at once."""
+        request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, backend, set(regenerate or ()),
+                                budget_usd=budget_usd)
+
+        def step() -> Future:
+            self._may_direct(owner, project_id)
+            return self.queues.request_render(project_id, request)
+
+        return self.queues.submit(project_id, step)
+
+    def _render_batch(self, project_id: str, requests: list[RenderRequest]) -> RenderResult:
+        """One render of the latest version for every request that waited for it (agent/queue.py)."""
+        first = requests[0]
+        regenerate = set().union(*(r.regenerate for r in requests))
+        cancel: Any = first.cancel if len(requests) == 1 else AnyCancel([r.cancel for r in requests])
+        budget = self.settings.budget_usd if first.budget_usd is None else first.budget_usd
+        run = RenderRun(project_id, emit=first.emit, cancel=cancel or threading.Event(), budget_usd=budget)
+        return self._render_locked(first.owner, run, first.out_dir, first.backend, regenerate)
 
     def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
         project_id = run.project_id
@@ -315,6 +452,9 @@ class Director:
         project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
+        # Before any take: a music file that is not audio must not cost a whole render first.
+        check_caps(storyboard, self.settings)
+        check_inputs(storyboard, max_pixels=self.settings.max_input_pixels)
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
@@ -322,7 +462,7 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        from agent.production import farm_lane
+        from agent.production import continuity_waves, farm_lane
 
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
@@ -336,10 +476,18 @@ class Director:
                 f"(or DIRECTOR_BUDGET_USD), or render with fewer or shorter hosted shots.")
         run.spent_usd = estimate.cost_usd or 0.0   # every shot's first take is booked before any retry
         farm = self.producer._farm()
-        outcomes = {o.shot_id: o for o in farm.run_shots(
-            lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), plans,
-            lane_of=farm_lane, cancel=run.cancel, stop=run.stop)}
-        run.stop_if_cancelled()
+        outcomes: dict = {}
+        for wave in continuity_waves(storyboard):
+            # A shot that continues another starts from the last frame of that shot's take, made in an earlier wave.
+            wave_plans = [plan for plan in plans if plan.shot in wave and not plan.shot.continue_from] + [
+                self.producer.plan_shot(storyboard, shot, backend,
+                                        start_frame=self.producer.last_frame(outcomes[shot.continue_from].take))
+                for shot in wave if shot.continue_from]
+            outcomes.update({o.shot_id: o for o in farm.run_shots(
+                lambda plan: self.producer.produce_shot(run, plan, force_new=plan.shot.id in regenerate), wave_plans,
+                lane_of=farm_lane, cancel=run.cancel, stop=run.stop)})
+            run.stop_if_cancelled()
+        outcomes = {s.id: outcomes[s.id] for s in storyboard.shots}   # storyboard order, as before
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            settings=self.settings, safety_warnings=report.reasons, backend=backend,
@@ -355,8 +503,14 @@ class Director:
                             reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
                             warnings=film.warnings + report.reasons)
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
-                    render: bool = True) -> RenderResult:
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> RenderResult:
+        return self.select_take_async(owner, project_id, shot_id, take_id, emit, render).result()
+
+    def select_take_async(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                          render: bool = True) -> Future:
+        return self.queues.submit(project_id, lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render))
+
+    def _select_step(self, owner, project_id, shot_id, take_id, emit, render) -> RenderResult | Future:
         self._may_direct(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -380,7 +534,7 @@ class Director:
         if not render:
             return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
                                 changed_shots=[shot_id])
-        return self.render(owner, project_id, emit=emit)
+        return self.queues.request_render(project_id, RenderRequest(owner, emit))
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
         for version in reversed(self.store.list_versions(project_id)):

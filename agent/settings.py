@@ -65,6 +65,15 @@ class AgentSettings(BaseSettings):
     )
     attempts_per_film: int | None = Field(None, ge=1, description="a fixed film-wide budget; overrides the factor")
 
+    # --- caps, the same for every front door (agent/limits.py)
+    max_film_seconds: float = Field(600.0, gt=0, description="the longest film the director makes, in seconds")
+    max_shots: int = Field(120, ge=1, description="the most shots in one film")
+    max_input_pixels: int = Field(40_000_000, ge=1, description="largest reference image or source frame, in pixels")
+
+    # --- busy projects (agent/queue.py): messages wait in order instead of being refused
+    max_queued: int = Field(100, ge=1, description="messages and renders that may wait for one project")
+    parallel_renders: int = Field(2, ge=1, description="renders running at once across all projects")
+
     # --- money: hosted backends are paid per second of video
     budget_usd: float | None = Field(
         None, ge=0, description="cap on money per render (DIRECTOR_BUDGET_USD, --budget): over it the director asks first, "

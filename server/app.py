@@ -62,6 +62,41 @@ def _resume_unfinished(app: FastAPI) -> None:
     loop.run_in_executor(app.state.render_pool, run)
 
 
+class OriginCheck:
+    """Websockets opened by a browser page on another site are refused at the handshake.
+
+    Browsers always send `Origin` on a websocket and cookies or a token in the page's URL would
+    otherwise let any site drive a user's director. Allowed: the server's own origin (the Origin's
+    host equals the request's Host), the configured `ws_allowed_origins`, and clients that send no
+    Origin at all (scripts, bots: no browser, no ambient credentials)."""
+
+    def __init__(self, app: Any, allowed: list[str]):
+        self.app = app
+        self.allowed = {o.rstrip("/").lower() for o in allowed}
+
+    def permits(self, scope: dict) -> bool:
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope.get("headers", [])}
+        origin = headers.get("origin")
+        if origin is None:
+            return True
+        origin = origin.rstrip("/").lower()
+        if origin in self.allowed:
+            return True
+        scheme, _, netloc = origin.partition("://")
+        host = headers.get("host", "").lower()
+        # Either scheme: behind a TLS proxy the page is https while the server sees plain ws.
+        return bool(host) and netloc == host and scheme in ("http", "https")
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] == "websocket" and not self.permits(scope):
+            await receive()   # websocket.connect
+            log.warning("websocket from origin %r refused", dict(scope.get("headers", [])).get(b"origin"))
+            # Closing before accepting makes the server answer the handshake with 403.
+            await send({"type": "websocket.close", "code": 1008, "reason": "origin not allowed"})
+            return
+        await self.app(scope, receive, send)
+
+
 def http_error(err: BaseException) -> JSONResponse:
     """The one translation of a Director exception for the HTTP API: its status and a body people can read."""
     error = as_director_error(err)
@@ -133,6 +168,7 @@ def create_app(director: Any = None, store: Any = None, settings: ServerSettings
     def openapi(owner: Owner) -> JSONResponse:
         return JSONResponse(app.openapi())
 
+    app.add_middleware(OriginCheck, allowed=settings.ws_allowed_origins)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.include_router(api.router)
     app.include_router(media.router)

@@ -243,6 +243,8 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
 
 
 def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Optional[int] = None) -> dict:
+    from agent.limits import check_seconds
+    from agent.settings import AgentSettings
     from storyboards.schema import ASPECT_RATIOS
 
     o = {}
@@ -250,13 +252,12 @@ def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Opti
         if not (64 <= resolution <= 2160) or resolution % 2:
             fail(f"--resolution {resolution} must be an even number of pixels between 64 and 2160 (the short side)", code=2)
         o["resolution"] = resolution
-    if aspect:
+    if aspect is not None:   # --aspect "" is a mistake, not "the default"
         if aspect not in ASPECT_RATIOS:
             fail(f"--aspect '{aspect}' is not one of: {', '.join(ASPECT_RATIOS)}", code=2)
         o["aspect_ratio"] = aspect
     if seconds is not None:
-        if not (1 <= seconds <= 600):
-            fail(f"--seconds {seconds:g} must be between 1 and 600", code=2)
+        check_seconds(seconds, AgentSettings())   # the agent's cap, the same for every front door
         o["seconds"] = seconds
     return o
 
@@ -306,6 +307,8 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
     from storyboards.schema import StoryboardError
     from storyboards.yamlio import load_storyboard
 
+    from agent.limits import check_caps, check_inputs
+
     _check_backend(backend)
     try:
         storyboard = load_storyboard(storyboard_file)
@@ -315,6 +318,10 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
         storyboard = storyboard.model_copy(update={"music_bed": False})
     director = _director(budget)
     with director_errors():
+        # Everything the render reads is checked before a project exists: a refusal leaves nothing behind.
+        check_caps(storyboard, director.settings)
+        check_inputs(storyboard, roots=[storyboard_file.absolute().parent, director.workspace.uploads_dir],
+                     max_pixels=director.settings.max_input_pixels)
         project_id = director.start_project(owner(), storyboard, f"rendered from {storyboard_file.name}")
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
 
@@ -336,11 +343,45 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
 
 
 @app.command()
+def keyframes(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
+              shots: Optional[str] = typer.Option(None, "--shots", help="Only these shot ids, comma-separated."),
+              reroll: bool = typer.Option(False, "--reroll", help="Make new stills for the shots (all, or --shots)."),
+              approve: bool = typer.Option(False, "--approve", help="Approve the stills: those shots render from them."),
+              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the keyframes.")):
+    """One still per shot to approve before rendering (keyframes.png in the project's folder)."""
+    director = _director()
+    wanted = [s.strip() for s in shots.split(",") if s.strip()] if shots else None
+    with director_errors(), Progress(enabled=not as_json) as progress:
+        if approve:
+            result = director.approve_keyframes(owner(), project_id, shots=wanted, emit=progress)
+        else:
+            result = director.keyframes(owner(), project_id, shots=wanted, reroll=reroll, emit=progress)
+    home = director.workspace
+    if as_json:
+        emit_json({**result.model_dump(mode="json"), "sheet": str(home.resolve(result.sheet)) if result.sheet else None,
+                   "stills": {k.shot_id: str(home.resolve(k.still)) for k in result.keyframes}})
+        return
+    for k in result.keyframes:
+        out.print(f"{k.shot_id}: {home.resolve(k.still)}  ({'approved' if k.approved else f'proposal {k.roll}'}, "
+                  f"{k.backend}, seed {k.seed})", highlight=False)
+    if result.sheet:
+        out.print(f"[bold]All stills:[/] {home.resolve(result.sheet)}")
+    if not approve:
+        out.print(f"Approve with `director keyframes {project_id} --approve`, then render: `director feedback {project_id} \"render it\"`.")
+
+
+@app.command()
 def chat(project_id: Optional[str] = typer.Argument(None, help="Continue this project (default: a new one).")):
     """Talk with the director in the terminal (/render, /undo, /versions, /quit)."""
     from server.chat import run_chat
 
-    run_chat(_director(), owner(), project_id)
+    director = _director()
+    if project_id is not None:
+        try:
+            director.project_state(owner(), project_id)
+        except KeyError as e:
+            fail(f"{str(e).strip(chr(34) + chr(39))}; `director projects` lists yours", code=2)
+    run_chat(director, owner(), project_id)
 
 
 @users_app.command("add")
@@ -401,8 +442,11 @@ def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA
     from storyboards.workspace import Workspace
     from tools.safety.verify import verify_video
 
+    from tools.media_kind import require_video
+
     if not video.is_file():
         fail(f"no such video: {video}", code=2)
+    require_video(video)   # MediaError (exit 2) for a file that is not a video
     workspace = Workspace()
     store = Store(workspace=workspace)
     report = verify_video(video, keys_dir=workspace.keys_dir, resolve_watermark=store.resolve_watermark)
@@ -415,6 +459,11 @@ def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA
     out.print(f"Watermark: {'present, payload ' + str(w.get('payload')) if w['present'] else 'not found'}"
               + (f" → project {w.get('project_id')}, cut {w.get('cut_id')}" if w.get("project_id") else ""))
     out.print(f"Disclosure label: {'present' if lab['present'] else 'not found'}")
+    if c.get("present") and c.get("valid") and not c.get("trusted_here"):
+        out.print("[bold yellow]The signer is not trusted here:[/] this file was not made by this installation.")
+    if w.get("names_a_cut_here") is False:
+        out.print("[bold yellow]The watermark names no cut of this workspace.[/]")
+    out.print(f"Verdict: {report['verdict']}", highlight=False)
 
 
 @app.command()
@@ -431,6 +480,9 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
     if image is not None:
         if not image.is_file():
             fail(f"no such image: {image}", code=2)
+        from tools.media_kind import require_image
+
+        require_image(image)   # MediaError (exit 2): not an image, or too many pixels to decode
         from agent.safety_gate import consents_for_media
         from tools.safety.faces import check_image   # OpenCV: only when there is an image to look at
 
@@ -469,6 +521,10 @@ def consent_add(name: str = typer.Argument(..., help="The person who consented."
             fail(f"--expires '{expires}' is not a date like 2027-01-31", code=2)
     if reference is not None and not reference.is_file():
         fail(f"no such reference image: {reference}", code=2)
+    if reference is not None:
+        from tools.media_kind import require_image
+
+        require_image(reference)   # MediaError (exit 2) before anything is recorded
     from storyboards.hashing import file_sha256
     from storyboards.workspace import Workspace
     from tools.safety.faces import strip_metadata
@@ -587,6 +643,13 @@ def main() -> None:
     except DirectorError as e:  # raised outside a command's own translation (chat, bots starting up)
         err.print(f"[bold red]error:[/] {e.message}", highlight=False)
         sys.exit(e.exit_code)
+    except ValueError as e:
+        # Bad input found below the agent (tools.media_kind.MediaError carries code 'bad_request'):
+        # one line, exit 2. Any other ValueError is a bug and keeps its traceback.
+        if getattr(e, "code", None) != "bad_request":
+            raise
+        err.print(f"[bold red]error:[/] {e}", highlight=False, soft_wrap=True)
+        sys.exit(2)
 
 
 if __name__ == "__main__":

@@ -86,6 +86,7 @@ class Job:
     owner: str
     project_id: str
     cancel: threading.Event = dataclasses.field(default_factory=threading.Event)
+    count: int = 1   # messages of the project running or queued under this job
 
 
 class Hub:

@@ -160,8 +160,11 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
         notifications (shots ready out of all, and what is happening now)."""
         import anyio
         import anyio.from_thread
+        import anyio.lowlevel
 
         state = {"ready": 0, "total": 0}
+        # The director emits from its own worker threads (the project's queue), not anyio's: name the loop.
+        loop_token = anyio.lowlevel.current_token()
 
         def emit(event: dict) -> None:
             kind = event.get("type")
@@ -173,7 +176,8 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
             message = f"shot {sid}: {stage}" if sid and sid != "*" else {"assemble": "assembling the cut",
                                                                              "sign": "labelling, watermarking, signing"}.get(stage, stage)
             try:
-                anyio.from_thread.run(ctx.report_progress, float(state["ready"]), float(state["total"] or 1), message)
+                anyio.from_thread.run(ctx.report_progress, float(state["ready"]), float(state["total"] or 1), message,
+                                      token=loop_token)
             except Exception as e:  # a client that went away must not stop the render
                 log.debug("progress notification failed: %s", e)
 

@@ -15,6 +15,7 @@ from typing import Annotated, Any, Literal, Union
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
+from agent.errors import public_message
 from agent.events import (
     AnyEvent, CutReady, DirectorMessage, ErrorEvent, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady, event_adapter,
 )
@@ -31,7 +32,8 @@ ERROR_CODES = {
     "unknown_type": "the message's `type` is missing or not one the server knows",
     "invalid_message": "a field is missing or has the wrong type",
     "not_found": "no such project, shot or take for this user",
-    "busy": "the project is already rendering; cancel it or wait",
+    "busy": "the project is already rendering; cancel it or wait (no longer sent: busy projects queue)",
+    "queue_full": "too many messages are already waiting for this project; wait for the director to catch up",
     "not_running": "cancel: nothing is running for that project",
     "rate_limited": "too many messages; slow down",
     "bad_request": "the director could not do what was asked",
@@ -126,7 +128,8 @@ class ProtocolError(Exception):
 
 
 def error_event(code: str, message: str, project_id: str | None = None, request_id: str | None = None) -> ErrorEvent:
-    return ErrorEvent(project_id=project_id, code=code, message=message, request_id=request_id)
+    # No server path ever reaches a client, whatever the exception said.
+    return ErrorEvent(project_id=project_id, code=code, message=public_message(message), request_id=request_id)
 
 
 def _describe(err: ValidationError) -> str:
@@ -144,13 +147,44 @@ def _describe(err: ValidationError) -> str:
     return "; ".join(parts)
 
 
+MAX_DEPTH = 32   # the deepest real message is 3 levels (an object holding a list of shot ids)
+
+
+def _nesting(raw: str | bytes) -> int:
+    """How deep [ and { nest in `raw`, outside strings; counted without parsing (no recursion)."""
+    text = raw.decode("utf-8", "replace") if isinstance(raw, (bytes, bytearray)) else raw
+    depth = deepest = 0
+    in_string = escaped = False
+    for ch in text:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif ch == "\\":
+                escaped = True
+            elif ch == '"':
+                in_string = False
+        elif ch == '"':
+            in_string = True
+        elif ch in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    return deepest
+
+
 def parse_client_message(raw: str | bytes, max_bytes: int | None = None) -> ClientMessage:
     """Parse one websocket frame into a client message or raise ProtocolError saying what was wrong."""
     if max_bytes is not None and len(raw) > max_bytes:
         raise ProtocolError("too_large", f"message is {len(raw)} bytes; the limit is {max_bytes}")
+    brackets = raw.count("[" if isinstance(raw, str) else b"[") + raw.count("{" if isinstance(raw, str) else b"{")
+    depth = _nesting(raw) if brackets > MAX_DEPTH else 0   # the scan only when it could matter
+    if depth > MAX_DEPTH:
+        # json.loads recurses once per level: a deep enough message would escape as RecursionError.
+        raise ProtocolError("invalid_message", f"message is nested {depth} levels deep; the limit is {MAX_DEPTH}")
     try:
         data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as err:
+    except (ValueError, UnicodeDecodeError, RecursionError) as err:
         raise ProtocolError("bad_json", f"message is not valid JSON ({err}); send one JSON object per message") from None
     if not isinstance(data, dict):
         raise ProtocolError("not_object", f"message must be a JSON object with 'type' and 'project_id', not {type(data).__name__}")

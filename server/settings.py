@@ -22,6 +22,13 @@ class ServerSettings(BaseSettings):
     # Uploads (reference images for i2v, source clips for v2v).
     max_image_bytes: int = Field(20 * MB, ge=1, description="largest png/jpeg/webp upload")
     max_video_bytes: int = Field(200 * MB, ge=1, description="largest mp4/mov/webm upload")
+    max_upload_pixels: int = Field(40_000_000, ge=1, description="largest image by its declared size, checked "
+                                   "before a pixel is decoded (a 500 KB PNG can declare 13000x13000)")
+    upload_decode_workers: int = Field(2, ge=1, description="uploads decoded (metadata stripped) at once")
+
+    # Browsers send Origin on websockets; a page on another site must not drive a user's director.
+    ws_allowed_origins: list[str] = Field(default_factory=list, description="origins besides the server's own "
+                                          "allowed to open /ws, e.g. [\"https://director.example.com\"] (JSON)")
 
     # Per-user token bucket shared by HTTP API calls and websocket messages: a steady rate and a burst.
     rate_limit_per_minute: float = Field(240.0, gt=0)

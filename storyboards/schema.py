@@ -142,7 +142,8 @@ class Shot(BaseModel):
 
     @model_validator(mode="after")
     def _inputs_match_mode(self) -> "Shot":
-        if self.mode == "i2v" and not self.reference:
+        if self.mode == "i2v" and not self.reference and not self.cast:
+            # (with a cast, a member's reference image may be the start: the storyboard checks one exists)
             raise ValueError("mode 'i2v' needs 'reference: path/to/image.png'")
         if self.mode == "v2v" and not self.source:
             raise ValueError("mode 'v2v' needs 'source: path/to/clip.mp4'")
@@ -235,6 +236,10 @@ class Storyboard(BaseModel):
             if unknown:
                 known = f"the cast is: {', '.join(members)}" if members else "the film has no cast: add it under 'cast:'"
                 raise ValueError(f"shot '{shot.id}': cast '{unknown[0]}' is not in the film's cast; {known}")
+            if shot.mode == "i2v" and not shot.reference and not any(
+                    m.references for m in self.cast if m.id in shot.cast):
+                raise ValueError(f"shot '{shot.id}': mode 'i2v' needs 'reference: path/to/image.png', or a cast "
+                                 "member in the shot with references")
             if shot.continue_from is not None and shot.continue_from not in earlier:
                 where = f"earlier shots are: {', '.join(earlier)}" if earlier else "it is the first shot"
                 raise ValueError(f"shot '{shot.id}': continue_from '{shot.continue_from}' must name an earlier shot; {where}")

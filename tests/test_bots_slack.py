@@ -111,6 +111,7 @@ def test_slack_buttons_and_the_edit_modal_through_signed_interactive_requests(sl
     _interactive(port, block_action(fake, f"rd:square:{pid}", board, user="U999"))
     fake.wait_for(lambda: [r for r in fake.of("respond") if "owner and the people they invited" in r.get("text", "")])
     assert len(director.store.list_versions(pid)) == n
+    fake.wait_quiet()
 
 
 def test_slack_retried_events_are_answered_once_and_members_are_named(slack, director):  # noqa: F811

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -118,6 +119,10 @@ def test_feedback_regenerates_only_the_shot_it_names(made, tmp_path):
 @pytest.mark.parametrize("path", example_paths(), ids=lambda p: p.stem)
 def test_every_example_renders(path, tmp_path):
     storyboard = load_storyboard(path).model_copy(update={"resolution": 128})
+    # Media travel with the copy: a render reads files only beside its storyboard (or in the uploads).
+    storyboard = storyboard.model_copy(update={"shots": [s.model_copy(update={
+        field: shutil.copy(getattr(s, field), tmp_path) for field in ("reference", "source") if getattr(s, field)})
+        for s in storyboard.shots]})
     small = tmp_path / path.name
     small.write_text(dump_storyboard(storyboard))
     data = as_json(run(["render", str(small), "--out", str(tmp_path / "out"), "--json"], tmp_path / "home"))

@@ -265,11 +265,16 @@ def test_render_feedback_and_take_selection(client, env):
 
         tab1.send_json({"type": "render", "project_id": pid})
         tab1.send_json({"type": "render", "project_id": pid})
-        events = until(tab1, of_type("cut_ready"))
-        assert any(e["type"] == "error" and e["code"] == "busy" for e in events)
-        other = until(tab2, of_type("cut_ready"))
-        # The second tab saw the same production (not the first tab's own busy error).
-        assert [e for e in events if e["type"] != "error"] == other
+        events = until(tab1, of_type("cut_ready"), allow=())
+        # The second render is queued behind the first (never refused as busy) and told its place.
+        assert [e["position"] for e in events if e["type"] == "queued"] == [1]
+        other = until(tab2, of_type("cut_ready"), allow=())
+        # The second tab saw the same production.
+        assert events == other
+        # The queued render runs when the first ends: the same version again, every take reused.
+        again = until(tab1, of_type("cut_ready"), allow=())
+        assert until(tab2, of_type("cut_ready"), allow=()) == again
+        assert {e["stage"] for e in again if e["type"] == "shot_progress" and e.get("shot_id") != "*"} <= {"reused"}
 
         takes = {e["shot_id"]: e for e in events if e["type"] == "take_ready"}
         assert set(takes) == {"opening", "gulls", "lamp"}
@@ -313,7 +318,7 @@ def test_render_feedback_and_take_selection(client, env):
         assert until(tab1, of_type("error"))[-1]["code"] == "not_found"
 
     state = client.get(f"/api/projects/{pid}", params={"token": ann}).json()
-    assert len(state["versions"]) == 3 and len(state["cuts"]) == 3
+    assert len(state["versions"]) == 3 and len(state["cuts"]) == 4
     assert state["versions"][-1]["reason"].startswith("shot gulls: back to take")
     assert any(m["role"] == "user" and m["text"] == "darker, at night" for m in state["messages"])
     assert len(state["takes"]["gulls"]) == 2 and len(state["takes"]["opening"]) == 1

@@ -21,5 +21,15 @@ def make_brain(settings: AgentSettings):
 def plan_brief(settings: AgentSettings, brief: str, overrides: dict | None = None):
     """A storyboard from a brief with the operator's default resolution; needs no store or workspace,
     so `director plan` answers without opening the database."""
+    from agent.limits import check_brief, check_caps, check_seconds
+
+    # The caps (agent/limits.py), here because every front door plans through this function.
+    overrides = overrides or {}
+    check_brief(brief, settings)
+    if overrides.get("seconds") is not None:
+        check_seconds(float(overrides["seconds"]), settings)
     defaults = {"resolution": settings.resolution} if settings.resolution else {}
-    return make_brain(settings).plan(brief, {**defaults, **(overrides or {})})
+    plan = make_brain(settings).plan(brief, {**defaults, **overrides})
+    if plan.storyboard is not None and not plan.question:
+        check_caps(plan.storyboard, settings)
+    return plan

@@ -80,30 +80,31 @@ class Session:
                 raise ProtocolError("not_running", f"nothing is running for project {msg.project_id}",
                                     msg.project_id, msg.request_id)
             job.cancel.set()
+            # What arrives after the cancel is new work, with its own cancel event.
+            self.hub.jobs.pop((owner, msg.project_id), None)
             self.hub.publish(DirectorMessage(project_id=msg.project_id,
                                              text=f"Stopping the {job.kind} after the current step; finished takes are kept."),
                              owner=owner, origin=self.conn)
+        # Each *_async call only queues the message (agent/queue.py), here on the event loop, so
+        # messages keep the order they arrived in; a busy project queues them, it never refuses.
         elif isinstance(msg, UserMessage):
-            if msg.project_id is None:
-                self.start(None, "plan", msg.request_id, self.chat_pool,
-                           lambda emit, cancel: d.user_message(owner, msg.text, None, emit=emit))
-            else:
-                self.start(msg.project_id, "chat", msg.request_id, self.chat_pool,
-                           lambda emit, cancel: d.user_message(owner, msg.text, msg.project_id, emit=emit))
+            self.start(msg.project_id, "plan" if msg.project_id is None else "chat", msg.request_id,
+                       lambda emit, cancel: d.user_message_async(owner, msg.text, msg.project_id, emit=emit,
+                                                                 cancel=cancel))
         elif isinstance(msg, FeedbackMessage):
-            self.start(msg.project_id, "feedback", msg.request_id, self.render_pool,
-                       lambda emit, cancel: d.feedback(owner, msg.project_id, msg.text, shots=msg.shots,
-                                                       emit=emit, render=True, cancel=cancel))
+            self.start(msg.project_id, "feedback", msg.request_id,
+                       lambda emit, cancel: d.feedback_async(owner, msg.project_id, msg.text, shots=msg.shots,
+                                                             emit=emit, render=True, cancel=cancel))
         elif isinstance(msg, ApproveStoryboard):
-            self.start(msg.project_id, "approval", msg.request_id, self.chat_pool,
-                       lambda emit, cancel: d.approve_storyboard(owner, msg.project_id, emit=emit))
+            self.start(msg.project_id, "approval", msg.request_id,
+                       lambda emit, cancel: d.approve_storyboard_async(owner, msg.project_id, emit=emit))
         elif isinstance(msg, RenderMessage):
-            self.start(msg.project_id, "render", msg.request_id, self.render_pool,
-                       lambda emit, cancel: d.render(owner, msg.project_id, emit=emit, cancel=cancel))
+            self.start(msg.project_id, "render", msg.request_id,
+                       lambda emit, cancel: d.render_async(owner, msg.project_id, emit=emit, cancel=cancel))
         elif isinstance(msg, SelectTake):
-            self.start(msg.project_id, "take selection", msg.request_id, self.render_pool,
-                       lambda emit, cancel: d.select_take(owner, msg.project_id, msg.shot_id, msg.take_id,
-                                                          emit=emit, render=True))
+            self.start(msg.project_id, "take selection", msg.request_id,
+                       lambda emit, cancel: d.select_take_async(owner, msg.project_id, msg.shot_id, msg.take_id,
+                                                                emit=emit, render=True))
 
     async def subscribe(self, project_id: str, request_id: str | None) -> None:
         """Follow a project; the answer is its latest `storyboard` (the full state is GET /api/projects/{id})."""
@@ -114,26 +115,22 @@ class Session:
         self.hub.subscribe(self.conn, project_id)
         self.reply(board)
 
-    def start(self, project_id: str | None, kind: str, request_id: str | None, pool: Any,
+    def start(self, project_id: str | None, kind: str, request_id: str | None,
               work: Callable[[Emit, Any], Any]) -> None:
-        """Run `work(emit, cancel)` in a worker thread; one job per project at a time."""
+        """Queue `work(emit, cancel)` (which returns a Future at once) and report how it ends.
+        Jobs of one project share one cancel event: 'cancel' stops what runs and what waits."""
         job = None
         if project_id is not None:
             key = (self.owner, project_id)
-            running = self.hub.jobs.get(key)
-            if running is not None:
-                raise ProtocolError("busy", f"project {project_id} is busy with a {running.kind}; "
-                                    "wait for it or send 'cancel'", project_id, request_id)
-            job = self.hub.jobs[key] = Job(kind, self.owner, project_id)
+            job = self.hub.jobs.get(key)
+            if job is None:
+                job = self.hub.jobs[key] = Job(kind, self.owner, project_id)
+            else:
+                job.count += 1
         cancel = job.cancel if job else None
 
         def deliver(event: Event) -> None:  # on the event loop
             self.hub.publish(event, self.owner, self.conn, project_id)
-            if job is not None and isinstance(event, CutReady):
-                # The cut is the end of the work a person waits for: free the project in the same
-                # callback, so a message sent the moment the cut arrives is not refused as 'busy'
-                # while the thread unwinds. (The Director's per-project lock orders what follows.)
-                self._release(job)
 
         def emit(event: Event) -> None:  # from the Director's worker thread
             try:
@@ -141,17 +138,24 @@ class Session:
             except RuntimeError:  # loop closed: the server is shutting down
                 pass
 
-        def run() -> Any:
-            return work(emit, cancel)
-
-        task = asyncio.ensure_future(self._run(pool, run, job, project_id, request_id, kind))
+        try:
+            future = work(emit, cancel)
+        except Exception as err:  # refused before it was queued (a full queue)
+            if job is not None:
+                self._release(job)
+            event = error_for(err, project_id)
+            if request_id is not None:
+                event.request_id = request_id
+            self.reply(event)
+            return
+        task = asyncio.ensure_future(self._run(future, job, project_id, request_id, kind))
         self.tasks.add(task)
         task.add_done_callback(self.tasks.discard)
 
-    async def _run(self, pool: Any, run: Callable[[], Any], job: Job | None, project_id: str | None,
+    async def _run(self, future: Any, job: Job | None, project_id: str | None,
                    request_id: str | None, kind: str) -> None:
         try:
-            result = await self.loop.run_in_executor(pool, run)
+            result = await asyncio.wrap_future(future)
             if project_id is None and isinstance(result, str) and result:
                 # A brief made a project: this tab follows it even if the Director emitted nothing.
                 self.hub.subscribe(self.conn, result)
@@ -174,8 +178,9 @@ class Session:
                 self._release(job)
 
     def _release(self, job: Job) -> None:
+        job.count -= 1
         key = (job.owner, job.project_id)
-        if self.hub.jobs.get(key) is job:
+        if job.count <= 0 and self.hub.jobs.get(key) is job:
             del self.hub.jobs[key]
 
 

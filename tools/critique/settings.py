@@ -67,6 +67,8 @@ class CriticSettings(BaseSettings):
     subject_min: float = Field(0.35, description="on a still background: the moving subject's colours against its first look, 0..1")
     subject_min_frames: int = Field(3, ge=1, description="this many frames below subject_min fail the take (a subject that morphs)")
     style_intent_allowance: float = Field(45.0, description="Delta E a shot may differ in the direction its lighting/atmosphere asks (darker for night, brighter for high key)")
+    identity_clip_min: float = Field(0.75, description="CLIP image similarity of a take to its cast member's reference, at least")
+    identity_colour_min: float = Field(0.35, description="without CLIP: colour-signature similarity to the reference, at least")
     style_max_distance: float = Field(20.0, description="a shot's Lab colour statistics may lie at most this far (Delta E) from the film's mean")
 
     # --- CLIP text alignment (clip_score.py)

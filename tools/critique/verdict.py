@@ -22,7 +22,7 @@ import numpy as np
 
 from storyboards.schema import Critique, MetricResult
 
-from . import (aesthetic, clip_score, consistency, exposure, flicker, frozen, noise, scene_cut, sharpness,
+from . import (aesthetic, clip_score, consistency, exposure, flicker, frozen, identity, noise, scene_cut, sharpness,
                smoothness)
 from .context import Analysis
 from .intent import shot_from_prompt
@@ -53,6 +53,7 @@ PLOT_INFO: dict[str, tuple[str, Callable[[CriticSettings], list[float]]]] = {
     "consistency": (consistency.PER_FRAME, consistency.plot_limits),
     "clip_score": (clip_score.PER_FRAME, clip_score.plot_limits),
     "aesthetic": (aesthetic.PER_FRAME, aesthetic.plot_limits),
+    "identity": (identity.PER_FRAME, identity.plot_limits),
 }
 
 
@@ -135,6 +136,9 @@ def critique_frames(
     metrics = {name: fn(ctx) for name, fn in PIXEL_METRICS.items()}
     metrics["clip_score"] = clip_score.measure(ctx, prompt)
     metrics["aesthetic"] = aesthetic.measure(ctx)
+    who = identity.measure(ctx.small, shot, s, backend or shot.get("backend"))
+    if who is not None:
+        metrics["identity"] = who
     return summarise(metrics)
 
 

@@ -276,6 +276,36 @@ class ShotLook:
     haze: float = 0.0
     mentions: str = ""   # all words of the shot, for small extras (a lighthouse on the coast)
     modifiers: list[str] = field(default_factory=list)
+    subject_color: Color | None = None          # a cast member's own colour, the same in every shot
+    others: list[CastLook] = field(default_factory=list)   # the shot's other cast members, drawn beside
+
+
+@dataclass(frozen=True)
+class CastLook:
+    """How the previz draws one cast member: the same silhouette, colour and label in every shot."""
+
+    label: str
+    kind: str
+    color: Color
+
+
+# Distinct, readable silhouette colours; a member without a colour in its description gets one of
+# these by its place in the film's cast (or, without one, by its id): the same in every shot.
+CAST_COLOURS: list[Color] = [(52, 96, 196), (196, 70, 52), (64, 150, 80), (200, 160, 40), (140, 70, 170),
+                             (40, 150, 160), (210, 110, 150), (120, 90, 60)]
+
+
+def cast_look(member: dict[str, Any]) -> CastLook:
+    import hashlib
+
+    name = str(member.get("name") or member.get("id") or "").strip()
+    description = str(member.get("description") or "")
+    tint = find_keyword(description, COLOUR_WORDS)
+    index = member.get("index")
+    if not isinstance(index, int):
+        index = int(hashlib.sha256(str(member.get("id", name)).encode()).hexdigest(), 16)
+    color = COLOURS[tint] if tint else CAST_COLOURS[index % len(CAST_COLOURS)]
+    return CastLook(label=name or "cast", kind=subject_kind(f"{name} {description}", description), color=color)
 
 
 def _first_chunk(prompt: str) -> str:
@@ -301,6 +331,10 @@ def read_shot(shot: dict[str, Any], prompt: str, allowed_cameras, allowed_framin
 
     subject = get("subject") or _first_chunk(prompt) or "subject"
     kind = subject_kind(subject, prompt)
+    members = [cast_look(m) for m in shot.get("cast_members") or [] if isinstance(m, dict)]
+    if members:
+        # The first cast member is the subject, drawn and named as in every other shot they are in.
+        subject, kind = members[0].label, members[0].kind
     env = find_in_fields([get("setting"), get("atmosphere"), get("action"), get("subject"), prompt], ENV_KEYWORDS) or "open"
     # Weather dominates the time of day: a storm at dusk reads as a storm, so the atmosphere's
     # weather words win over light words the planner derived from "dusk" or "sunset".
@@ -318,6 +352,7 @@ def read_shot(shot: dict[str, Any], prompt: str, allowed_cameras, allowed_framin
     look = ShotLook(
         shot_id=get("id") or "shot", subject=subject, action=get("action"), subject_kind=kind, env=env,
         palette=palette, palette_name=pal_name, camera=camera, framing=framing, style=get("style"), mentions=everything,
+        subject_color=members[0].color if members else None, others=members[1:],
     )
     mood_text = " ".join([get("atmosphere"), get("style"), get("lighting"), get("technical"), prompt]).lower()
     for words, tweak in MODIFIERS:
@@ -1179,7 +1214,9 @@ class Painter:
         oy = b.subj_focus_y - fuy * h
         sil = _mix(c["shadow"], c["key"], 0.12)
         tint = find_keyword(self.look.subject, COLOUR_WORDS)
-        if tint:
+        if self.look.subject_color is not None:
+            sil = _mix(sil, self.g(self.look.subject_color), 0.6)
+        elif tint:
             sil = _mix(sil, self.g(COLOURS[tint]), 0.55)
         rim = _mix(c["key"], (255, 255, 255), 0.25)
         lum = sum(self.c["sky_horizon"]) / 3
@@ -1198,15 +1235,32 @@ class Painter:
 
         shape(rim, off)   # the rim light: the same silhouette, a little toward the light, under the dark one
         shape(sil)
+        self._paint_others(cv, ox, oy, h, w, rim, off)
         if kind == "tower" and "lighthouse" in self.look.subject.lower():
             cv.glow(ox, oy + 0.08 * h, 0.4 * h, _mix(c["key"], (255, 240, 180), 0.6), 0.5)
         if label:
             self._label(cv, ox, oy, h)
 
-    def _label(self, cv: Canvas, ox, oy, h) -> None:
+    def _paint_others(self, cv: Canvas, ox, oy, h, w, rim: Color, off: float) -> None:
+        """The shot's other cast members, beside the subject on alternate sides, each in its own colour."""
+        c = self.c
+        for k, member in enumerate(self.look.others):
+            side = 1 if k % 2 == 0 else -1
+            mh = h * (0.8 if member.kind in ("person", "robot", "group") else 0.5)
+            mx = ox + side * (w * 0.5 + 0.35 * h) * (1 + k // 2)
+            my = oy + (h - mh)
+            col = _mix(_mix(c["shadow"], c["key"], 0.12), self.g(member.color), 0.6)
+            rel_h, aspect, _ = SUBJECT_SHAPES.get(member.kind, SUBJECT_SHAPES["object"])
+            Q = lambda pts, mx=mx, my=my, mh=mh: [(mx + u * mh, my + v * mh) for u, v in pts]  # noqa: E731
+            _draw_subject(cv, member.kind, lambda pts, Q=Q: [(x + off, y) for x, y in Q(pts)], mx + off, my, mh,
+                          aspect * mh, rim, self.b.overhead)
+            _draw_subject(cv, member.kind, Q, mx, my, mh, aspect * mh, col, self.b.overhead)
+            self._label(cv, mx, my, mh, text=member.label)
+
+    def _label(self, cv: Canvas, ox, oy, h, text: str | None = None) -> None:
         b = self.b
         H, W = b.H, b.W
-        text = self.look.subject.strip() or self.look.subject_kind
+        text = text or self.look.subject.strip() or self.look.subject_kind
         if len(text) > 48:
             text = text[:46].rstrip() + "…"
         size = 0.032 * H

@@ -52,6 +52,7 @@ class DiffusersSettings(BaseSettings):
     default_t2v: str = "Lightricks/LTX-Video"
     default_i2v: str = "Lightricks/LTX-Video"
     default_v2v: str = "THUDM/CogVideoX-2b"
+    default_t2i: str | None = None         # keyframes: a text-to-image model (SD/SDXL/Flux); None: the animatic's first frame
     model_paths: dict[str, Path] = {}
     allow_downloads: bool = False
     cache_dir: Path | None = None          # Hugging Face hub cache; None: HF_HOME / HF_HUB_CACHE as usual

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from tools.safety import c2pa_manifest, label, watermark
 from tools.safety._media import decode_frames
@@ -30,20 +30,38 @@ def verify_video(path: str | Path, *, keys_dir: str | Path | None = None,
     wm_present, wm_payload = wmd["present"], wmd["payload"]
     lab = label.label_reading(frames, text=label_text)
 
+    # Made here? A signer this installation does not trust, or (when the workspace was asked) a
+    # watermark that names none of its cuts, means the file comes from somewhere else.
+    signer_unknown = m.present and m.valid and m.trust.startswith("untrusted")
+    mark_unknown = resolve_watermark is not None and wm_present and not wmd["cut_id"]
+    c2pa["trusted_here"] = bool(m.present and m.valid and not signer_unknown)
+    wmd["names_a_cut_here"] = bool(wmd["cut_id"]) if resolve_watermark is not None else None
+
     reasons = []
     if not m.present:
         reasons.append("no C2PA manifest (stripped, or not made here)")
     elif not m.valid:
         reasons.append("the C2PA manifest is invalid: " + "; ".join(m.problems or ["signature check failed"]))
+    elif signer_unknown:
+        reasons.append(f"C2PA manifest signed by {m.issuer}, a signer this installation does not trust: "
+                       "it was not made here, and nothing here vouches for what it declares"
+                       + (" (it declares AI generation)" if m.ai_generated else ""))
     else:
         reasons.append(f"C2PA manifest valid, signed by {m.issuer} ({m.trust})"
                        + (", declares AI generation" if m.ai_generated else ", does not declare AI generation"))
-    reasons.append(f"watermark found: payload {wm_payload}" + (f" = project {wmd['project_id']}, cut {wmd['cut_id']}"
-                   if wmd["cut_id"] else "") if wm_present else "no invisible watermark found")
+    if mark_unknown:
+        reasons.append(f"watermark found (payload {wm_payload}), but it names no cut of this workspace")
+    else:
+        reasons.append(f"watermark found: payload {wm_payload}" + (f" = project {wmd['project_id']}, cut {wmd['cut_id']}"
+                       if wmd["cut_id"] else "") if wm_present else "no invisible watermark found")
     reasons.append("disclosure label visible" if lab["present"] else "no disclosure label found")
     found = sum([m.present and m.valid, wm_present, lab["present"]])
     if m.present and not m.valid:
         verdict = "tampered"
+    elif signer_unknown or mark_unknown:
+        verdict = "not made here (" + "; ".join(
+            (["signer not trusted here"] if signer_unknown else [])
+            + (["watermark names no cut of this workspace"] if mark_unknown else [])) + ")"
     elif found == 3:
         verdict = "ai-generated (all three disclosures intact)"
     elif found or (m.present and m.ai_generated):
