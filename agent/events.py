@@ -85,6 +85,11 @@ class Estimate(Event):
     wall_seconds: float | None = Field(None, description="expected time on this machine")
     cost_usd: float | None = Field(None, description="money for hosted backends")
     text: str = ""
+    version: int | None = Field(None, description="the storyboard version being rendered")
+    shots: dict[str, dict[str, Any]] | None = Field(
+        None, description="per shot id: {reused: bool, seconds: expected seconds to make it (0 when reused)}")
+
+    _omit_when_none = ("version", "shots")
 
 
 class ShotProgress(Event):
@@ -96,6 +101,10 @@ class ShotProgress(Event):
     done: int | float | None = None
     total: int | float | None = None
     attempt: int | None = None
+    elapsed: float | None = Field(None, description="seconds since this shot started")
+    left: float | None = Field(None, description="estimated seconds until this shot is done")
+
+    _omit_when_none = ("elapsed", "left")
 
 
 class TakeReady(Event):
@@ -121,6 +130,13 @@ class CutReady(Event):
     verdict: str | None = None
 
 
+class HistoryEvent(Event):
+    """Every storyboard version of a project, oldest first (the answer to a `history` message)."""
+
+    type: Literal["history"] = "history"
+    versions: list[dict[str, Any]] = Field(default_factory=list)
+
+
 class SafetyNotice(Event):
     type: Literal["safety_notice"] = "safety_notice"
     verdict: str
@@ -140,12 +156,12 @@ class ErrorEvent(Event):
 
 AnyEvent = Annotated[
     Union[DirectorMessage, StoryboardEvent, Queued, Estimate, ShotProgress, TakeReady, CutReady, SafetyNotice,
-          ErrorEvent],
+          ErrorEvent, HistoryEvent],
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES = ("director_message", "storyboard", "queued", "estimate", "shot_progress", "take_ready", "cut_ready",
-               "safety_notice", "error")
+               "safety_notice", "error", "history")
 
 Emit = Callable[[Event], None]
 

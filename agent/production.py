@@ -56,6 +56,7 @@ class ShotPlan:
     spec_key: str
     spec_fields: dict[str, Any]
     target: tuple[int, int, int, int] = (0, 0, 0, 0)   # width, height, frames, fps of the delivered take
+    position: int | str = ""                           # the shot's place in the film, as people name it ("shot 2")
 
 
 @dataclass
@@ -261,7 +262,8 @@ class Producer:
             # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.
             fields["shot"] = {k: v for k, v in request.shot.items() if k not in ("narration", "caption", "transition", "seed", "reference", "source")}
         return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields,
-                        target=(width, height, storyboard.frames_for(shot), storyboard.fps))
+                        target=(width, height, storyboard.frames_for(shot), storyboard.fps),
+                        position=_position(storyboard, shot.id))
 
     # ------------------------------------------------------------------ one shot
     def produce_shot(self, run: RenderRun, plan: ShotPlan, force_new: bool = False) -> ShotOutcome:
@@ -316,7 +318,8 @@ class Producer:
             if added:
                 why = "; ".join(take.critique.reasons[:2]) if take.critique else take.error
                 emit(DirectorMessage(project_id=project_id,
-                                     text=f"Shot {shot.id} take {take.attempt} failed ({why}). Trying again with: {', '.join(added)}."))
+                                     text=f"Shot {plan.position} take {take.attempt} failed ({why}). "
+                                          f"Trying again with: {', '.join(added)}."))
         if best is None:
             raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
         self.store.select_take(project_id, best.id)
@@ -446,6 +449,11 @@ class Producer:
             path.parent.mkdir(parents=True, exist_ok=True)
             with atomic_path(path) as tmp:
                 Path(tmp).write_bytes(jpg.tobytes())
+
+
+def _position(storyboard: Storyboard, shot_id: str) -> int | str:
+    """A shot as people name it: its position in the film ("shot 2")."""
+    return next((i for i, s in enumerate(storyboard.shots, 1) if s.id == shot_id), shot_id)
 
 
 def take_public(take: Take, project_id: str) -> dict:

@@ -12,12 +12,14 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
 
+from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
 from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
 from agent.film import finish_film
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.limits import check_caps, check_inputs
+from agent.live import LiveJobs
 from agent.prompts import with_prompts
 from agent.production import Producer
 from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
@@ -44,6 +46,7 @@ class Director:
         # Busy projects queue work in order instead of refusing it (agent/queue.py).
         self.queues = ProjectQueues(self._render_batch, max_queued=self.settings.max_queued,
                                     parallel_renders=self.settings.parallel_renders)
+        self.live = LiveJobs()   # what each project's render is doing now (for a reloaded page)
 
     # ------------------------------------------------------------------ helpers
     def _lock(self, project_id: str) -> threading.Lock:
@@ -128,13 +131,24 @@ class Director:
         return plan_brief(self.settings, brief, overrides)   # the caps are checked there
 
     def user_message(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
-                     cancel: threading.Event | None = None) -> str:
-        return self.user_message_async(owner, text, project_id, emit, cancel).result()
+                     cancel: threading.Event | None = None, upload: str | None = None) -> str:
+        return self.user_message_async(owner, text, project_id, emit, cancel, upload).result()
 
     def user_message_async(self, owner: str, text: str, project_id: str | None = None, emit: Emit = noop,
-                           cancel: threading.Event | None = None) -> Future:
+                           cancel: threading.Event | None = None, upload: str | None = None) -> Future:
         """Queue a chat line (in arrival order, per project); the future gets the project id once it is
-        applied and, when it re-renders, once the render is done. Returns at once."""
+        applied and, when it re-renders, once the render is done. Returns at once. `upload` (an id
+        from POST /api/uploads) goes to the shots the text names ("use this for shot 2"): an image
+        makes them image-to-video, a clip video-to-video."""
+        if upload is not None:
+            if project_id is None:
+                raise BadInput("attach a file to a film you have: start with a brief, then send the file for a shot")
+
+            def attach() -> str:
+                self.attach_upload(owner, project_id, upload, text, emit=emit)
+                return project_id
+
+            return self.queues.submit(project_id, attach)
         if project_id is None:
             return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
 
@@ -232,45 +246,126 @@ class Director:
                     # shot that continues a changed one starts from a new frame).
                     lambda out: out.model_copy(update={"changed_shots": sorted(set(changed) | set(out.changed_shots))}))
 
-    # Fields a person may set on one shot by hand (the Edit form of the bots and the web page).
-    EDITABLE_SHOT_FIELDS = ("subject", "action", "setting", "atmosphere", "lighting", "style", "technical", "camera",
-                            "framing", "duration", "narration", "negative_prompt")
-
-    def edit_shot(self, actor: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop,
-                  author: str | None = None) -> RenderResult:
-        """A new version with some of one shot's fields set by hand. Empty values leave a field as it is;
-        a value the storyboard rejects raises BadInput naming it. Waits its turn behind the project's
-        earlier messages, like feedback."""
-        return self.queues.submit(project_id, lambda: self._edit_shot_step(actor, project_id, shot_id, fields, emit,
-                                                                           author)).result()
-
-    def _edit_shot_step(self, actor: str, project_id: str, shot_id: str, fields: dict, emit: Emit,
-                        author: str | None) -> RenderResult:
-        self._may_direct(actor, project_id)
-        fields = {k: v for k, v in fields.items() if k in self.EDITABLE_SHOT_FIELDS and v not in (None, "")}
+    # ------------------------------------------------------------------ manual edits (the page's cards)
+    def edit_storyboard(self, owner: str, project_id: str, edits: list[ShotEdit], emit: Emit = noop,
+                        reason: str | None = None, author: str | None = None) -> dict:
+        """Apply card edits as one new storyboard version (the same record as chat feedback). No render:
+        the person renders when ready, and only the shots whose pixels changed are made again.
+        `author`: the name the history shows for the change (a member's, in a chat thread)."""
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
-            shot = self._shot(current.storyboard, shot_id, project_id)
-            before = shot.model_dump(mode="json")
-            changed_fields = [k for k, v in fields.items() if before.get(k) != v and str(before.get(k)) != str(v)]
-            if not changed_fields:
-                return RenderResult(project_id=project_id, version=current.number)
-            data = current.storyboard.model_dump(mode="json")
-            data["shots"] = [{**s, **fields} if s["id"] == shot_id else s for s in data["shots"]]
+            new_sb, said = apply_edits(current.storyboard, edits)
+            return self._write_version(project_id, current, new_sb,
+                                       (reason or said) + (f" (by {author})" if author else ""), emit)
+
+    def edit_shot(self, owner: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop,
+                  author: str | None = None) -> dict:
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", shot_id, dict(fields))], emit=emit, author=author)
+
+    def restore_version(self, owner: str, project_id: str, number: int, emit: Emit = noop) -> dict:
+        """Go back to version `number`: its storyboard becomes a new version (history is never rewritten)."""
+        self._owned(owner, project_id)
+        with self._lock(project_id):
+            current = self.store.get_version(project_id)
             try:
-                new_sb = Storyboard.model_validate(data)
-            except ValueError as err:  # pydantic's ValidationError: say which field, as bad input
-                raise BadInput(f"shot {shot_id}: {err}", project_id=project_id) from None
-            check_caps(new_sb, self.settings)
-            reason = f"edited shot {shot_id}: {', '.join(changed_fields)}" + (f" (by {author})" if author else "")
-            diff = diff_storyboards(current.storyboard, new_sb)
-            number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
-            changed = sorted(diff.shots_to_regenerate)
-            self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), changed)
-            message = f"Version {number}: {reason}."
-            self.store.add_message(project_id, "director", message)
-            self._say(emit, project_id, message)
-        return RenderResult(project_id=project_id, version=number, changed_shots=changed)
+                old = self.store.get_version(project_id, number)
+            except (KeyError, ValueError):
+                raise NotFound(f"no version {number}: this film has versions 1 to {current.number}", project_id=project_id) from None
+            return self._write_version(project_id, current, old.storyboard, f"back to version {number}", emit)
+
+    def attach_upload(self, owner: str, project_id: str, upload: str, text: str = "", shots: list[str] | None = None,
+                      emit: Emit = noop) -> dict:
+        """Use an uploaded image (or clip) for the shots `shots`, or those `text` names ("use this for shot 2")."""
+        from agent.feedback import _find_refs
+
+        self._owned(owner, project_id)
+        path = upload_path(self.workspace.uploads_dir, upload_folder(owner), upload)
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        if not shots:
+            refs = _find_refs(text or "", order, bare_numbers=True)
+            if refs.bad:
+                raise BadInput(f"there is no shot {', '.join(refs.bad)}: this film has shots 1 to {len(order)}")
+            shots = refs.ids
+        if not shots:
+            question = f"Which shot should use this file? Say \"use this for shot 2\" (shots 1 to {len(order)})."
+            self.store.add_message(project_id, "director", question)
+            self._say(emit, project_id, question)
+            return {"project_id": project_id, "question": question, "changed_shots": []}
+        if text:
+            self.store.add_message(project_id, "user", text)
+        fields = fields_for_upload(path)
+        kind = "image" if fields["mode"] == "i2v" else "clip"
+        numbers = ", ".join(str(order.index(s) + 1) for s in shots if s in order)
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", sid, fields) for sid in shots], emit=emit,
+                                    reason=f"shot {numbers}: made from your {kind}")
+
+    def accept_take(self, owner: str, project_id: str, shot_id: str, emit: Emit = noop) -> dict:
+        """Keep a shot's take although the critic failed it (recorded, and shown as accepted)."""
+        self._owned(owner, project_id)
+        take = self.store.selected_take(project_id, shot_id)
+        if take is None:
+            raise NotFound(f"shot '{shot_id}' has no take yet: render first", project_id=project_id)
+        self.store.audit(owner, "take.accepted", {"project_id": project_id, "shot_id": shot_id, "take_id": take.id})
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        number = order.index(shot_id) + 1 if shot_id in order else shot_id
+        text = f"Shot {number}: take {take.attempt} accepted as it is."
+        self.store.add_message(project_id, "director", text)
+        self._say(emit, project_id, text)
+        return {"project_id": project_id, "shot_id": shot_id, "take_id": take.id}
+
+    def _write_version(self, project_id: str, current, new_sb: Storyboard, reason: str, emit: Emit) -> dict:
+        diff = diff_storyboards(current.storyboard, new_sb)
+        if not diff:
+            text = f"That changes nothing: the storyboard stays at version {current.number}."
+            self._say(emit, project_id, text)
+            return {"project_id": project_id, "version": current.number, "changed_shots": []}
+        number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
+        changed = diff.shots_to_regenerate
+        event = self._storyboard_event(project_id, self.store.get_version(project_id, number), changed)
+        # Changed shots that already have a take for their new look (going back to a version): the page
+        # shows that take rather than an empty card, and the next render reuses it.
+        event.reusable_takes = self._reusable_takes(project_id, new_sb, changed)
+        emit(event)
+        message = f"Version {number}: {reason}." + (" Render to see it." if changed else "")
+        self.store.add_message(project_id, "director", message)
+        self._say(emit, project_id, message)
+        return {"project_id": project_id, "version": number, "changed_shots": changed}
+
+    def _reusable_takes(self, project_id: str, storyboard: Storyboard, shot_ids: list[str]) -> dict[str, dict]:
+        from agent.production import take_public
+
+        found = {}
+        for sid in shot_ids:
+            try:
+                spec = self.producer.plan_shot(storyboard, storyboard.shot(sid)).spec_key
+            except Exception:   # a backend that cannot plan this shot: nothing to reuse, the render will say why
+                continue
+            take = next((t for t in self.store.find_takes(project_id, spec_key=spec)
+                         if t.file and t.status.value != "error" and t.shot_id == sid), None)
+            if take is not None:
+                found[sid] = {**take_public(take, project_id), "thumbnail": f"/media/{project_id}/thumbs/{take.id}.jpg"}
+        return found
+
+    def history(self, owner: str, project_id: str) -> list[dict]:
+        """Every version, oldest first: number, parent, reason, when, which shots it changed, and its cut."""
+        self._owned(owner, project_id)
+        versions = self.store.list_versions(project_id)
+        by_number = {v.number: v for v in versions}
+        cuts = {c.version: c for c in self.store.list_cuts(project_id)}
+        out = []
+        for v in versions:
+            parent = by_number.get(v.parent) if v.parent is not None else None
+            diff = diff_storyboards(parent.storyboard, v.storyboard) if parent else None
+            order = [s.id for s in v.storyboard.shots]
+            cut = cuts.get(v.number)
+            kept = cut and (self.workspace.project_dir(project_id) / "cuts" / f"{cut.id}.mp4").is_file()
+            out.append({"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at),
+                        "shots": len(order), "changed_shots": diff.touched_shots if diff else order,
+                        "regenerated_shots": diff.shots_to_regenerate if diff else order,
+                        "removed_shots": diff.removed if diff else [],
+                        "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept else None})
+        return out
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
         return {s.id: len(self.store.takes_for_shot(project_id, s.id)) for s in storyboard.shots}
@@ -383,14 +478,19 @@ class Director:
         regenerate = set().union(*(r.regenerate for r in requests))
         cancel: Any = first.cancel if len(requests) == 1 else AnyCancel([r.cancel for r in requests])
         budget = self.settings.budget_usd if first.budget_usd is None else first.budget_usd
-        run = RenderRun(project_id, emit=first.emit, cancel=cancel or threading.Event(), budget_usd=budget)
-        return self._render_locked(first.owner, run, first.out_dir, first.backend, regenerate)
+        job = self.live.start(project_id, "render")
+        try:
+            run = RenderRun(project_id, emit=self.live.track(job, first.emit), cancel=cancel or threading.Event(),
+                            budget_usd=budget)
+            return self._render_locked(first.owner, run, first.out_dir, first.backend, regenerate, job)
+        finally:
+            self.live.finish(project_id, job)
 
-    def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+    def _render_locked(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str], job=None) -> RenderResult:
         project_id = run.project_id
         self.store.audit(owner, "render.started", {"project_id": project_id})
         try:
-            result = self._render_steps(owner, run, out_dir, backend, regenerate)
+            result = self._render_steps(owner, run, out_dir, backend, regenerate, job)
         except Cancelled:
             stopped = "render.interrupted" if self._interrupted.is_set() else "render.cancelled"
             self.store.audit(owner, stopped, {"project_id": project_id})
@@ -448,7 +548,7 @@ class Director:
                 emit(ErrorEvent(project_id=project_id, code="resume_failed", message=str(err)))
         return resumed
 
-    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str]) -> RenderResult:
+    def _render_steps(self, owner: str, run: RenderRun, out_dir, backend, regenerate: set[str], job=None) -> RenderResult:
         project_id, emit = run.project_id, run.emit
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
@@ -467,8 +567,14 @@ class Director:
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
         estimate = self._estimate(project_id, storyboard, plans, regenerate, run.retries_left, run.budget_usd)
+        # Per shot too: the page resets what will be made, and counts down each shot's time.
+        per_shot = {e.shot_id: {"reused": e.reused, "seconds": round(e.wall_seconds, 2)} for e in estimate.shots}
+        if job is not None:
+            job.estimates = {sid: e["seconds"] for sid, e in per_shot.items()}
+            job.stage = "rendering shots"
         emit(Estimate(project_id=project_id, video_seconds=estimate.video_seconds, takes=estimate.takes_budgeted,
-                      wall_seconds=estimate.wall_seconds, cost_usd=estimate.cost_usd, text=estimate.text()))
+                      wall_seconds=estimate.wall_seconds, cost_usd=estimate.cost_usd, text=estimate.text(),
+                      version=version.number, shots=per_shot))
         if estimate.over_budget:
             raise NeedsAnswer(
                 f"This render is estimated at ${estimate.cost_usd:.2f}, over the budget of ${estimate.budget_usd:.2f}. "
@@ -492,6 +598,7 @@ class Director:
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            settings=self.settings, safety_warnings=report.reasons, backend=backend,
                            farm=farm.describe())
+        self._keep_cut(project_id, film)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)
         summary = (f"Cut ready: {Path(film.cut).name} ({film.duration:.1f} s). {new_takes} new takes, {reused} reused. "
@@ -503,14 +610,34 @@ class Director:
                             reused_takes=reused, verdict=film.verdict, duration=film.duration, out_dir=str(target),
                             warnings=film.warnings + report.reasons)
 
-    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop, render: bool = True) -> RenderResult:
-        return self.select_take_async(owner, project_id, shot_id, take_id, emit, render).result()
+    def _keep_cut(self, project_id: str, film) -> None:
+        """A copy of each cut by id (final.mp4 is rewritten by the next render), for comparing versions."""
+        import os
+        import shutil
+
+        src = Path(film.cut)
+        dst = self.workspace.project_dir(project_id) / "cuts" / f"{film.cut_id}.mp4"
+        try:
+            dst.parent.mkdir(parents=True, exist_ok=True)
+            tmp = dst.with_suffix(".tmp")
+            try:
+                os.link(src, tmp)   # the same bytes: a hard link costs nothing
+            except OSError:
+                shutil.copyfile(src, tmp)
+            os.replace(tmp, dst)
+        except OSError:
+            pass   # comparing versions is a convenience; the delivered cut is already safe
+
+    def select_take(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
+                    render: bool = True, cancel: threading.Event | None = None) -> RenderResult:
+        return self.select_take_async(owner, project_id, shot_id, take_id, emit, render, cancel).result()
 
     def select_take_async(self, owner: str, project_id: str, shot_id: str, take_id: str, emit: Emit = noop,
-                          render: bool = True) -> Future:
-        return self.queues.submit(project_id, lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render))
+                          render: bool = True, cancel: threading.Event | None = None) -> Future:
+        return self.queues.submit(project_id,
+                                  lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render, cancel))
 
-    def _select_step(self, owner, project_id, shot_id, take_id, emit, render) -> RenderResult | Future:
+    def _select_step(self, owner, project_id, shot_id, take_id, emit, render, cancel=None) -> RenderResult | Future:
         self._may_direct(owner, project_id)
         try:
             take = self.store.get_take(take_id)
@@ -530,11 +657,13 @@ class Director:
                                                 parent=current.number)
                 self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), [shot_id])
             self.store.select_take(project_id, take_id)
-        self._say(emit, project_id, f"Shot {shot_id} now uses take {take.attempt}.")
+        order = [s.id for s in self.store.get_version(project_id).storyboard.shots]
+        name = f"Shot {order.index(shot_id) + 1}" if shot_id in order else f"Shot {shot_id}"
+        self._say(emit, project_id, f"{name} now uses take {take.attempt}.")
         if not render:
             return RenderResult(project_id=project_id, version=self.store.get_version(project_id).number,
                                 changed_shots=[shot_id])
-        return self.queues.request_render(project_id, RenderRequest(owner, emit))
+        return self.queues.request_render(project_id, RenderRequest(owner, emit, cancel))
 
     def _storyboard_with_shot_from_take(self, project_id: str, storyboard: Storyboard, shot_id: str, take) -> Storyboard | None:
         for version in reversed(self.store.list_versions(project_id)):
@@ -566,12 +695,70 @@ class Director:
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
             "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],
+            "history": self.history(owner, project_id),
+            "critique": self._film_critique(project_id),   # the latest cut's verdict and reasons (critique.json)
+            "files": self._delivered_files(project_id),    # the latest cut's files that exist, by name -> URL
+            "job": self.live.get(project_id),        # the render running now, per shot (None when idle)
+            "accepted": self._accepted(project_id),  # shot id -> take id kept although the critic failed it
         }
+
+    def _delivered_files(self, project_id: str) -> dict[str, str]:
+        from agent.film import OUTPUT_FILES
+
+        folder = self.workspace.project_dir(project_id)
+        return {name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (folder / name).is_file()}
+
+    def _film_critique(self, project_id: str) -> dict | None:
+        import json
+
+        path = self.workspace.project_dir(project_id) / "critique.json"
+        try:
+            doc = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return None
+        return {k: doc.get(k) for k in ("verdict", "reasons", "failed_shots")}
+
+    def _accepted(self, project_id: str) -> dict[str, str]:
+        accepted: dict[str, str] = {}
+        for entry in reversed(self.store.audit_log(limit=2000, event="take.accepted")):
+            detail = entry.detail if isinstance(entry.detail, dict) else {}
+            if detail.get("project_id") == project_id:
+                accepted[detail["shot_id"]] = detail["take_id"]
+        return accepted
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
         self._may_direct(owner, project_id)
+        special = self._take_media(project_id, filename)
+        if special is not None:
+            return special
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
             raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
         return path
+
+    def _take_media(self, project_id: str, filename: str) -> Path | None:
+        """takes/<take id>.mp4: a take's video (to play it); plots/<take id>.png: its critique plot,
+        drawn on first request. None for any other name."""
+        import re
+
+        m = re.fullmatch(r"(takes|plots)/(t-[0-9a-f]{6,32})\.(mp4|png)", filename)
+        if not m or (m.group(1), m.group(3)) not in (("takes", "mp4"), ("plots", "png")):
+            return None
+        try:
+            take = self.store.get_take(m.group(2))
+        except KeyError:
+            take = None
+        if take is None or self.store.take_project(take.id) != project_id or not take.file:
+            raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
+        if m.group(1) == "takes":
+            return self.workspace.resolve(take.file)
+        plot = self.workspace.project_dir(project_id) / "plots" / f"{take.id}.png"
+        if not plot.is_file():
+            if take.critique is None:
+                raise NotFound(f"take '{take.id}' has no critique to plot", project_id=project_id)
+            from tools.critique.plot import write_critique_plot
+
+            plot.parent.mkdir(parents=True, exist_ok=True)
+            write_critique_plot(take.critique, plot, fps=take.fps)
+        return plot

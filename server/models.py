@@ -63,6 +63,8 @@ class UserMessage(_ClientMessage):
     type: Literal["user_message"]
     project_id: ProjectId | None = None
     text: Text
+    upload: str | None = Field(None, max_length=300, description="an id from POST /api/uploads: used for the shots "
+                               "the text names (\"use this for shot 2\")")
 
 
 class FeedbackMessage(_ClientMessage):
@@ -98,6 +100,43 @@ class SelectTake(_ClientMessage):
     take_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+class EditShot(_ClientMessage):
+    """A card edit: a new storyboard version (no render). `action` edit (the `fields` given), add (a new
+    shot at `position`, 1-based; the end when absent), remove, or move (to `position`). `upload` (an id from
+    POST /api/uploads) makes the shot image-to-video from an image, video-to-video from a clip."""
+
+    type: Literal["edit_shot"]
+    project_id: ProjectId
+    action: Literal["edit", "add", "remove", "move"] = "edit"
+    shot_id: ShotId | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    position: int | None = Field(None, ge=1, le=1000)
+    upload: str | None = Field(None, max_length=300)
+
+
+class RestoreVersion(_ClientMessage):
+    """Go back to an earlier version: its storyboard becomes a new version."""
+
+    type: Literal["restore_version"]
+    project_id: ProjectId
+    version: int = Field(ge=1)
+
+
+class AcceptTake(_ClientMessage):
+    """Keep a shot's selected take although the critic failed it."""
+
+    type: Literal["accept_take"]
+    project_id: ProjectId
+    shot_id: ShotId
+
+
+class HistoryRequest(_ClientMessage):
+    """Every version of the project (answered with a `history` event)."""
+
+    type: Literal["history"]
+    project_id: ProjectId
+
+
 class Subscribe(_ClientMessage):
     """Receive a project's events without changing it (a second tab, a reloaded page)."""
 
@@ -106,10 +145,12 @@ class Subscribe(_ClientMessage):
 
 
 ClientMessage = Annotated[
-    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe],
+    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe,
+          EditShot, RestoreVersion, AcceptTake, HistoryRequest],
     Field(discriminator="type"),
 ]
-CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe")
+CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe",
+                "edit_shot", "restore_version", "accept_take", "history")
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 

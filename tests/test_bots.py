@@ -601,7 +601,7 @@ def test_buttons_do_what_the_words_do_with_pictures_of_the_storyboard_and_each_s
     assert form["shot"] == "s2" and form["subject"]
     dispatcher.submit_edit(chat, owner, pid, {"shot": "2", "subject": "a red lighthouse keeper", "action": ""})
     v = director.store.get_version(pid)
-    assert v.storyboard.shot("s2").subject == "a red lighthouse keeper" and v.reason.startswith("edited shot s2: subject")
+    assert v.storyboard.shot("s2").subject == "a red lighthouse keeper" and v.reason.startswith("shot 2: edited subject")
     dispatcher.submit_edit(chat, owner, pid, {"shot": "9", "subject": "x"})
     assert "There is no shot “9”" in chat.private_notes[-1]
 

@@ -309,7 +309,7 @@ def test_render_feedback_and_take_selection(client, env):
         first = takes["gulls"]["take"]["id"]
         tab1.send_json({"type": "select_take", "project_id": pid, "shot_id": "gulls", "take_id": first})
         events = until(tab1, of_type("cut_ready"), allow=())
-        assert any(e["type"] == "director_message" and "gulls" in e["text"] for e in events)
+        assert any(e["type"] == "director_message" and "Shot 2 now uses take" in e["text"] for e in events)  # gulls is shot 2
         assert any(e["type"] == "storyboard" and e["changed_shots"] == ["gulls"] for e in events)
         assert not any(e["type"] == "take_ready" for e in events)  # nothing was generated
         cut_takes = {t["shot_id"]: t["take_id"] for t in store.list_cuts(pid)[-1].manifest["takes"]}

@@ -549,13 +549,13 @@ class BotDispatcher:
                 raise CommandError("Only the film's owner and the people they invited can edit it.")
             shot_id = self._shot_id(sb, (values.get("shot") or "").strip() or sb.shots[0].id)
             fields = {k: v.strip() for k, v in values.items() if k != "shot" and isinstance(v, str) and v.strip()}
-            name = self._author_for(actor, project_id, author)
-            result = self.director.edit_shot(actor, project_id, shot_id, fields, author=name)
-            if not result.changed_shots and result.version == self.store.get_version(project_id).number and not fields:
+            if not fields:
                 conv.private("Nothing changed: every field was left as it was.")
                 return
-            self._post_board(conv, project_id, f"Version {result.version}: shot `{shot_id}` edited"
-                             + (f" by {name}" if name else "") + ". Render when it looks right.", result.changed_shots)
+            name = self._author_for(actor, project_id, author)
+            result = self.director.edit_shot(actor, project_id, shot_id, fields, author=name)
+            self._post_board(conv, project_id, f"Version {result['version']}: shot `{shot_id}` edited"
+                             + (f" by {name}" if name else "") + ". Render when it looks right.", result["changed_shots"])
         except CommandError as e:
             conv.private(str(e))
         except Exception as e:
