@@ -286,18 +286,22 @@ class Producer:
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
         price = self.take_price(plan)
+        take: Take | None = None   # the last take made
         for attempt in range(1, attempts_allowed + 1):
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
                 break
-            # First takes were booked with the estimate; a retry must fit what is left of the budget.
-            if attempt > 1 and not run.spend(price):
+            backend_failed = take is not None and take.status == TakeStatus.error
+            resuming = backend_failed and bool(take.params.get("resume_token"))
+            # First takes were booked with the estimate; a retry must fit what is left of the budget
+            # (picking up work already paid for costs nothing more).
+            if attempt > 1 and not resuming and not run.spend(price):
                 emit(DirectorMessage(project_id=project_id, text=(
                     f"Shot {shot.id}: not regenerating, another take (${price:.2f}) would pass the budget of "
                     f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
                 break
             resume_token = None
-            if attempt > 1 and take.status == TakeStatus.error:
+            if backend_failed:
                 # The backend failed, not the take: ask again for the same take (same seed), picking up
                 # any work it already paid for (a finished Runway task whose download broke).
                 seed, resume_token = take.seed, take.params.get("resume_token")
@@ -368,11 +372,15 @@ class Producer:
             take.params = {**result.params, "notes": result.notes,
                            "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
             frames = self._finish_tier(frames, request, plan, take, timings)
+            if run.stopping:   # between steps (critique, marks, encode): stop here when the render is stopping
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             take.critique = critique_frames(frames, take.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
             timings["critique"] = time.perf_counter() - t0
             take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
+            if run.stopping:
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="encode", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
@@ -406,6 +414,8 @@ class Producer:
             if isinstance(err, GenerationError) and err.resume_token:
                 take.params["resume_token"] = err.resume_token
         except Exception as err:   # a programming error: retrying cannot help, so stop the render
+            if run.stopping:   # Ctrl-C also reaches our ffmpeg children: their errors are the stop, not a bug
+                raise Cancelled() from None
             take.status, take.timings = TakeStatus.error, timings
             where = f"backend {plan.backend}" if stage == "generating" else "the take's critique/encode"
             take.error = f"{where} crashed: {type(err).__name__}: {err}"

@@ -203,8 +203,25 @@ def _print_result(result: RenderResult, as_json: bool) -> None:
 
 
 def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> RenderResult:
-    with director_errors(), Progress(enabled=not as_json) as progress:
-        return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
+    try:
+        with director_errors(), Progress(enabled=not as_json) as progress:
+            return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
+    except KeyboardInterrupt:
+        _stop_now(project_id)
+
+
+def _stop_now(project_id: str) -> None:
+    """Ctrl-C: the farm has already stopped the shots (finished takes are stored). Leave at once: tearing
+    the interpreter down (collecting every frame buffer) would take seconds more."""
+    err.print(f"stopped: finished takes are kept; project {project_id}", highlight=False)
+    if "ray" in sys.modules:   # a Ray this process started must not outlive it
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 # ---------------------------------------------------------------------------------------- commands
