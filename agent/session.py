@@ -74,6 +74,27 @@ class Director:
             raise NotFound(f"no project '{project_id}'", project_id=project_id)
         return project
 
+    def _may_direct(self, actor: str, project_id: str):
+        """The project, when `actor` owns it or was invited to direct it; else the same NotFound as a
+        missing project (others cannot tell the two apart)."""
+        try:
+            project = self.store.get_project(project_id)
+        except KeyError:
+            project = None
+        if project is None or (project.owner != actor and actor not in (project.settings or {}).get("members", [])):
+            raise NotFound(f"no project '{project_id}'", project_id=project_id)
+        return project
+
+    def invite(self, owner: str, project_id: str, member: str) -> list[str]:
+        """The owner lets `member` direct the project too: their feedback, renders and buttons count.
+        Returns the members."""
+        self._owned(owner, project_id)
+        if member == owner:
+            return self.store.project_members(project_id)
+        members = self.store.add_project_member(project_id, member)
+        self.store.audit(owner, "project.member_added", {"project_id": project_id, "member": member})
+        return members
+
     @staticmethod
     def _shot(storyboard: Storyboard, shot_id: str, project_id: str):
         try:
@@ -101,7 +122,7 @@ class Director:
 
     def storyboard_event(self, owner: str, project_id: str) -> StoryboardEvent:
         """The project's latest version as a `storyboard` event (what a new subscriber sees first)."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         return self._storyboard_event(project_id, self.store.get_version(project_id))
 
     # ------------------------------------------------------------------ conversation
@@ -143,7 +164,7 @@ class Director:
             return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
 
         def step():
-            self._owned(owner, project_id)
+            self._may_direct(owner, project_id)
             has_cut = bool(self.store.list_cuts(project_id))
             outcome = self._feedback_step(owner, project_id, text, None, emit, has_cut, cancel, None)
             return then(outcome, lambda _: project_id) if isinstance(outcome, Future) else project_id
@@ -170,22 +191,26 @@ class Director:
         return "\n".join(lines)
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
-                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
-        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir).result()
+                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None,
+                 author: str | None = None) -> RenderResult:
+        """`owner` is who acts (the project's owner or a member); `author`, when given, is the name the
+        version history shows for the change (a member's display name in a chat thread)."""
+        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir, author).result()
 
     def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
                        emit: Emit = noop, render: bool = True, cancel: threading.Event | None = None,
-                       out_dir: Path | None = None) -> Future:
+                       out_dir: Path | None = None, author: str | None = None) -> Future:
         """Queue feedback behind the project's earlier messages; returns at once (see agent/queue.py)."""
         return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
-                                                                          cancel, out_dir))
+                                                                          cancel, out_dir, author))
 
-    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> RenderResult | Future:
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir,
+                       author: str | None = None) -> RenderResult | Future:
         """Apply feedback now (a new version); a render it needs is queued and returned as a Future."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
-            self.store.add_message(project_id, "user", text)
+            self.store.add_message(project_id, "user", f"{author}: {text}" if author else text)
             for sid in shots or []:
                 self._shot(current.storyboard, sid, project_id)
             result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
@@ -211,6 +236,8 @@ class Director:
                     return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
             check_caps(new_sb, self.settings)
+            if author:
+                reason = f"{reason} (by {author})"
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
             version = self.store.get_version(project_id, number)
@@ -223,7 +250,8 @@ class Director:
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
-            return RenderResult(project_id=project_id, version=number, changed_shots=changed)
+            # `regenerate`: shots the change asks new takes of ("re-roll shot 2"); pass it to render().
+            return RenderResult(project_id=project_id, version=number, changed_shots=changed, regenerate=regenerate)
         request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
         return then(self.queues.request_render(project_id, request),
                     # What the person changed, and what the render had to make again because of it (a
@@ -232,17 +260,20 @@ class Director:
 
     # ------------------------------------------------------------------ manual edits (the page's cards)
     def edit_storyboard(self, owner: str, project_id: str, edits: list[ShotEdit], emit: Emit = noop,
-                        reason: str | None = None) -> dict:
+                        reason: str | None = None, author: str | None = None) -> dict:
         """Apply card edits as one new storyboard version (the same record as chat feedback). No render:
-        the person renders when ready, and only the shots whose pixels changed are made again."""
-        self._owned(owner, project_id)
+        the person renders when ready, and only the shots whose pixels changed are made again.
+        `author`: the name the history shows for the change (a member's, in a chat thread)."""
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
             new_sb, said = apply_edits(current.storyboard, edits)
-            return self._write_version(project_id, current, new_sb, reason or said, emit)
+            return self._write_version(project_id, current, new_sb,
+                                       (reason or said) + (f" (by {author})" if author else ""), emit)
 
-    def edit_shot(self, owner: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop) -> dict:
-        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", shot_id, dict(fields))], emit=emit)
+    def edit_shot(self, owner: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop,
+                  author: str | None = None) -> dict:
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", shot_id, dict(fields))], emit=emit, author=author)
 
     def restore_version(self, owner: str, project_id: str, number: int, emit: Emit = noop) -> dict:
         """Go back to version `number`: its storyboard becomes a new version (history is never rewritten)."""
@@ -358,7 +389,7 @@ class Director:
         return self.queues.submit(project_id, lambda: self._approve(owner, project_id, emit))
 
     def _approve(self, owner: str, project_id: str, emit: Emit) -> None:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
 
@@ -371,7 +402,7 @@ class Director:
         from tools.generate import GenerationRequest
         from tools.generate.stills import make_still
 
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         wanted = self._shot_ids(storyboard, shots)
@@ -402,7 +433,7 @@ class Director:
     def approve_keyframes(self, owner: str, project_id: str, shots: list[str] | None = None,
                           emit: Emit = noop) -> KeyframeSet:
         """A new version in which each approved shot is image-to-video from its still."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
             proposals = load_proposals(self.workspace, project_id)
@@ -458,7 +489,7 @@ class Director:
                                 budget_usd=budget_usd)
 
         def step() -> Future:
-            self._owned(owner, project_id)
+            self._may_direct(owner, project_id)
             return self.queues.request_render(project_id, request)
 
         return self.queues.submit(project_id, step)
@@ -494,7 +525,7 @@ class Director:
 
     def estimate(self, owner: str, project_id: str, backend: str | None = None) -> RenderEstimate:
         """What rendering the latest version would take (video, takes, time, money), without rendering."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         storyboard = self.store.get_version(project_id).storyboard
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         retries = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
@@ -629,7 +660,7 @@ class Director:
                                   lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render, cancel))
 
     def _select_step(self, owner, project_id, shot_id, take_id, emit, render, cancel=None) -> RenderResult | Future:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         try:
             take = self.store.get_take(take_id)
         except KeyError:
@@ -672,7 +703,7 @@ class Director:
         return [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in self.store.list_projects(owner=owner)]
 
     def project_state(self, owner: str, project_id: str) -> dict:
-        project = self._owned(owner, project_id)
+        project = self._may_direct(owner, project_id)
         versions = self.store.list_versions(project_id)
         latest = versions[-1]
         takes = {}
@@ -726,7 +757,7 @@ class Director:
         return accepted
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         special = self._take_media(project_id, filename) or self._still_media(project_id, filename)
         if special is not None:
             return special

@@ -545,6 +545,19 @@ def bot(platform: str = typer.Argument(..., help="discord | slack")):
     run_bot(platform)
 
 
+@app.command()
+def mcp(http: int | None = typer.Option(None, "--http", min=1, max=65535, metavar="PORT",
+                                           help="serve streamable HTTP on this port (Bearer tokens from `director users add`); default: stdio"),
+        host: str = typer.Option("127.0.0.1", help="interface for --http")):
+    """Serve the director over the Model Context Protocol, for other agents and desktop assistants."""
+    try:
+        from server.mcp_server import run as run_mcp
+    except ImportError as e:
+        fail(f"the MCP server needs the mcp package ({e.name or e}): pip install 'reel-director[mcp]'", code=2)
+
+    run_mcp(http, host)
+
+
 def main() -> None:
     from agent.errors import DirectorError
 

@@ -8,6 +8,7 @@ of both.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from agent.brains.tools import CAST_FIELDS, FILM_FIELDS, SHOT_FIELDS
@@ -21,7 +22,7 @@ def _shot_args(shot, fields=SHOT_FIELDS) -> dict[str, Any]:
     return {f: data[f] for f in fields if f in data}
 
 
-def calls_for(old: Storyboard, new: Storyboard, *, regenerate: list[str] = (), select_take: tuple[str, int] | None = None,
+def calls_for(old: Storyboard, new: Storyboard, *, regenerate: Sequence[str] = (), select_take: tuple[str, int] | None = None,
               render: bool = False) -> list[Call]:
     """The tool calls that turn `old` into `new` (plus a new take, a take choice, a render when asked)."""
     calls: list[Call] = []

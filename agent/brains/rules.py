@@ -47,6 +47,7 @@ class RulesBrain:
             return FeedbackResult(storyboard=storyboard.model_copy(deep=True), reason="no change",
                                   question=f"I couldn't make that change: {e}. Could you say it another way?")
         new = draft.storyboard
+        assert new is not None   # the draft starts from `storyboard` and tools never empty it
         changed = changed_shot_ids(storyboard, new)
         changed += [sid for sid in draft.regenerate_shots if sid not in changed]
         return replace(read, storyboard=new, changed_shots=[s.id for s in new.shots if s.id in changed],
