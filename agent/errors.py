@@ -129,11 +129,9 @@ def as_director_error(err: BaseException) -> DirectorError:
 
     if isinstance(err, VersionConflict):  # the store's compare-and-set refused a stale version
         return Conflict(str(err), project_id=err.project_id)
-    try:
-        from tools.generate.base import BackendError
-    except ImportError:  # pragma: no cover - tools are part of the package
-        BackendError = ()  # type: ignore[assignment,misc]
-    if BackendError and isinstance(err, BackendError):
+    from tools.generate.base import BackendError
+
+    if isinstance(err, BackendError):
         return Failed(str(err))
     if isinstance(err, ValueError):  # invalid values from a person's input (pydantic's ValidationError among them)
         return BadInput(str(err))

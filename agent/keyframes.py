@@ -87,7 +87,7 @@ def write_sheet(workspace: Workspace, proposals: KeyframeSet, storyboard: Storyb
     rows = []
     for i, (shot, image, k) in enumerate(stills, 1):
         h = max(2, round(thumb_w * image.shape[0] / image.shape[1]))
-        thumb = np.asarray(Image.fromarray(image).resize((thumb_w, h), Image.LANCZOS))
+        thumb = np.asarray(Image.fromarray(image).resize((thumb_w, h), Image.Resampling.LANCZOS))
         panel = Image.new("RGB", (thumb_w + 360, max(h, 90)), (24, 24, 28))
         panel.paste(Image.fromarray(thumb), (0, 0))
         draw = ImageDraw.Draw(panel)

@@ -6,7 +6,7 @@ Plain lines are briefs (first) and feedback (after); slash commands act: /render
 
 from __future__ import annotations
 
-from typing import Callable, Optional, TextIO
+from collections.abc import Callable
 
 from rich.console import Console
 
@@ -22,9 +22,9 @@ HELP = """Commands:
 Anything else is a brief (first message) or feedback ("shot 2 darker", "make it vertical")."""
 
 
-def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Callable[[str], str] | None = None,
-             console: Console | None = None) -> Optional[str]:
-    from server.cli import Progress, storyboard_table
+def run_chat(director, owner: str, project_id: str | None = None, *, read: Callable[[str], str] | None = None,
+             console: Console | None = None) -> str | None:
+    from server.console import Progress, storyboard_table
 
     console = console or Console()
     read = read or (lambda prompt: console.input(prompt))

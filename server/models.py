@@ -11,13 +11,20 @@ Server events are the pydantic models of agent/events.py, which the Director emi
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from agent.errors import public_message
 from agent.events import (
-    AnyEvent, CutReady, DirectorMessage, ErrorEvent, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady, event_adapter,
+    AnyEvent,
+    CutReady,
+    DirectorMessage,
+    ErrorEvent,
+    SafetyNotice,
+    ShotProgress,
+    TakeReady,
+    event_adapter,
 )
 
 ProjectId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
@@ -63,6 +70,8 @@ class UserMessage(_ClientMessage):
     type: Literal["user_message"]
     project_id: ProjectId | None = None
     text: Text
+    upload: str | None = Field(None, max_length=300, description="an id from POST /api/uploads: used for the shots "
+                               "the text names (\"use this for shot 2\")")
 
 
 class FeedbackMessage(_ClientMessage):
@@ -98,6 +107,62 @@ class SelectTake(_ClientMessage):
     take_id: Annotated[str, StringConstraints(min_length=1, max_length=128)]
 
 
+class EditShot(_ClientMessage):
+    """A card edit: a new storyboard version (no render). `action` edit (the `fields` given), add (a new
+    shot at `position`, 1-based; the end when absent), remove, or move (to `position`). `upload` (an id from
+    POST /api/uploads) makes the shot image-to-video from an image, video-to-video from a clip."""
+
+    type: Literal["edit_shot"]
+    project_id: ProjectId
+    action: Literal["edit", "add", "remove", "move"] = "edit"
+    shot_id: ShotId | None = None
+    fields: dict[str, Any] = Field(default_factory=dict)
+    position: int | None = Field(None, ge=1, le=1000)
+    upload: str | None = Field(None, max_length=300)
+
+
+class RestoreVersion(_ClientMessage):
+    """Go back to an earlier version: its storyboard becomes a new version."""
+
+    type: Literal["restore_version"]
+    project_id: ProjectId
+    version: int = Field(ge=1)
+
+
+class AcceptTake(_ClientMessage):
+    """Keep a shot's selected take although the critic failed it."""
+
+    type: Literal["accept_take"]
+    project_id: ProjectId
+    shot_id: ShotId
+
+
+class KeyframesRequest(_ClientMessage):
+    """Keyframes first: one still per shot of the latest version (answered with a `keyframes` event).
+    `reroll` makes new stills for `shots` (all shots when absent); without it existing stills are kept."""
+
+    type: Literal["keyframes"]
+    project_id: ProjectId
+    shots: list[ShotId] | None = Field(None, max_length=200)
+    reroll: bool = False
+
+
+class ApproveKeyframes(_ClientMessage):
+    """A new storyboard version in which each approved shot (`shots`, all when absent) is image-to-video
+    from its still."""
+
+    type: Literal["approve_keyframes"]
+    project_id: ProjectId
+    shots: list[ShotId] | None = Field(None, max_length=200)
+
+
+class HistoryRequest(_ClientMessage):
+    """Every version of the project (answered with a `history` event)."""
+
+    type: Literal["history"]
+    project_id: ProjectId
+
+
 class Subscribe(_ClientMessage):
     """Receive a project's events without changing it (a second tab, a reloaded page)."""
 
@@ -106,10 +171,12 @@ class Subscribe(_ClientMessage):
 
 
 ClientMessage = Annotated[
-    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe],
+    UserMessage | FeedbackMessage | ApproveStoryboard | RenderMessage | CancelMessage | SelectTake | Subscribe | EditShot | RestoreVersion | AcceptTake | HistoryRequest
+    | KeyframesRequest | ApproveKeyframes,
     Field(discriminator="type"),
 ]
-CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe")
+CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe",
+                "edit_shot", "restore_version", "accept_take", "history", "keyframes", "approve_keyframes")
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 

@@ -202,6 +202,7 @@ HARBOUR = dict(id="keeper", subject="a lighthouse keeper", setting="a stone harb
 CRITIC_FRAMINGS = ("wide", "medium", "close_up", "dutch_angle", "overhead")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("camera", CAMERA_MOVES)
 def test_the_critic_passes_every_move_framing_and_action(backend, camera):
     # the acceptance matrix, small (160x90, 1 s) to stay fast; at 512x288 for 3 s it passes too
@@ -406,3 +407,27 @@ def test_tiny_night_city_frames_render():
         req = GenerationRequest(prompt="a city street at night", frames=2, fps=12, width=170, height=96, seed=seed,
                                 shot={"id": "s", "subject": "a taxi", "setting": "a city street at night"})
         assert AnimaticBackend().generate(req).frames.shape == (2, 96, 170, 3)
+
+
+@pytest.mark.parametrize("size", [(360, 640), (720, 1280), (640, 360), (480, 480)])
+def test_the_timecode_never_prints_over_the_caption(size):
+    """The running timecode and the caption strip (subject — action) share no pixel, on 9:16 frames too."""
+    from tools.generate.animatic.camera import Slate
+
+    W, H = size
+    slate = Slate(W, H, "s2", "a lighthouse keeper with a lantern", "watching a storm roll in over the sea", "DOLLY IN · WIDE", 24, 48)
+    a = np.full((H, W, 3), 90, np.uint8)
+    b = a.copy()
+    slate.draw(0, a)
+    slate.draw(24 * 61 + 13, b)            # every digit differs: 00:00:00:00 against 00:01:01:13
+    timecode = np.any(a != b, axis=2)
+    assert timecode.any()
+    caption = np.zeros((H, W), bool)
+    caption[slate.y0:] = slate.text_m > 0
+    assert not (timecode & caption).any(), "the timecode overprints the caption"
+    if W < H:
+        assert slate.tc_top                   # a vertical frame puts it in the top-right corner
+        tag = np.zeros((H, W), bool)
+        x0, y0, x1, y1 = slate.tag_box
+        tag[y0:y1, x0:x1] = slate.tag_m[: y1 - y0, : x1 - x0] > 0
+        assert not (timecode & tag).any()

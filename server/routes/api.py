@@ -12,6 +12,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Request, status
 from starlette.concurrency import run_in_threadpool
 
+from agent.editing import upload_folder
 from server.deps import Director, Owner, Settings
 from server.models import Health, HTTPError, Me, Upload, protocol_schema
 
@@ -271,7 +272,7 @@ async def upload(request: Request, owner: Owner, settings: Settings) -> Upload:
     image declaring more pixels than the limit is refused before it is decoded."""
     workspace = request.app.state.workspace
     # One folder per user (named by a hash: user names are not path-safe), content-addressed files.
-    folder = workspace.uploads_dir / ("u-" + hashlib.sha256(owner.encode()).hexdigest()[:16])
+    folder = workspace.uploads_dir / upload_folder(owner)
     await run_in_threadpool(folder.mkdir, parents=True, exist_ok=True)
     limits = {"image": settings.max_image_bytes, "video": settings.max_video_bytes}
     try:

@@ -9,19 +9,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
 from agent.errors import Cancelled, NotFound, as_director_error, public_message
-from agent.events import CutReady, DirectorMessage, Emit, ErrorEvent, Event
+from agent.events import DirectorMessage, Emit, ErrorEvent, Event, HistoryEvent
 from server.deps import owner_of, token_from, user_for
 from server.hub import Connection, Hub, Job
 from server.models import (
-    ApproveStoryboard, CancelMessage, FeedbackMessage, ProtocolError, RenderMessage, SelectTake, Subscribe,
-    UserMessage, error_event, parse_client_message,
+    AcceptTake,
+    ApproveKeyframes,
+    ApproveStoryboard,
+    CancelMessage,
+    EditShot,
+    FeedbackMessage,
+    HistoryRequest,
+    KeyframesRequest,
+    ProtocolError,
+    RenderMessage,
+    RestoreVersion,
+    SelectTake,
+    Subscribe,
+    UserMessage,
+    error_event,
+    parse_client_message,
 )
 
 router = APIRouter()
@@ -32,6 +47,21 @@ def error_for(err: BaseException, project_id: str | None) -> ErrorEvent:
     """The one translation of a Director exception for the websocket: an `error` event a person can act on."""
     error = as_director_error(err)
     return error_event(error.code, public_message(error.message), project_id)
+
+
+def edit_shot(director: Any, owner: str, msg: EditShot, emit: Emit) -> dict:
+    """An `edit_shot` message through the Director's edit path (one new storyboard version)."""
+    from agent.editing import ShotEdit
+    from agent.errors import BadInput
+
+    if msg.upload is not None:
+        if msg.shot_id is None:
+            raise BadInput("edit_shot with an upload needs the shot_id it is for")
+        return director.attach_upload(owner, msg.project_id, msg.upload, shots=[msg.shot_id], emit=emit)
+    if msg.action != "add" and msg.shot_id is None:
+        raise BadInput(f"edit_shot {msg.action}: say which shot (shot_id)")
+    edit = ShotEdit(msg.action, msg.shot_id, dict(msg.fields), msg.position)
+    return director.edit_storyboard(owner, msg.project_id, [edit], emit=emit)
 
 
 class Session:
@@ -90,7 +120,7 @@ class Session:
         elif isinstance(msg, UserMessage):
             self.start(msg.project_id, "plan" if msg.project_id is None else "chat", msg.request_id,
                        lambda emit, cancel: d.user_message_async(owner, msg.text, msg.project_id, emit=emit,
-                                                                 cancel=cancel))
+                                                                 cancel=cancel, upload=msg.upload))
         elif isinstance(msg, FeedbackMessage):
             self.start(msg.project_id, "feedback", msg.request_id,
                        lambda emit, cancel: d.feedback_async(owner, msg.project_id, msg.text, shots=msg.shots,
@@ -104,7 +134,38 @@ class Session:
         elif isinstance(msg, SelectTake):
             self.start(msg.project_id, "take selection", msg.request_id,
                        lambda emit, cancel: d.select_take_async(owner, msg.project_id, msg.shot_id, msg.take_id,
-                                                                emit=emit, render=True))
+                                                                emit=emit, render=True, cancel=cancel))
+        # Card edits, going back a version and accepting a take are quick: queued in order like any
+        # message (a second edit right after the first waits its turn instead of being refused).
+        elif isinstance(msg, EditShot):
+            self.start(msg.project_id, "edit", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(msg.project_id, lambda: edit_shot(d, owner, msg, emit)))
+        elif isinstance(msg, RestoreVersion):
+            self.start(msg.project_id, "restore", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.restore_version(owner, msg.project_id, msg.version, emit=emit)))
+        elif isinstance(msg, AcceptTake):
+            self.start(msg.project_id, "accept", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.accept_take(owner, msg.project_id, msg.shot_id, emit=emit)))
+        # Keyframes first: stills are quick (an animatic frame offline), approval is one new version.
+        elif isinstance(msg, KeyframesRequest):
+            self.start(msg.project_id, "keyframes", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.keyframes(owner, msg.project_id, shots=msg.shots,
+                                                               reroll=msg.reroll, emit=emit)))
+        elif isinstance(msg, ApproveKeyframes):
+            self.start(msg.project_id, "keyframe approval", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.approve_keyframes(owner, msg.project_id, shots=msg.shots,
+                                                                       emit=emit)))
+        elif isinstance(msg, HistoryRequest):
+            try:
+                versions = await run_in_threadpool(d.history, owner, msg.project_id)
+            except NotFound:
+                raise ProtocolError("not_found", f"no project {msg.project_id!r} for you", msg.project_id,
+                                    msg.request_id) from None
+            self.reply(HistoryEvent(project_id=msg.project_id, versions=versions))
 
     async def subscribe(self, project_id: str, request_id: str | None) -> None:
         """Follow a project; the answer is its latest `storyboard` (the full state is GET /api/projects/{id})."""

@@ -29,9 +29,9 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -461,6 +461,7 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
     try:
         tail: np.ndarray | None = None     # the outgoing shot's frames that overlap the next shot
         last: np.ndarray | None = None
+        previous: Segment | None = None    # the segment before this one (its transition blends into this)
         for seg in segments:
             if seg.kind == "title":
                 emit_card(cards.title_card(width, height, title or ""), seg)

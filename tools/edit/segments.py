@@ -30,18 +30,28 @@ import os
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from . import cards
 from .grade import ShotGrade
 from .timeline import MAX_OVERLAP_SECONDS, Segment
-from .video_io import (EditError, VideoWriter, _fps_arg, atomic_output, ffmpeg_exe, i420_to_rgb, mp4_info, raw_input_args, rgb_to_i420,
-                       x264_args)
+from .video_io import (
+    EditError,
+    VideoWriter,
+    _fps_arg,
+    atomic_output,
+    ffmpeg_exe,
+    i420_to_rgb,
+    mp4_info,
+    raw_input_args,
+    rgb_to_i420,
+    x264_args,
+)
 
 FinishFrames = Callable[[np.ndarray], np.ndarray]
 CACHE_VERSION = 1          # bump when the way a piece is made changes, so old cache entries are not reused
@@ -272,7 +282,7 @@ def plan_pieces(segments: list[Segment], sources: list[ShotSource], enc: Encodin
         elif seg.kind == "hold":
             last = previous
             pieces.append(Piece("hold", seg.start, seg.frames, seg.shot_id, None,
-                                _still(lambda: _rgb(last, enc, last.segment.frames - 1, last.segment.frames)[0],
+                                _still(lambda last=last: _rgb(last, enc, last.segment.frames - 1, last.segment.frames)[0],
                                        seg.frames, enc, cut_mark)))
         else:
             src = by_shot[id(seg)]

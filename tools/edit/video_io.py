@@ -16,10 +16,10 @@ import re
 import struct
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -209,7 +209,7 @@ class VideoWriter:
         except EditError:
             pass
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -368,10 +368,10 @@ def mp4_info(path: str | os.PathLike) -> dict | None:
             continue
         track: dict = {}
 
-        def walk(start: int, end: int) -> None:
+        def walk(start: int, end: int, track: dict) -> None:
             for k, x, y in _boxes(moov, start, end):
                 if k in _CONTAINERS:
-                    walk(x, y)
+                    walk(x, y, track)
                 elif k == b"hdlr":
                     track["handler"] = moov[x + 8:x + 12]
                 elif k == b"mdhd":
@@ -393,7 +393,7 @@ def mp4_info(path: str | os.PathLike) -> dict | None:
                             if ck == b"avcC":
                                 track["avcC"] = bytes(moov[cx:cy])
 
-        walk(a, b)
+        walk(a, b, track)
         if track.get("handler") == b"soun":
             has_audio = True
         elif track.get("handler") == b"vide" and video is None:

@@ -1,6 +1,6 @@
 """The animatic's camera: moves as per-layer transforms over time, and the fast per-frame compositor.
 
-Private helper of `tools/generate/animatic.py`.
+Private helper of `tools/generate/animatic/backend.py`.
 
 Why it is fast: every layer is painted once per shot on a canvas that already covers everything
 the move will show (and is already rolled for a Dutch angle). A frame is then, per layer, one
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tools.generate.animatic_scene import Canvas, blend_patch, fit_text, text_image
+from tools.generate.animatic.scene import Canvas, blend_patch, fit_text, text_image
 
 LAYERS = ("far", "mid", "near")
 
@@ -34,7 +34,7 @@ class LayerPath:
     s: np.ndarray    # scale (>1 = closer)
     sq: np.ndarray   # extra horizontal squash (orbit turns the subject)
 
-    def same_as(self, other: "LayerPath") -> bool:
+    def same_as(self, other: LayerPath) -> bool:
         return all(np.allclose(a, b, atol=1e-6) for a, b in ((self.cx, other.cx), (self.cy, other.cy), (self.s, other.s), (self.sq, other.sq)))
 
 
@@ -509,30 +509,10 @@ class Slate:
         sh = max(14, int(round(0.066 * min(H, W * 9 / 16) if W >= H else 0.045 * H)))
         self.y0 = H - sh
         size = max(9, int(sh * 0.5))
-        # left: shot badge, subject — action
-        badge_rgb, badge_a = text_image(f" {shot_id.upper()} ", size, (20, 20, 24), bold=True)
-        tc_w = text_image("00:00:00:00", max(8, int(size * 0.9)), mono=True)[1].shape[1]
-        line = subject if not action else f"{subject} — {action}"
-        room = max(40, W - badge_a.shape[1] - tc_w - int(sh * 1.6))
-        txt_rgb, txt_a = fit_text(line, size, room, color=(245, 245, 240))
-        self.text_rgb = np.zeros((sh, W, 3), np.uint8)
-        self.text_m = np.zeros((sh, W), np.uint8)
         pad = int(sh * 0.3)
+        badge_rgb, badge_a = text_image(f" {shot_id.upper()} ", size, (20, 20, 24), bold=True)
         bh, bw = badge_a.shape
-        by = max(0, (sh - bh) // 2)
-        box = np.full((min(bh, sh - by), bw + 4, 3), (250, 214, 72), np.uint8)
-        self.text_rgb[by:by + box.shape[0], pad:pad + box.shape[1]] = box
-        self.text_m[by:by + box.shape[0], pad:pad + box.shape[1]] = 255
-        blend_patch(self.text_rgb, badge_rgb, badge_a, pad + 2, by, None)
-        blend_patch(self.text_rgb, txt_rgb, txt_a, pad + bw + int(sh * 0.4), max(0, (sh - txt_a.shape[0]) // 2), self.text_m)
-        # top-left tag: camera and framing
-        tg_rgb, tg_a = fit_text(tag, max(8, int(size * 0.8)), int(W * 0.9), color=(255, 255, 255), bold=True)
-        th, tw = tg_a.shape
-        self.tag_box = (int(sh * 0.3), int(sh * 0.3), min(W, int(sh * 0.3) + tw + 2 * pad), min(H, int(sh * 0.3) + th + pad))
-        x0, y0, x1, y1 = self.tag_box
-        self.tag_rgb = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
-        self.tag_m = np.zeros((y1 - y0, x1 - x0), np.uint8)
-        blend_patch(self.tag_rgb, tg_rgb, tg_a, pad, pad // 2, self.tag_m)
+        text_x = pad + bw + int(sh * 0.4)
         # timecode glyphs, monospace, one per character
         gsize = max(8, int(size * 0.9))
         self.glyphs = {}
@@ -542,11 +522,43 @@ class Slate:
         gw = max(g[1].shape[1] for g in self.glyphs.values())
         self.gw = max(1, gw - 2)
         gh = max(g[1].shape[0] for g in self.glyphs.values())
+        tc_w = 11 * self.gw
         # Keep the bottom-right corner clear: the disclosure label is burned there by default
         # (about 6x as wide as its 4.5%-of-height, at least 16 px, pill).
         label_room = int(max(16, 0.045 * H) * 6.5) + pad
-        self.tc_x = max(W // 2, W - label_room - 11 * self.gw)
-        self.tc_y = self.y0 + max(0, (sh - gh) // 2)
+        self.tc_x = max(W // 2, W - label_room - tc_w)
+        caption_room = self.tc_x - text_x - int(sh * 0.4)
+        # On vertical (9:16) or cramped frames the strip cannot hold the caption, the timecode and the label
+        # side by side: the timecode moves to the top-right corner, so it never prints over the caption.
+        self.tc_top = W < H or caption_room < 0.25 * W
+        if self.tc_top:
+            self.tc_x = max(0, W - tc_w - pad)
+            self.tc_y = pad
+            self.tc_box = (max(0, self.tc_x - pad // 2), max(0, pad - pad // 2), W, min(H, pad + gh + pad // 2))
+            caption_room = W - text_x - label_room
+        else:
+            self.tc_y = self.y0 + max(0, (sh - gh) // 2)
+            self.tc_box = None
+        # left: shot badge, subject — action, within the room left of the timecode (or the label)
+        line = subject if not action else f"{subject} — {action}"
+        txt_rgb, txt_a = fit_text(line, size, max(40, caption_room), color=(245, 245, 240))
+        self.text_rgb = np.zeros((sh, W, 3), np.uint8)
+        self.text_m = np.zeros((sh, W), np.uint8)
+        by = max(0, (sh - bh) // 2)
+        box = np.full((min(bh, sh - by), bw + 4, 3), (250, 214, 72), np.uint8)
+        self.text_rgb[by:by + box.shape[0], pad:pad + box.shape[1]] = box
+        self.text_m[by:by + box.shape[0], pad:pad + box.shape[1]] = 255
+        blend_patch(self.text_rgb, badge_rgb, badge_a, pad + 2, by, None)
+        blend_patch(self.text_rgb, txt_rgb, txt_a, text_x, max(0, (sh - txt_a.shape[0]) // 2), self.text_m)
+        # top-left tag: camera and framing (left of a top-right timecode)
+        tag_room = int(W * 0.9) - (tc_w + 2 * pad if self.tc_top else 0)
+        tg_rgb, tg_a = fit_text(tag, max(8, int(size * 0.8)), max(40, tag_room), color=(255, 255, 255), bold=True)
+        th, tw = tg_a.shape
+        self.tag_box = (int(sh * 0.3), int(sh * 0.3), min(W, int(sh * 0.3) + tw + 2 * pad), min(H, int(sh * 0.3) + th + pad))
+        x0, y0, x1, y1 = self.tag_box
+        self.tag_rgb = np.zeros((y1 - y0, x1 - x0, 3), np.uint8)
+        self.tag_m = np.zeros((y1 - y0, x1 - x0), np.uint8)
+        blend_patch(self.tag_rgb, tg_rgb, tg_a, pad, pad // 2, self.tag_m)
         self.total = n
 
     def timecode(self, k: int) -> str:
@@ -563,6 +575,10 @@ class Slate:
         tag = out[y0:y1, x0:x1]
         cv2.convertScaleAbs(tag, dst=tag, alpha=0.4, beta=4)
         cv2.copyTo(self.tag_rgb[:tag.shape[0], :tag.shape[1]], self.tag_m[:tag.shape[0], :tag.shape[1]], tag)
+        if self.tc_box is not None:
+            x0, y0, x1, y1 = self.tc_box
+            corner = out[y0:y1, x0:x1]
+            cv2.convertScaleAbs(corner, dst=corner, alpha=0.4, beta=4)
         x = self.tc_x
         for ch in self.timecode(k):
             rgb, m = self.glyphs[ch]
