@@ -138,8 +138,11 @@ class Database:
                 yield s
 
 
-def project_or_raise(s: Session, project_id: str) -> Project:
-    project = s.get(Project, project_id)
+def project_or_raise(s: Session, project_id: str, *, lock: bool = False) -> Project:
+    """The project, or KeyError. `lock`: hold its row until the transaction ends (PostgreSQL's
+    SELECT ... FOR UPDATE; SQLite's write transactions are serial already), so writers of one
+    project's versions take turns instead of colliding."""
+    project = s.get(Project, project_id, with_for_update=lock)
     if project is None:
         raise KeyError(f"no project '{project_id}' (`director projects` lists yours)")
     return project

@@ -66,7 +66,7 @@ class Versions:
         for attempt in range(_APPEND_ATTEMPTS):
             try:
                 with self.db.write() as s:
-                    project = project_or_raise(s, project_id)
+                    project = project_or_raise(s, project_id, lock=True)
                     head = _head(s, project_id)
                     number = (head or 0) + 1
                     s.add(StoryboardVersionRow(project_id=project_id, number=number, parent=head, reason=reason,
@@ -83,7 +83,7 @@ class Versions:
         number = parent + 1
         try:
             with self.db.write() as s:
-                project = project_or_raise(s, project_id)
+                project = project_or_raise(s, project_id, lock=True)
                 exists = s.exec(select(StoryboardVersionRow.id).where(
                     StoryboardVersionRow.project_id == project_id, StoryboardVersionRow.number == parent)).first()
                 if exists is None:
