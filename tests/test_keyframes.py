@@ -18,6 +18,7 @@ from agent.session import Director
 from agent.settings import AgentSettings
 from storyboards.store import Store
 from storyboards.workspace import Workspace
+from tests.test_continuity import centre
 from tools.edit.video_io import read_video
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,11 +36,6 @@ def keyframes(home: Path, project: str, *extra: str) -> dict:
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=180)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
-
-
-def centre(frame: np.ndarray) -> np.ndarray:
-    h, w = frame.shape[:2]
-    return frame[h // 4: 3 * h // 4, w // 4: 3 * w // 4].astype(np.float32)
 
 
 @pytest.mark.slow
