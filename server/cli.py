@@ -160,7 +160,9 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
         fail(f"the brief needs one answer first: {result.question}", code=4)
     sb = with_prompts(result.storyboard, settings=settings)
     if as_json:
-        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
+        from agent.planner.length import film_seconds
+
+        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": film_seconds(sb),
                    "size": list(sb.size)})
         return
     out.print(storyboard_table(sb))
@@ -543,6 +545,19 @@ def bot(platform: str = typer.Argument(..., help="discord | slack")):
     from server.bots import run_bot
 
     run_bot(platform)
+
+
+@app.command()
+def mcp(http: int | None = typer.Option(None, "--http", min=1, max=65535, metavar="PORT",
+                                           help="serve streamable HTTP on this port (Bearer tokens from `director users add`); default: stdio"),
+        host: str = typer.Option("127.0.0.1", help="interface for --http")):
+    """Serve the director over the Model Context Protocol, for other agents and desktop assistants."""
+    try:
+        from server.mcp_server import run as run_mcp
+    except ImportError as e:
+        fail(f"the MCP server needs the mcp package ({e.name or e}): pip install 'reel-director[mcp]'", code=2)
+
+    run_mcp(http, host)
 
 
 def main() -> None:

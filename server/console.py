@@ -43,7 +43,10 @@ class CLIError(Exception):
 def storyboard_table(storyboard, title: str | None = None) -> Table:
     from rich.table import Table
 
-    table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
+    from agent.planner.length import film_seconds  # the film as delivered: cards and transitions counted
+
+    seconds = round(film_seconds(storyboard), 2)
+    table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {seconds:g} s",
                   show_lines=False, expand=False)
     for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
         table.add_column(col, overflow="fold")

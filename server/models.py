@@ -137,6 +137,25 @@ class AcceptTake(_ClientMessage):
     shot_id: ShotId
 
 
+class KeyframesRequest(_ClientMessage):
+    """Keyframes first: one still per shot of the latest version (answered with a `keyframes` event).
+    `reroll` makes new stills for `shots` (all shots when absent); without it existing stills are kept."""
+
+    type: Literal["keyframes"]
+    project_id: ProjectId
+    shots: list[ShotId] | None = Field(None, max_length=200)
+    reroll: bool = False
+
+
+class ApproveKeyframes(_ClientMessage):
+    """A new storyboard version in which each approved shot (`shots`, all when absent) is image-to-video
+    from its still."""
+
+    type: Literal["approve_keyframes"]
+    project_id: ProjectId
+    shots: list[ShotId] | None = Field(None, max_length=200)
+
+
 class HistoryRequest(_ClientMessage):
     """Every version of the project (answered with a `history` event)."""
 
@@ -152,11 +171,12 @@ class Subscribe(_ClientMessage):
 
 
 ClientMessage = Annotated[
-    UserMessage | FeedbackMessage | ApproveStoryboard | RenderMessage | CancelMessage | SelectTake | Subscribe | EditShot | RestoreVersion | AcceptTake | HistoryRequest,
+    UserMessage | FeedbackMessage | ApproveStoryboard | RenderMessage | CancelMessage | SelectTake | Subscribe | EditShot | RestoreVersion | AcceptTake | HistoryRequest
+    | KeyframesRequest | ApproveKeyframes,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe",
-                "edit_shot", "restore_version", "accept_take", "history")
+                "edit_shot", "restore_version", "accept_take", "history", "keyframes", "approve_keyframes")
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 

@@ -22,11 +22,13 @@ from server.deps import owner_of, token_from, user_for
 from server.hub import Connection, Hub, Job
 from server.models import (
     AcceptTake,
+    ApproveKeyframes,
     ApproveStoryboard,
     CancelMessage,
     EditShot,
     FeedbackMessage,
     HistoryRequest,
+    KeyframesRequest,
     ProtocolError,
     RenderMessage,
     RestoreVersion,
@@ -146,6 +148,17 @@ class Session:
             self.start(msg.project_id, "accept", msg.request_id,
                        lambda emit, cancel: d.queues.submit(
                            msg.project_id, lambda: d.accept_take(owner, msg.project_id, msg.shot_id, emit=emit)))
+        # Keyframes first: stills are quick (an animatic frame offline), approval is one new version.
+        elif isinstance(msg, KeyframesRequest):
+            self.start(msg.project_id, "keyframes", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.keyframes(owner, msg.project_id, shots=msg.shots,
+                                                               reroll=msg.reroll, emit=emit)))
+        elif isinstance(msg, ApproveKeyframes):
+            self.start(msg.project_id, "keyframe approval", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.approve_keyframes(owner, msg.project_id, shots=msg.shots,
+                                                                       emit=emit)))
         elif isinstance(msg, HistoryRequest):
             try:
                 versions = await run_in_threadpool(d.history, owner, msg.project_id)
