@@ -70,6 +70,7 @@ def test_stills_are_approved_rerolled_and_then_animated(tmp_path):
         assert near < far / 2, f"shot {shot.id} does not open on its approved still ({near:.1f} vs {far:.1f})"
 
 
+@pytest.mark.slow
 def test_keyframes_need_a_project_and_approval_needs_keyframes(tmp_path):
     env = {**os.environ, "DIRECTOR_HOME": str(tmp_path), "DIRECTOR_USER": "ada"}
     missing = subprocess.run([sys.executable, "-m", "server.cli", "keyframes", "p-nope"], capture_output=True, text=True,
