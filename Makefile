@@ -25,7 +25,7 @@ $(STAMP): $(CORE) pyproject.toml
 install: $(STAMP)
 
 demo: $(CORE)
-	$(VENV)/bin/director make "A 12-second film: a lighthouse keeper at dusk watches a storm roll in over the sea, then lights the lamp. Moody, cinematic." --out demo-film
+	$(VENV)/bin/director make "A 12-second film: a lighthouse keeper at dusk watches a storm roll in over the sea, then lights the lamp. Moody, cinematic, with a narrator." --out demo-film
 	@echo "Your film: demo-film/final.mp4  (storyboard, critique, manifest and contact sheet beside it)"
 
 # ruff (lint) and mypy (types on storyboards/, tools/, agent/): config in pyproject.toml

@@ -238,7 +238,7 @@ def write_contact_sheet(workspace: Workspace, storyboard: Storyboard, outcomes: 
     for shot in storyboard.shots:
         take = outcomes[shot.id].take
         c = take.critique
-        lines = [f"{shot.camera} · {shot.framing} · {shot.duration:g}s", f"{c.verdict} score {c.score:.2f}" if c else ""]
+        lines = [f"{shot.camera} · {shot.framing} · {round(shot.duration, 2):g} s", f"{c.verdict} score {c.score:.2f}" if c else ""]
         rows.append((shot.id, take_samples(workspace, take), lines, (c.verdict == "pass") if c else True))
     contact_sheet(rows, path, fps=storyboard.fps)
 

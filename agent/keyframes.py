@@ -93,7 +93,7 @@ def write_sheet(workspace: Workspace, proposals: KeyframeSet, storyboard: Storyb
         draw = ImageDraw.Draw(panel)
         state = "approved" if k.approved else f"proposal {k.roll}"
         lines = [f"shot {i} ({shot.id}) - {state}", ", ".join(x for x in (shot.subject, shot.action) if x)[:48],
-                 f"{shot.framing} · {shot.camera} · {shot.duration:g}s", f"{k.backend}:{k.model} seed {k.seed}"[:48]]
+                 f"{shot.framing} · {shot.camera} · {round(shot.duration, 2):g} s", f"{k.backend}:{k.model} seed {k.seed}"[:48]]
         for j, line in enumerate(lines):
             draw.text((thumb_w + 12, 8 + 20 * j), line, fill=(235, 235, 235) if j == 0 else (170, 170, 180))
         rows.append(np.asarray(panel))

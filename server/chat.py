@@ -10,7 +10,7 @@ from collections.abc import Callable
 
 from rich.console import Console
 
-from agent.events import DirectorMessage, Event, SafetyNotice, StoryboardEvent
+from agent.events import DirectorMessage, Estimate, Event, SafetyNotice, StoryboardEvent
 
 HELP = """Commands:
   /render      render the current storyboard (only changed shots are regenerated)
@@ -46,6 +46,8 @@ def run_chat(director, owner: str, project_id: str | None = None, *, read: Calla
             console.print(storyboard_table(sb, title=f"v{event.version} · {event.reason}"))
         elif isinstance(event, SafetyNotice):
             console.print(f"[bold yellow]safety ({event.verdict}):[/] " + "; ".join(event.reasons), highlight=False)
+        elif isinstance(event, Estimate):
+            console.print(f"[bold cyan]director:[/] {event.text}", highlight=False)
 
     while True:
         try:

@@ -363,10 +363,12 @@ def chat(project_id: str | None = typer.Argument(None, help="Continue this proje
 
     director = _director()
     if project_id is not None:
+        from agent.errors import NotFound
+
         try:
             director.project_state(owner(), project_id)
-        except KeyError as e:
-            fail(f"{str(e).strip(chr(34) + chr(39))}; `director projects` lists yours", code=2)
+        except NotFound as e:
+            fail(f"{e.message}; `director projects` lists yours", code=2)
     run_chat(director, owner(), project_id)
 
 

@@ -198,6 +198,9 @@ def test_render_posts_rate_limited_progress_then_the_cut_with_the_disclosure(dis
     assert min(gaps) >= INTERVAL * 0.95, f"edits closer than {INTERVAL} s: {gaps}"
     assert any("shots ready" in text for _, text in chat.edits[:-1]) or len(chat.edits) == 1
     assert chat.edits[-1][1].startswith("Rendered “")
+    # The price and the time are said before any take is made.
+    live = [t for _, t in chat.edits]
+    assert any("Estimate: " in t and "new take" in t for t in live), live
 
     [(path, text)] = chat.films()
     assert path == Path(result["cut"]) and path.name == "final.mp4" and path.stat().st_size > 10_000

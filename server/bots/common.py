@@ -39,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.errors import Cancelled, Internal, NotFound, Refused, as_director_error, public_message
-from agent.events import CutReady, DirectorMessage, ErrorEvent, Event, SafetyNotice, ShotProgress, TakeReady
+from agent.events import CutReady, DirectorMessage, ErrorEvent, Estimate, Event, SafetyNotice, ShotProgress, TakeReady
 from agent.run import RenderResult
 from server.bots.settings import BotSettings
 
@@ -341,6 +341,8 @@ class ProgressReporter:
                 self._now = "cut ready"
             elif isinstance(event, SafetyNotice):
                 self._notes.append("safety: " + "; ".join(event.reasons))
+            elif isinstance(event, Estimate):
+                self._notes.append(event.text)   # the price and the time, before any take is made
             elif isinstance(event, ErrorEvent):
                 self._notes.append(event.message)
             else:

@@ -44,7 +44,7 @@ from .video_io import (
     EditError,
     VideoWriter,
     _fps_arg,
-    atomic_output,
+    concat_copy,
     ffmpeg_exe,
     i420_to_rgb,
     mp4_info,
@@ -367,22 +367,8 @@ def join_pieces(pieces: list[Piece], out_path: Path, audio: Path | None, tmp: Pa
     infos = [mp4_info(p.path) for p in pieces]
     if any(i is None or i.get("extradata") is None for i in infos) or len({i["extradata"] for i in infos}) != 1:
         raise EditError("internal: the cut's pieces were encoded with different decoder settings and cannot be joined")
-    listing = tmp / "pieces.txt"
-    listing.write_text("".join("file '" + str(p.path.resolve()).replace("'", "'\\''") + "'\n" for p in pieces))
-    with atomic_output(out_path) as part:
-        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-        if audio is not None:
-            cmd += ["-i", str(audio)]
-        cmd += ["-map", "0:v:0", "-c:v", "copy"]
-        if audio is not None:
-            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k", "-af", "apad", "-shortest"]
-        cmd += ["-movflags", "+faststart", "-f", "mp4", str(part)]
-        out = subprocess.run(cmd, capture_output=True)
-        if out.returncode != 0:
-            raise EditError(f"ffmpeg could not join the cut's pieces: {out.stderr.decode(errors='replace').strip()[-500:]}")
-        got = mp4_info(part)
-        if got is None or got["frames"] != n_total:
-            raise EditError(f"internal: the joined film has {got and got['frames']} frames where {n_total} were due")
+    concat_copy([p.path for p in pieces], out_path, audio, tmp / "pieces.txt", what="the cut's pieces",
+                expect_frames=n_total, pad_audio=True)
 
 
 def file_identity(path: Path) -> str:

@@ -463,3 +463,26 @@ def read_audio(path: str | os.PathLike, rate: int = 48000, channels: int = 1) ->
     if out.returncode != 0:
         raise EditError(f"could not decode the audio of {path}: {out.stderr.decode(errors='replace').strip()[-300:]}")
     return np.frombuffer(out.stdout, np.float32).reshape(-1, channels).copy()
+
+
+def concat_copy(paths: list[Path], out_path: str | os.PathLike, audio: Path | None, listing: Path, *,
+                what: str, expect_frames: int, pad_audio: bool = False) -> None:
+    """Join MP4 files by stream copy (ffmpeg's concat demuxer), with `audio` encoded to AAC beside them
+    (`pad_audio`: padded with silence, then cut at the video's end). `out_path` is replaced only by a
+    film with exactly `expect_frames` frames. `what` names the parts in errors."""
+    # the concat demuxer's quoting: single quotes, with ' written as '\''
+    listing.write_text("".join("file '" + str(Path(p).resolve()).replace("'", "'\\''") + "'\n" for p in paths))
+    with atomic_output(out_path) as part:
+        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
+        if audio is not None:
+            cmd += ["-i", str(audio)]
+        cmd += ["-map", "0:v:0", "-c:v", "copy"]
+        if audio is not None:
+            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"] + (["-af", "apad", "-shortest"] if pad_audio else [])
+        cmd += ["-movflags", "+faststart", "-f", "mp4", str(part)]
+        out = subprocess.run(cmd, capture_output=True)
+        if out.returncode != 0:
+            raise EditError(f"ffmpeg could not join {what}: {out.stderr.decode(errors='replace').strip()[-500:]}")
+        got = mp4_info(part)
+        if got is None or got["frames"] != expect_frames:
+            raise EditError(f"internal: the joined film has {got and got['frames']} frames where {expect_frames} were due")
