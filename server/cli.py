@@ -288,6 +288,8 @@ def projects(as_json: bool = typer.Option(False, "--json", help="Print {projects
     if not rows:
         out.print('No projects yet. Start one with `director make "A 10-second film about ..."`.')
         return
+    from rich.table import Table
+
     table = Table("id", "title", "versions", "render", "last cut")
     for r in rows:
         table.add_row(r["id"], r["title"], str(r["versions"]), r["render_state"] or "-", r["last_cut"] or "-")
@@ -305,6 +307,8 @@ def history(project_id: str = typer.Argument(..., help="The project id (see `dir
     if as_json:
         emit_json({"project_id": project_id, "versions": versions})
         return
+    from rich.table import Table
+
     table = Table("version", "parent", "reason", "changed shots")
     for v in versions:
         table.add_row(str(v["number"]), "-" if v["parent"] is None else str(v["parent"]), v["reason"],

@@ -127,6 +127,11 @@ def test_a_truncated_take_is_not_reused_by_feedback_and_the_person_is_told(tmp_p
         now = c.execute("SELECT id, json_extract(payload, '$.file'), file_size FROM takes WHERE selected").fetchall()
     assert not {r[0] for r in now} & {r[0] for r in rows}
     assert all((home / file).stat().st_size == size for _, file, size in now)
+    # The tables people read (without --json) say the same.
+    listed = run(["projects"], home).stdout
+    assert made["project_id"] in listed and "done" in listed
+    history = run(["history", made["project_id"]], home).stdout
+    assert "darker" in history.lower() and "planned from the brief" in history
 
 
 @pytest.mark.slow
