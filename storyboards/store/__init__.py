@@ -109,6 +109,12 @@ class Store:
     def update_project(self, project_id: str, *, title: str | None = None, settings: dict[str, Any] | None = None) -> Project:
         return self.projects.update(project_id, title=title, settings=settings)
 
+    def add_project_member(self, project_id: str, name: str) -> list[str]:
+        return self.projects.add_member(project_id, name)
+
+    def project_members(self, project_id: str) -> list[str]:
+        return self.projects.members(project_id)
+
     # ---------------------------------------------------------------- versions (store.versions)
     def add_version(self, project_id: str, storyboard: Storyboard, reason: str, parent: int | None = None) -> int:
         return self.versions.add(project_id, storyboard, reason, parent)
