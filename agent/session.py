@@ -254,6 +254,7 @@ class Director:
                     note = f"Version {conflict.head} was made meanwhile; applying “{text}” to it."
                     self.store.add_message(project_id, "director", note)
                     self._say(emit, project_id, note)
+            assert isinstance(revision, _Revision)   # a reply returned above
             version = self.store.get_version(project_id, number)
             result = revision.result
             regenerate = [sid for sid in result.regenerate_shots or [] if sid in {s.id for s in revision.storyboard.shots}]
@@ -596,7 +597,7 @@ class Director:
             result = self._render_steps(owner, run, out_dir, backend, regenerate, job, render_id)
         except Cancelled:
             stopped = "interrupted" if self._interrupted.is_set() else "cancelled"
-            renders.finish(render_id, stopped)
+            renders.finish(render_id, "interrupted" if stopped == "interrupted" else "cancelled")
             self.store.audit(owner, f"render.{stopped}", {"project_id": project_id, "render_id": render_id})
             raise
         except KeyboardInterrupt:   # Ctrl-C: the person can resume it

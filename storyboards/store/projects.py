@@ -12,6 +12,8 @@ from ..schema import utcnow
 from ..tables import Project
 from .database import Database, project_or_raise
 
+Names = list[str]   # (inside the class, `list` is the method below)
+
 
 class Projects:
     def __init__(self, db: Database):
@@ -68,3 +70,20 @@ class Projects:
             project.updated_at = utcnow()
             s.add(project)
         return project
+
+    # Directing together: members live in the project's settings (no schema change).
+    def add_member(self, project_id: str, name: str) -> Names:
+        """Let user `name` direct the project with its owner. Returns the members, in the order they were added."""
+        with self.db.write() as s:
+            project = project_or_raise(s, project_id, lock=True)
+            settings = dict(project.settings or {})
+            members = [m for m in settings.get("members", []) if m != name] + [name]
+            settings["members"] = members
+            project.settings = settings
+            project.updated_at = utcnow()
+            s.add(project)
+        return members
+
+    def members(self, project_id: str) -> Names:
+        """Users the owner invited to direct this project (the owner is not among them)."""
+        return list(self.get(project_id).settings.get("members", []))
