@@ -35,23 +35,6 @@ class Projects:
         with self.db.read() as s:
             return project_or_raise(s, project_id)
 
-    def add_member(self, project_id: str, name: str) -> list[str]:
-        """Let user `name` direct the project with its owner. Kept in the project's settings (no schema
-        change). Returns the members, in the order they were added."""
-        with self.db.write() as s:
-            project = project_or_raise(s, project_id)
-            settings = dict(project.settings or {})
-            members = [m for m in settings.get("members", []) if m != name] + [name]
-            settings["members"] = members
-            project.settings = settings
-            project.updated_at = utcnow()
-            s.add(project)
-        return members
-
-    def members(self, project_id: str) -> list[str]:
-        """Users the owner invited to direct this project (the owner is not among them)."""
-        return list((self.get(project_id).settings or {}).get("members", []))
-
     def list(self, owner: str | None = None) -> list[Project]:
         """Most recently changed first."""
         with self.db.read() as s:
