@@ -1,11 +1,11 @@
-# Two commands for a newcomer: `make demo` and `make test`.
+# Two commands for a newcomer: `make demo` and `make test`. While editing: `make check`.
 PYTHON ?= python3
 VENV   ?= .venv
 PY     := $(VENV)/bin/python
 CORE   := $(VENV)/.core-installed
 STAMP  := $(VENV)/.installed
 
-.PHONY: demo test install bench clean
+.PHONY: demo test check lint types install bench clean
 
 # What the demo needs, and nothing more: a film within two minutes of `make demo` on a fresh machine.
 $(CORE): pyproject.toml
@@ -25,11 +25,23 @@ $(STAMP): $(CORE) pyproject.toml
 install: $(STAMP)
 
 demo: $(CORE)
-	$(VENV)/bin/director make "A 12-second film: a lighthouse keeper at dusk watches a storm roll in over the sea, then lights the lamp. Moody, cinematic." --out demo-film
+	$(VENV)/bin/director make "A 12-second film: a lighthouse keeper at dusk watches a storm roll in over the sea, then lights the lamp. Moody, cinematic, with a narrator." --out demo-film
 	@echo "Your film: demo-film/final.mp4  (storyboard, critique, manifest and contact sheet beside it)"
 
-test: $(STAMP)
-	$(VENV)/bin/python -m pytest $(PYTEST_ARGS)
+# ruff (lint) and mypy (types on storyboards/, tools/, agent/): config in pyproject.toml
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+types: $(STAMP)
+	$(VENV)/bin/mypy
+
+# The edit-test loop: lint, types and the fast tests (not marked slow or browser).
+check: lint types
+	$(PY) -m pytest -q -m "not slow and not browser" $(PYTEST_ARGS)
+
+# What CI runs: lint, types, then the whole suite.
+test: lint types
+	$(PY) -m pytest $(PYTEST_ARGS)
 
 # Every bench prints its ratio, its baseline and its goal; a missed goal fails the target, and every
 # bench still runs, so the summary shows everything that fell short.

@@ -125,11 +125,9 @@ def as_director_error(err: BaseException) -> DirectorError:
 
     if isinstance(err, StoryboardError):
         return BadInput(str(err))
-    try:
-        from tools.generate.base import BackendError
-    except ImportError:  # pragma: no cover - tools are part of the package
-        BackendError = ()  # type: ignore[assignment,misc]
-    if BackendError and isinstance(err, BackendError):
+    from tools.generate.base import BackendError
+
+    if isinstance(err, BackendError):
         return Failed(str(err))
     if isinstance(err, ValueError):  # invalid values from a person's input (pydantic's ValidationError among them)
         return BadInput(str(err))

@@ -10,7 +10,8 @@ not know. Add fields, never rename them.
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Callable, ClassVar, Literal, Union
+from collections.abc import Callable
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
 
@@ -65,6 +66,10 @@ class StoryboardEvent(Event):
     changed_shots: list[str] = Field(default_factory=list)
     duration: float | None = Field(None, description="seconds of film")
     size: list[int] | None = Field(None, description="[width, height] of the film")
+    reusable_takes: dict[str, dict] | None = Field(
+        None, description="changed shots that already have a take for their new look (going back to a version)")
+
+    _omit_when_none = ("reusable_takes",)
 
 
 class Queued(Event):
@@ -137,6 +142,24 @@ class HistoryEvent(Event):
     versions: list[dict[str, Any]] = Field(default_factory=list)
 
 
+class KeyframeView(BaseModel):
+    """One shot's proposed still as a client sees it."""
+
+    shot_id: str
+    url: str = Field(description="the still, under /media/{project_id}/stills/")
+    approved: bool = False
+    roll: int = Field(1, description="1 for the first still of this shot, 2 after one re-roll, ...")
+
+
+class KeyframesEvent(Event):
+    """The proposed stills of a storyboard version (keyframes first): approve them, or re-roll some."""
+
+    type: Literal["keyframes"] = "keyframes"
+    version: int
+    keyframes: list[KeyframeView] = Field(default_factory=list)
+    sheet: str | None = Field(None, description="URL of keyframes.png, every still side by side")
+
+
 class SafetyNotice(Event):
     type: Literal["safety_notice"] = "safety_notice"
     verdict: str
@@ -155,13 +178,13 @@ class ErrorEvent(Event):
 
 
 AnyEvent = Annotated[
-    Union[DirectorMessage, StoryboardEvent, Queued, Estimate, ShotProgress, TakeReady, CutReady, SafetyNotice,
-          ErrorEvent, HistoryEvent],
+    DirectorMessage | StoryboardEvent | Queued | Estimate | ShotProgress | TakeReady | CutReady | SafetyNotice | ErrorEvent | HistoryEvent
+    | KeyframesEvent,
     Field(discriminator="type"),
 ]
 event_adapter: TypeAdapter[Any] = TypeAdapter(AnyEvent)
 EVENT_TYPES = ("director_message", "storyboard", "queued", "estimate", "shot_progress", "take_ready", "cut_ready",
-               "safety_notice", "error", "history")
+               "safety_notice", "error", "history", "keyframes")
 
 Emit = Callable[[Event], None]
 

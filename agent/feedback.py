@@ -29,8 +29,9 @@ from __future__ import annotations
 
 import re
 import statistics
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from agent.language.words import (
     ADD_WEATHER,
@@ -55,16 +56,11 @@ from agent.planner.rules import (
     sentences,
 )
 from agent.prompts import merge_items, split_items
+from storyboards.pixels import shots_needing_new_pixels
 from storyboards.schema import MAX_SHOT_SECONDS, Shot, Storyboard
 
 if TYPE_CHECKING:
     from agent.settings import AgentSettings
-
-# What decides a take's pixels, besides the film's aspect ratio, resolution, fps and style guide.
-PIXEL_FIELDS = (
-    "duration", "mode", "reference", "source", "strength", "style", "subject", "action", "setting",
-    "atmosphere", "technical", "camera", "framing", "lighting", "negative_prompt", "seed", "backend",
-)
 
 _MARK_RE = re.compile(r"⟦(\d+)⟧")
 EXAMPLES = (
@@ -86,16 +82,9 @@ class FeedbackResult:
     wants_render: bool | None = None                               # the person asked to render (None: not said)
 
 
-def pixel_key(storyboard: Storyboard, shot: Shot) -> tuple:
-    film = (storyboard.aspect_ratio, storyboard.resolution, storyboard.fps, storyboard.style_guide)
-    members = {m.id: m.description for m in storyboard.cast}
-    looks = tuple((c, members.get(c, "")) for c in shot.cast)
-    return film + tuple(getattr(shot, f) for f in PIXEL_FIELDS) + (looks, shot.continue_from)
-
-
 def changed_shot_ids(old: Storyboard, new: Storyboard) -> list[str]:
-    before = {s.id: pixel_key(old, s) for s in old.shots}
-    return [s.id for s in new.shots if before.get(s.id) != pixel_key(new, s)]
+    """The shots of `new` that need new pixels (storyboards/pixels.py says which fields decide them)."""
+    return shots_needing_new_pixels(old, new)
 
 
 # ----------------------------------------------------------------------------- looks
@@ -357,7 +346,6 @@ def apply_feedback(
     original = storyboard
     sb = storyboard.model_copy(deep=True)
     order = [s.id for s in sb.shots]
-    n = len(order)
     notes: list[str] = []
     reasons: list[str] = []
     not_understood: list[str] = []

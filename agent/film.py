@@ -12,10 +12,10 @@ import platform
 import shutil
 import tempfile
 import uuid
-from datetime import datetime, timezone
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
-from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -24,7 +24,7 @@ from agent.planner.length import CARD_SECONDS
 from agent.prompts import with_prompts
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
-from storyboards.schema import Cut, Storyboard
+from storyboards.schema import Cut, Storyboard, Take
 from storyboards.store import Store
 from storyboards.workspace import Workspace
 from storyboards.yamlio import dump_storyboard
@@ -142,7 +142,6 @@ def finish_film(
     lands by rename, and final.mp4 only after it is signed."""
     from tools.critique.consistency import style_consistency
     from tools.edit.assemble import CutClip, assemble_cut
-    from tools.edit.contact_sheet import contact_sheet, take_samples
     from tools.edit.narration import voice_for
     from tools.edit.otio_export import write_otio
     from tools.safety.c2pa_manifest import sign_video
@@ -168,8 +167,8 @@ def finish_film(
     music, music_note = music_for(storyboard, workspace)
     # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
     previz = all(outcomes[s.id].take.backend == "animatic" for s in storyboard.shots)
-    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp:
-        tmp = Path(tmp)
+    with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp_name:
+        tmp = Path(tmp_name)
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
             title=storyboard.title if storyboard.title_card else None, credits=storyboard.credits,
@@ -193,13 +192,7 @@ def finish_film(
         deliver_subtitles(cut, out_dir, tmp)
         write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
 
-        samples = {s.id: take_samples(workspace, outcomes[s.id].take) for s in storyboard.shots}
-        sheet_rows = []
-        for shot in storyboard.shots:
-            c = outcomes[shot.id].take.critique
-            lines = [f"{shot.camera} · {shot.framing} · {shot.duration:g}s", f"{c.verdict} score {c.score:.2f}" if c else ""]
-            sheet_rows.append((shot.id, samples[shot.id], lines, (c.verdict == "pass") if c else True))
-        contact_sheet(sheet_rows, out_dir / "contact_sheet.png", fps=storyboard.fps)
+        write_contact_sheet(workspace, storyboard, outcomes, out_dir / "contact_sheet.png")
         # Judged on the cut itself, where the editor's grade has pulled the shots together.
         style = style_consistency(cut_shot_frames(signed, cut.timeline), looks=[shot_look(s) for s in storyboard.shots])
 
@@ -209,24 +202,14 @@ def finish_film(
             "project_id": project_id,
             "cut_id": cut_id,
             "storyboard_version": version,
-            "created_at": datetime.now(timezone.utc).isoformat(),
+            "created_at": datetime.now(UTC).isoformat(),
             "watermark_id": watermark_id,
             "disclosure": {"label": True, "watermark": True, "c2pa": True},
             "size": [width, height],
             "fps": storyboard.fps,
-            "duration": cut.duration,
-            "frames": cut.frames,
-            "timeline": cut.timeline,
-            "edit_path": getattr(cut, "path_used", None),
-            "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made},
-            "takes": [
-                {"shot_id": t.shot_id, "take_id": t.id, "prompt": t.prompt, "negative_prompt": t.negative_prompt,
-                 "seed": t.seed, "backend": t.backend, "model": t.model, "key": t.key, "content_hash": t.content_hash,
-                 "params": t.params, "status": t.status.value}
-                for t in takes
-            ],
+            **cut_record(cut),
+            "takes": [take_record(t) for t in takes],
             "safety_warnings": list(safety_warnings or []),
-            "edit_warnings": list(cut.warnings),
             "music": music_note,
             "packages": package_versions(),
             "farm": farm or {"engine": "local"},   # what ran the takes: engine, workers or cluster, nodes used
@@ -245,6 +228,33 @@ def finish_film(
                   duration=cut.duration, verdict=critique_doc["verdict"],
                   files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
     return delivery
+
+
+def write_contact_sheet(workspace: Workspace, storyboard: Storyboard, outcomes: dict, path: Path) -> None:
+    """One row per shot: sample frames of its take, its camera, framing and length, and the critic's word."""
+    from tools.edit.contact_sheet import ShotRow, contact_sheet, take_samples
+
+    rows: list[ShotRow] = []
+    for shot in storyboard.shots:
+        take = outcomes[shot.id].take
+        c = take.critique
+        lines = [f"{shot.camera} · {shot.framing} · {round(shot.duration, 2):g} s", f"{c.verdict} score {c.score:.2f}" if c else ""]
+        rows.append((shot.id, take_samples(workspace, take), lines, (c.verdict == "pass") if c else True))
+    contact_sheet(rows, path, fps=storyboard.fps)
+
+
+def cut_record(cut) -> dict:
+    """What the manifest says about the assembled cut."""
+    return {"duration": cut.duration, "frames": cut.frames, "timeline": cut.timeline,
+            "edit_path": getattr(cut, "path_used", None), "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made},
+            "edit_warnings": list(cut.warnings)}
+
+
+def take_record(t: Take) -> dict:
+    """What the manifest says about one take: enough to make it again."""
+    return {"shot_id": t.shot_id, "take_id": t.id, "prompt": t.prompt, "negative_prompt": t.negative_prompt,
+            "seed": t.seed, "backend": t.backend, "model": t.model, "key": t.key, "content_hash": t.content_hash,
+            "params": t.params, "status": t.status.value}
 
 
 def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160) -> list[np.ndarray]:

@@ -87,13 +87,13 @@ def write_sheet(workspace: Workspace, proposals: KeyframeSet, storyboard: Storyb
     rows = []
     for i, (shot, image, k) in enumerate(stills, 1):
         h = max(2, round(thumb_w * image.shape[0] / image.shape[1]))
-        thumb = np.asarray(Image.fromarray(image).resize((thumb_w, h), Image.LANCZOS))
+        thumb = np.asarray(Image.fromarray(image).resize((thumb_w, h), Image.Resampling.LANCZOS))
         panel = Image.new("RGB", (thumb_w + 360, max(h, 90)), (24, 24, 28))
         panel.paste(Image.fromarray(thumb), (0, 0))
         draw = ImageDraw.Draw(panel)
         state = "approved" if k.approved else f"proposal {k.roll}"
         lines = [f"shot {i} ({shot.id}) - {state}", ", ".join(x for x in (shot.subject, shot.action) if x)[:48],
-                 f"{shot.framing} · {shot.camera} · {shot.duration:g}s", f"{k.backend}:{k.model} seed {k.seed}"[:48]]
+                 f"{shot.framing} · {shot.camera} · {round(shot.duration, 2):g} s", f"{k.backend}:{k.model} seed {k.seed}"[:48]]
         for j, line in enumerate(lines):
             draw.text((thumb_w + 12, 8 + 20 * j), line, fill=(235, 235, 235) if j == 0 else (170, 170, 180))
         rows.append(np.asarray(panel))

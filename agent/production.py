@@ -9,25 +9,23 @@ database is the record of truth.
 from __future__ import annotations
 
 import hashlib
-import json
-import shutil
-import threading
 import time
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 
 from agent.errors import Cancelled
-from agent.events import Emit, TakeReady, DirectorMessage, ShotProgress, noop
 from agent.estimate import SpeedBook, price_per_second
+from agent.events import DirectorMessage, Emit, ShotProgress, TakeReady, noop
 from agent.prompts import compose_prompt
 from agent.run import RenderRun
 from agent.settings import AgentSettings
-from storyboards.artifacts import atomic_path, atomic_write_text
+from storyboards.artifacts import atomic_path
 from storyboards.hashing import file_sha256, request_key, spec_key
+from storyboards.pixels import PIXEL_SHOT_FIELDS
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
 from storyboards.store import Store
 from storyboards.workspace import Workspace
@@ -259,8 +257,10 @@ class Producer:
             "shot_seed": shot.seed,
         }
         if backend_name == "animatic":
-            # The animatic draws the structured shot (camera, framing, labels), so it is pixel-relevant.
-            fields["shot"] = {k: v for k, v in request.shot.items() if k not in ("narration", "caption", "transition", "seed", "reference", "source")}
+            # The animatic draws the structured shot (camera, framing, its id as a label), so its pixel
+            # fields are in the spec; seed, reference and source are in it already, above.
+            drawn = (set(PIXEL_SHOT_FIELDS) | {"id"}) - {"seed", "reference", "source"}
+            fields["shot"] = {k: v for k, v in request.shot.items() if k in drawn}
         return ShotPlan(shot, request, backend_name, model, spec_key(fields), fields,
                         target=(width, height, storyboard.frames_for(shot), storyboard.fps),
                         position=_position(storyboard, shot.id))
@@ -286,21 +286,25 @@ class Producer:
         previous_takes = self.store.takes_for_shot(project_id, shot.id)
         base_attempt = len(previous_takes)
         price = self.take_price(plan)
+        take: Take | None = None   # the last take made
         for attempt in range(1, attempts_allowed + 1):
             run.stop_if_cancelled()
             if attempt > 1 and not run.take_retry():
                 break
-            # First takes were booked with the estimate; a retry must fit what is left of the budget.
-            if attempt > 1 and not run.spend(price):
+            failed = take if take is not None and take.status == TakeStatus.error else None   # the backend failed, not the take
+            resuming = failed is not None and bool(failed.params.get("resume_token"))
+            # First takes were booked with the estimate; a retry must fit what is left of the budget
+            # (picking up work already paid for costs nothing more).
+            if attempt > 1 and not resuming and not run.spend(price):
                 emit(DirectorMessage(project_id=project_id, text=(
                     f"Shot {shot.id}: not regenerating, another take (${price:.2f}) would pass the budget of "
                     f"${run.budget_usd:.2f} (${run.spent_usd:.2f} spent). Keeping the best take so far.")))
                 break
             resume_token = None
-            if attempt > 1 and take.status == TakeStatus.error:
+            if failed is not None:
                 # The backend failed, not the take: ask again for the same take (same seed), picking up
                 # any work it already paid for (a finished Runway task whose download broke).
-                seed, resume_token = take.seed, take.params.get("resume_token")
+                seed, resume_token = failed.seed, failed.params.get("resume_token")
             elif shot.seed is not None and attempt == 1 and base_attempt == 0:
                 seed = shot.seed
             else:
@@ -321,7 +325,7 @@ class Producer:
                                      text=f"Shot {plan.position} take {take.attempt} failed ({why}). "
                                           f"Trying again with: {', '.join(added)}."))
         if best is None:
-            raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error})")
+            raise BackendError(f"shot '{shot.id}': every attempt failed to generate; see the takes' errors (last: {take.error if take else 'none made'})")
         self.store.select_take(project_id, best.id)
         best.selected = True
         emit(TakeReady(project_id=project_id, shot_id=shot.id, take=take_public(best, project_id),
@@ -368,11 +372,15 @@ class Producer:
             take.params = {**result.params, "notes": result.notes,
                            "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
             frames = self._finish_tier(frames, request, plan, take, timings)
+            if run.stopping:   # between steps (critique, marks, encode): stop here when the render is stopping
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="critique", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             take.critique = critique_frames(frames, take.fps, prompt=request.prompt, shot=request.shot, backend=plan.backend)
             timings["critique"] = time.perf_counter() - t0
             take.status = TakeStatus.ok if take.critique.verdict == "pass" else TakeStatus.failed
+            if run.stopping:
+                raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="encode", done=0, total=1, attempt=attempt))
             t0 = time.perf_counter()
             watermark_id = self.store.new_watermark_id()
@@ -406,6 +414,8 @@ class Producer:
             if isinstance(err, GenerationError) and err.resume_token:
                 take.params["resume_token"] = err.resume_token
         except Exception as err:   # a programming error: retrying cannot help, so stop the render
+            if run.stopping:   # Ctrl-C also reaches our ffmpeg children: their errors are the stop, not a bug
+                raise Cancelled() from None
             take.status, take.timings = TakeStatus.error, timings
             where = f"backend {plan.backend}" if stage == "generating" else "the take's critique/encode"
             take.error = f"{where} crashed: {type(err).__name__}: {err}"

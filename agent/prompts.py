@@ -32,8 +32,9 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Iterable, Sequence
+from typing import TYPE_CHECKING
 
 from storyboards.schema import CastMember, Shot, Storyboard
 
@@ -199,7 +200,7 @@ def compose_prompt(
 
     prompt = render()
     dropped: list[str] = []
-    if budget is not None:
+    if isinstance(budget, int):   # "auto" was resolved above; None means no limit
         for step in TRUNCATION_ORDER:
             if estimate_tokens(prompt) <= budget:
                 break

@@ -118,7 +118,7 @@ class ProjectQueues:
                 raise QueueFull(f"{len(pending)} messages are already waiting for this project (the limit is "
                                 f"{self.max_queued}); wait for the director to catch up")
             start = pending is None
-            if start:
+            if pending is None:
                 pending = self._messages[key] = deque()
             pending.append((work, step))
         if start:

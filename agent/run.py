@@ -5,8 +5,9 @@ made; `RenderResult` is what a render (or feedback, or a take choice) returns to
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 from pydantic import BaseModel, Field
@@ -84,6 +85,8 @@ class RenderResult(BaseModel):
     out_dir: str | None = None
     warnings: list[str] = Field(default_factory=list)
     question: str | None = Field(None, description="what the director needs answered before going on")
+    regenerate: list[str] = Field(default_factory=list, description="feedback without a render: shots the change asks "
+                                                                       "new takes of (\"re-roll shot 2\"); pass to render()")
 
     def to_json(self) -> dict[str, Any]:
         """The --json object: `question` only when there is one, as it always was."""

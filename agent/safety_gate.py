@@ -43,13 +43,13 @@ class SafetyRefusal(Refused):
 def picture_signature(path):
     """A 64x64 grey thumbnail of an image (or a clip's middle frame): the same picture gives the same
     signature after a re-encode or a metadata strip, which change the file's bytes."""
+    from pathlib import Path
+
     import cv2
     import numpy as np
 
-    from tools.safety.faces import VIDEO_EXTS, _load_image
     from tools.safety._media import decode_frames
-
-    from pathlib import Path
+    from tools.safety.faces import VIDEO_EXTS, _load_image
 
     path = Path(path)
     if path.suffix.lower() in VIDEO_EXTS:

@@ -15,13 +15,24 @@ from typing import Any
 from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
 from agent.errors import BadInput, Cancelled, NeedsAnswer, NotFound, Refused
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
-from agent.events import DirectorMessage, Emit, ErrorEvent, Estimate, SafetyNotice, StoryboardEvent, noop
+from agent.events import (
+    DirectorMessage,
+    Emit,
+    ErrorEvent,
+    Estimate,
+    KeyframesEvent,
+    KeyframeView,
+    SafetyNotice,
+    StoryboardEvent,
+    noop,
+)
 from agent.film import finish_film
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.limits import check_caps, check_inputs
 from agent.live import LiveJobs
-from agent.prompts import with_prompts
+from agent.planner.length import film_seconds
 from agent.production import Producer
+from agent.prompts import with_prompts
 from agent.queue import AnyCancel, ProjectQueues, RenderRequest, then
 from agent.run import RenderResult, RenderRun
 from agent.safety_gate import SafetyRefusal, check_storyboard
@@ -63,6 +74,27 @@ class Director:
             raise NotFound(f"no project '{project_id}'", project_id=project_id)
         return project
 
+    def _may_direct(self, actor: str, project_id: str):
+        """The project, when `actor` owns it or was invited to direct it; else the same NotFound as a
+        missing project (others cannot tell the two apart)."""
+        try:
+            project = self.store.get_project(project_id)
+        except KeyError:
+            project = None
+        if project is None or (project.owner != actor and actor not in (project.settings or {}).get("members", [])):
+            raise NotFound(f"no project '{project_id}'", project_id=project_id)
+        return project
+
+    def invite(self, owner: str, project_id: str, member: str) -> list[str]:
+        """The owner lets `member` direct the project too: their feedback, renders and buttons count.
+        Returns the members."""
+        self._owned(owner, project_id)
+        if member == owner:
+            return self.store.project_members(project_id)
+        members = self.store.add_project_member(project_id, member)
+        self.store.audit(owner, "project.member_added", {"project_id": project_id, "member": member})
+        return members
+
     @staticmethod
     def _shot(storyboard: Storyboard, shot_id: str, project_id: str):
         try:
@@ -83,14 +115,14 @@ class Director:
         sb = with_prompts(version.storyboard, settings=self.settings)
         return StoryboardEvent(project_id=project_id, version=version.number, parent=version.parent, reason=version.reason,
                                storyboard=sb.model_dump(mode="json", exclude_none=True), changed_shots=changed or [],
-                               duration=sb.duration, size=list(sb.size))
+                               duration=film_seconds(sb), size=list(sb.size))
 
     def _emit_storyboard(self, emit: Emit, project_id: str, version, changed: list[str] | None = None) -> None:
         emit(self._storyboard_event(project_id, version, changed))
 
     def storyboard_event(self, owner: str, project_id: str) -> StoryboardEvent:
         """The project's latest version as a `storyboard` event (what a new subscriber sees first)."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         return self._storyboard_event(project_id, self.store.get_version(project_id))
 
     # ------------------------------------------------------------------ conversation
@@ -132,7 +164,7 @@ class Director:
             return self.queues.submit(("new", owner), lambda: self._brief(owner, text, emit))
 
         def step():
-            self._owned(owner, project_id)
+            self._may_direct(owner, project_id)
             has_cut = bool(self.store.list_cuts(project_id))
             outcome = self._feedback_step(owner, project_id, text, None, emit, has_cut, cancel, None)
             return then(outcome, lambda _: project_id) if isinstance(outcome, Future) else project_id
@@ -152,28 +184,33 @@ class Director:
 
     def _describe_plan(self, plan) -> str:
         sb = plan.storyboard
-        lines = [f"Here is “{sb.title}”: {len(sb.shots)} shots, {sb.duration:g} s at {sb.aspect_ratio}, {sb.fps} fps."]
+        # the film's length as delivered (cards and transition overlaps counted), not the sum of the shots
+        lines = [f"Here is “{sb.title}”: {len(sb.shots)} shots, {round(film_seconds(sb), 2):g} s at {sb.aspect_ratio}, {sb.fps} fps."]
         lines += [f"- {n}" for n in plan.notes]
         lines.append("Say what to change (\"shot 2 darker\", \"make it vertical\"), or render it.")
         return "\n".join(lines)
 
     def feedback(self, owner: str, project_id: str, text: str, shots: list[str] | None = None, emit: Emit = noop,
-                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None) -> RenderResult:
-        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir).result()
+                 render: bool = True, cancel: threading.Event | None = None, out_dir: Path | None = None,
+                 author: str | None = None) -> RenderResult:
+        """`owner` is who acts (the project's owner or a member); `author`, when given, is the name the
+        version history shows for the change (a member's display name in a chat thread)."""
+        return self.feedback_async(owner, project_id, text, shots, emit, render, cancel, out_dir, author).result()
 
     def feedback_async(self, owner: str, project_id: str, text: str, shots: list[str] | None = None,
                        emit: Emit = noop, render: bool = True, cancel: threading.Event | None = None,
-                       out_dir: Path | None = None) -> Future:
+                       out_dir: Path | None = None, author: str | None = None) -> Future:
         """Queue feedback behind the project's earlier messages; returns at once (see agent/queue.py)."""
         return self.queues.submit(project_id, lambda: self._feedback_step(owner, project_id, text, shots, emit, render,
-                                                                          cancel, out_dir))
+                                                                          cancel, out_dir, author))
 
-    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir) -> RenderResult | Future:
+    def _feedback_step(self, owner, project_id, text, shots, emit, render, cancel, out_dir,
+                       author: str | None = None) -> RenderResult | Future:
         """Apply feedback now (a new version); a render it needs is queued and returned as a Future."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
-            self.store.add_message(project_id, "user", text)
+            self.store.add_message(project_id, "user", f"{author}: {text}" if author else text)
             for sid in shots or []:
                 self._shot(current.storyboard, sid, project_id)
             result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard), shots=shots)
@@ -199,6 +236,8 @@ class Director:
                     return RenderResult(project_id=project_id, version=current.number, question=msg)
                 self.store.select_take(project_id, takes[index].id)
             check_caps(new_sb, self.settings)
+            if author:
+                reason = f"{reason} (by {author})"
             diff = diff_storyboards(current.storyboard, new_sb)
             number = self.store.add_version(project_id, new_sb, reason, parent=current.number)
             version = self.store.get_version(project_id, number)
@@ -211,7 +250,8 @@ class Director:
         if getattr(result, "wants_render", None) is not None:
             render = render or bool(result.wants_render)
         if not render:
-            return RenderResult(project_id=project_id, version=number, changed_shots=changed)
+            # `regenerate`: shots the change asks new takes of ("re-roll shot 2"); pass it to render().
+            return RenderResult(project_id=project_id, version=number, changed_shots=changed, regenerate=regenerate)
         request = RenderRequest(owner, emit, cancel, Path(out_dir) if out_dir else None, None, set(regenerate))
         return then(self.queues.request_render(project_id, request),
                     # What the person changed, and what the render had to make again because of it (a
@@ -220,17 +260,20 @@ class Director:
 
     # ------------------------------------------------------------------ manual edits (the page's cards)
     def edit_storyboard(self, owner: str, project_id: str, edits: list[ShotEdit], emit: Emit = noop,
-                        reason: str | None = None) -> dict:
+                        reason: str | None = None, author: str | None = None) -> dict:
         """Apply card edits as one new storyboard version (the same record as chat feedback). No render:
-        the person renders when ready, and only the shots whose pixels changed are made again."""
-        self._owned(owner, project_id)
+        the person renders when ready, and only the shots whose pixels changed are made again.
+        `author`: the name the history shows for the change (a member's, in a chat thread)."""
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
             new_sb, said = apply_edits(current.storyboard, edits)
-            return self._write_version(project_id, current, new_sb, reason or said, emit)
+            return self._write_version(project_id, current, new_sb,
+                                       (reason or said) + (f" (by {author})" if author else ""), emit)
 
-    def edit_shot(self, owner: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop) -> dict:
-        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", shot_id, dict(fields))], emit=emit)
+    def edit_shot(self, owner: str, project_id: str, shot_id: str, fields: dict, emit: Emit = noop,
+                  author: str | None = None) -> dict:
+        return self.edit_storyboard(owner, project_id, [ShotEdit("edit", shot_id, dict(fields))], emit=emit, author=author)
 
     def restore_version(self, owner: str, project_id: str, number: int, emit: Emit = noop) -> dict:
         """Go back to version `number`: its storyboard becomes a new version (history is never rewritten)."""
@@ -328,12 +371,12 @@ class Director:
             diff = diff_storyboards(parent.storyboard, v.storyboard) if parent else None
             order = [s.id for s in v.storyboard.shots]
             cut = cuts.get(v.number)
-            kept = cut and (self.workspace.project_dir(project_id) / "cuts" / f"{cut.id}.mp4").is_file()
+            kept = cut is not None and (self.workspace.project_dir(project_id) / "cuts" / f"{cut.id}.mp4").is_file()
             out.append({"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at),
                         "shots": len(order), "changed_shots": diff.touched_shots if diff else order,
                         "regenerated_shots": diff.shots_to_regenerate if diff else order,
                         "removed_shots": diff.removed if diff else [],
-                        "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept else None})
+                        "cut": f"/media/{project_id}/cuts/{cut.id}.mp4" if kept and cut is not None else None})
         return out
 
     def _takes_by_shot(self, project_id: str, storyboard: Storyboard) -> dict[str, int]:
@@ -346,7 +389,7 @@ class Director:
         return self.queues.submit(project_id, lambda: self._approve(owner, project_id, emit))
 
     def _approve(self, owner: str, project_id: str, emit: Emit) -> None:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         self.store.audit(owner, "storyboard.approved", {"project_id": project_id, "version": self.store.get_version(project_id).number})
         self._say(emit, project_id, "Storyboard approved. Rendering when you say so.")
 
@@ -359,7 +402,7 @@ class Director:
         from tools.generate import GenerationRequest
         from tools.generate.stills import make_still
 
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         version = self.store.get_version(project_id)
         storyboard = version.storyboard
         wanted = self._shot_ids(storyboard, shots)
@@ -383,13 +426,14 @@ class Director:
                                  model=still.model, roll=roll))
         proposals = save_proposals(self.workspace, KeyframeSet(project_id=project_id, version=version.number,
                                                                keyframes=made), storyboard)
+        emit(self.keyframes_event(proposals))
         self._say(emit, project_id, describe(proposals) + f" They are in /media/{project_id}/keyframes.png.")
         return proposals
 
     def approve_keyframes(self, owner: str, project_id: str, shots: list[str] | None = None,
                           emit: Emit = noop) -> KeyframeSet:
         """A new version in which each approved shot is image-to-video from its still."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         with self._lock(project_id):
             current = self.store.get_version(project_id)
             proposals = load_proposals(self.workspace, project_id)
@@ -407,8 +451,17 @@ class Director:
             proposals.version = number
             save_proposals(self.workspace, proposals, storyboard)
             self._emit_storyboard(emit, project_id, self.store.get_version(project_id, number), wanted)
+        emit(self.keyframes_event(proposals))
         self._say(emit, project_id, f"Keyframes approved for shot {positions}: rendering animates each from its still.")
         return proposals
+
+    @staticmethod
+    def keyframes_event(proposals: KeyframeSet) -> KeyframesEvent:
+        """The stills as a client sees them: URLs under the project's media route."""
+        pid = proposals.project_id
+        return KeyframesEvent(project_id=pid, version=proposals.version, sheet=f"/media/{pid}/keyframes.png",
+                              keyframes=[KeyframeView(shot_id=k.shot_id, url=f"/media/{pid}/stills/{Path(k.still).name}",
+                                                      approved=k.approved, roll=k.roll) for k in proposals.keyframes])
 
     @staticmethod
     def _shot_ids(storyboard: Storyboard, shots: list[str] | None) -> list[str]:
@@ -436,7 +489,7 @@ class Director:
                                 budget_usd=budget_usd)
 
         def step() -> Future:
-            self._owned(owner, project_id)
+            self._may_direct(owner, project_id)
             return self.queues.request_render(project_id, request)
 
         return self.queues.submit(project_id, step)
@@ -472,7 +525,7 @@ class Director:
 
     def estimate(self, owner: str, project_id: str, backend: str | None = None) -> RenderEstimate:
         """What rendering the latest version would take (video, takes, time, money), without rendering."""
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         storyboard = self.store.get_version(project_id).storyboard
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         retries = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
@@ -607,7 +660,7 @@ class Director:
                                   lambda: self._select_step(owner, project_id, shot_id, take_id, emit, render, cancel))
 
     def _select_step(self, owner, project_id, shot_id, take_id, emit, render, cancel=None) -> RenderResult | Future:
-        self._owned(owner, project_id)
+        self._may_direct(owner, project_id)
         try:
             take = self.store.get_take(take_id)
         except KeyError:
@@ -650,7 +703,7 @@ class Director:
         return [p.model_dump(mode="json") if hasattr(p, "model_dump") else dict(p) for p in self.store.list_projects(owner=owner)]
 
     def project_state(self, owner: str, project_id: str) -> dict:
-        project = self._owned(owner, project_id)
+        project = self._may_direct(owner, project_id)
         versions = self.store.list_versions(project_id)
         latest = versions[-1]
         takes = {}
@@ -669,7 +722,15 @@ class Director:
             "files": self._delivered_files(project_id),    # the latest cut's files that exist, by name -> URL
             "job": self.live.get(project_id),        # the render running now, per shot (None when idle)
             "accepted": self._accepted(project_id),  # shot id -> take id kept although the critic failed it
+            "keyframes": self._latest_keyframes(project_id, latest.number),  # the `keyframes` event, or None
         }
+
+    def _latest_keyframes(self, project_id: str, version: int) -> dict | None:
+        """The latest version's stills as the `keyframes` event says them (a reloaded page shows them)."""
+        proposals = load_proposals(self.workspace, project_id)
+        if proposals is None or proposals.version != version:
+            return None
+        return self.keyframes_event(proposals).to_wire()
 
     def _delivered_files(self, project_id: str) -> dict[str, str]:
         from agent.film import OUTPUT_FILES
@@ -696,13 +757,27 @@ class Director:
         return accepted
 
     def media_path(self, owner: str, project_id: str, filename: str) -> Path:
-        self._owned(owner, project_id)
-        special = self._take_media(project_id, filename)
+        self._may_direct(owner, project_id)
+        special = self._take_media(project_id, filename) or self._still_media(project_id, filename)
         if special is not None:
             return special
         root = self.workspace.project_dir(project_id).resolve()
         path = (root / filename).resolve()
         if root not in path.parents or not path.is_file():
+            raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
+        return path
+
+    def _still_media(self, project_id: str, filename: str) -> Path | None:
+        """stills/<name>.png: a keyframe still, which lives in the workspace's stills/ folder (shared,
+        named by content), served only when this project's keyframes.json lists it. None for other names."""
+        import re
+
+        if not re.fullmatch(r"stills/[0-9a-f]{8,64}\.png", filename):
+            return None
+        proposals = load_proposals(self.workspace, project_id)
+        k = next((k for k in (proposals.keyframes if proposals else []) if Path(k.still).name == filename[7:]), None)
+        path = self.workspace.resolve(k.still) if k else None
+        if path is None or not path.is_file():
             raise NotFound(f"no file '{filename}' in project '{project_id}'", project_id=project_id)
         return path
 

@@ -47,8 +47,9 @@ class AgentSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="DIRECTOR_", extra="ignore", validate_assignment=True)
 
     # --- the brain that turns briefs and feedback into storyboards
-    brain: Literal["rules", "openai", "local"] = Field(
-        "rules", description="rules: offline rule-based planner; openai: any OpenAI-compatible endpoint; local: a GGUF file"
+    brain: Literal["rules", "openai", "local", "hybrid"] = Field(
+        "rules", description="rules: offline rule-based planner; openai: any OpenAI-compatible endpoint; local: a GGUF file; "
+                             "hybrid: the rules parser first, the local model only for what it cannot read"
     )
     llm_base_url: str | None = Field(None, description="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1")
     llm_api_key: SecretStr | None = Field(None, description="key for llm_base_url (never logged)")

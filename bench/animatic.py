@@ -9,7 +9,6 @@ so the ratio holds even when the machine is busy; the absolute numbers do not.
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import tempfile
 import time
@@ -78,7 +77,7 @@ def main() -> None:
                 req = GenerationRequest(prompt="", frames=FRAMES, fps=24, width=W, height=H, seed=1, mode=mode, shot=shot,
                                         reference_image=ref if mode == "i2v" else None, source_video=clip if mode == "v2v" else None)
                 backend.generate(req)  # warm: fonts, imports
-                fps = FRAMES / best_of(lambda: backend.generate(req))
+                fps = FRAMES / best_of(lambda req=req: backend.generate(req))
                 print(f"  {label:16s} {fps:8.0f} frames/s   {fps / base:5.2f}x numpy copy")
             base = numpy_copy_fps(W, H)
             print(f"  (numpy copy again: {base:.0f} frames/s)")

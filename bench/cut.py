@@ -28,8 +28,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tools.edit.assemble import CutClip, assemble_cut  # noqa: E402
 from tools.edit import grade as grading  # noqa: E402
+from tools.edit.assemble import CutClip, assemble_cut  # noqa: E402
 from tools.edit.timeline import build_timeline  # noqa: E402
 from tools.edit.video_io import count_video_frames, ffmpeg_exe, probe, write_video  # noqa: E402
 

@@ -44,11 +44,19 @@ def make_clip(seed: int, w: int, h: int, n: int = 24) -> np.ndarray:
 def timing(w: int, h: int, n: int = 48) -> None:
     frames = make_clip(0, w, h, n)
     watermark.embed_frames(frames[:2], PAYLOAD)          # warm caches
-    t = time.perf_counter(); _ = frames.copy(); copy_ms = (time.perf_counter() - t) / n * 1e3
-    t = time.perf_counter(); marked = watermark.embed_frames(frames, PAYLOAD); emb = (time.perf_counter() - t) / n * 1e3
+    t = time.perf_counter()
+    _ = frames.copy()
+    copy_ms = (time.perf_counter() - t) / n * 1e3
+    t = time.perf_counter()
+    marked = watermark.embed_frames(frames, PAYLOAD)
+    emb = (time.perf_counter() - t) / n * 1e3
     work = frames.copy()
-    t = time.perf_counter(); watermark.embed_frames(work, PAYLOAD, inplace=True); inpl = (time.perf_counter() - t) / n * 1e3
-    t = time.perf_counter(); r = watermark.detect_frames(marked); det = (time.perf_counter() - t) / n * 1e3
+    t = time.perf_counter()
+    watermark.embed_frames(work, PAYLOAD, inplace=True)
+    inpl = (time.perf_counter() - t) / n * 1e3
+    t = time.perf_counter()
+    r = watermark.detect_frames(marked)
+    det = (time.perf_counter() - t) / n * 1e3
     print(f"{w}x{h}: embed {emb:.2f} ms/frame (plain copy {copy_ms:.2f}, so +{emb - copy_ms:.2f}), "
           f"in place {inpl:.2f} ms/frame, detect {det:.2f} ms/frame, PSNR {watermark.psnr(frames, marked):.2f} dB, read back {r.payload == PAYLOAD}")
 

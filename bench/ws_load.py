@@ -134,7 +134,7 @@ async def session(url: str, token: str | None, rounds: int, think: float, timeou
                         rtts.append(time.perf_counter() - t0)
                         project_id = project_id or event.get("project_id")
                         break
-            except (asyncio.TimeoutError, Exception) as err:  # noqa: BLE001
+            except (TimeoutError, Exception) as err:  # noqa: BLE001
                 errors.append(f"round {i}: {type(err).__name__}: {err}")
                 return
             await asyncio.sleep(random.uniform(0.5 * think, 1.5 * think))

@@ -6,11 +6,11 @@ Plain lines are briefs (first) and feedback (after); slash commands act: /render
 
 from __future__ import annotations
 
-from typing import Callable, Optional, TextIO
+from collections.abc import Callable
 
 from rich.console import Console
 
-from agent.events import DirectorMessage, Event, SafetyNotice, StoryboardEvent
+from agent.events import DirectorMessage, Estimate, Event, SafetyNotice, StoryboardEvent
 
 HELP = """Commands:
   /render      render the current storyboard (only changed shots are regenerated)
@@ -22,9 +22,9 @@ HELP = """Commands:
 Anything else is a brief (first message) or feedback ("shot 2 darker", "make it vertical")."""
 
 
-def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Callable[[str], str] | None = None,
-             console: Console | None = None) -> Optional[str]:
-    from server.cli import Progress, storyboard_table
+def run_chat(director, owner: str, project_id: str | None = None, *, read: Callable[[str], str] | None = None,
+             console: Console | None = None) -> str | None:
+    from server.console import Progress, storyboard_table
 
     console = console or Console()
     read = read or (lambda prompt: console.input(prompt))
@@ -46,6 +46,8 @@ def run_chat(director, owner: str, project_id: Optional[str] = None, *, read: Ca
             console.print(storyboard_table(sb, title=f"v{event.version} · {event.reason}"))
         elif isinstance(event, SafetyNotice):
             console.print(f"[bold yellow]safety ({event.verdict}):[/] " + "; ".join(event.reasons), highlight=False)
+        elif isinstance(event, Estimate):
+            console.print(f"[bold cyan]director:[/] {event.text}", highlight=False)
 
     while True:
         try:

@@ -11,16 +11,14 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import TYPE_CHECKING, Iterator, NoReturn, Optional
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
 
 import typer
 
-if TYPE_CHECKING:
-    from rich.table import Table
-
-    from agent.events import Event
+from server.console import CLIError, Progress, err, out, storyboard_table
 
 if TYPE_CHECKING:
     from agent.run import RenderResult
@@ -39,32 +37,7 @@ consent_app = typer.Typer(help="Record, list and revoke likeness consent.", no_a
 app.add_typer(users_app, name="users")
 app.add_typer(consent_app, name="consent")
 
-class _LazyConsole:
-    """A rich Console made on first use: importing rich costs ~50 ms that `director --help` need not pay."""
-
-    def __init__(self, **options):
-        self._options = options
-        self._console = None
-
-    def get(self):
-        if self._console is None:
-            from rich.console import Console
-
-            self._console = Console(**self._options)
-        return self._console
-
-    def __getattr__(self, name: str):
-        return getattr(self.get(), name)
-
-
-err = _LazyConsole(stderr=True)
-out = _LazyConsole()
-
 LOCAL_OWNER = "local"
-
-
-class CLIError(Exception):
-    """A problem the person can fix; printed without a traceback."""
 
 
 def owner() -> str:
@@ -104,7 +77,7 @@ def director_errors() -> Iterator[None]:
         exit_for(error)
 
 
-def _director(budget: Optional[float] = None):
+def _director(budget: float | None = None):
     """The Director with settings from the environment; `--budget` (USD) overrides DIRECTOR_BUDGET_USD."""
     from agent.session import Director
     from agent.settings import AgentSettings
@@ -115,70 +88,6 @@ def _director(budget: Optional[float] = None):
 
 
 BUDGET_HELP = "Most US dollars this render may spend on hosted backends (default DIRECTOR_BUDGET_USD); over it the director asks first (exit 4)."
-
-
-def storyboard_table(storyboard, title: str | None = None) -> Table:
-    from rich.table import Table
-
-    table = Table(title=title or f"{storyboard.title} · {storyboard.aspect_ratio} · {storyboard.fps} fps · {storyboard.duration:g} s",
-                  show_lines=False, expand=False)
-    for col in ("#", "id", "sec", "mode", "camera", "framing", "subject / action", "transition", "narration"):
-        table.add_column(col, overflow="fold")
-    for i, s in enumerate(storyboard.shots, 1):
-        table.add_row(str(i), s.id, f"{s.duration:g}", s.mode, s.camera, s.framing,
-                      ", ".join(x for x in (s.subject, s.action) if x), s.transition, s.narration or "")
-    return table
-
-
-class Progress:
-    """Rich progress bars fed by protocol events; silent when --json asks for a clean stdout."""
-
-    def __init__(self, enabled: bool):
-        self.enabled = enabled
-        self.bars = None
-        self.tasks: dict[str, int] = {}
-
-    def __enter__(self):
-        if self.enabled:
-            from rich.progress import BarColumn, Progress as RichProgress, TextColumn, TimeElapsedColumn
-
-            self.bars = RichProgress(TextColumn("{task.description}"), BarColumn(), TextColumn("{task.fields[stage]}"),
-                                     TimeElapsedColumn(), console=err.get(), transient=False)
-            self.bars.__enter__()
-        return self
-
-    def __exit__(self, *exc):
-        if self.bars:
-            self.bars.__exit__(*exc)
-
-    def __call__(self, event: Event) -> None:
-        if not self.bars:
-            return
-        # imported here, not at the top: pydantic's import is a third of `director --help`
-        from agent.events import DirectorMessage, Estimate, SafetyNotice, ShotProgress, TakeReady
-
-        if isinstance(event, ShotProgress):
-            sid = event.shot_id or "?"
-            name = "cut" if sid == "*" else f"shot {sid}"
-            if name not in self.tasks:
-                self.tasks[name] = self.bars.add_task(name, total=1, stage="")
-            total = max(1, int(event.total or 1))
-            attempt = event.attempt or 0
-            stage = event.stage + (f" (take {attempt})" if attempt > 1 else "")
-            done = (event.done or 0) if event.stage in ("generate", "assemble", "reused") else 0
-            self.bars.update(self.tasks[name], total=total, completed=done, stage=stage)
-        elif isinstance(event, TakeReady):
-            name = f"shot {event.shot_id}"
-            c = event.critique or {}
-            if name in self.tasks:
-                self.bars.update(self.tasks[name], completed=self.bars.tasks[self.tasks[name]].total,
-                                 stage=f"{c.get('verdict', '?')} {c.get('score', 0):.2f}")
-        elif isinstance(event, DirectorMessage):
-            self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
-        elif isinstance(event, SafetyNotice):
-            self.bars.console.print(f"[cyan]director:[/] {'; '.join(event.reasons)}", highlight=False)
-        elif isinstance(event, Estimate):
-            self.bars.console.print(f"[cyan]director:[/] {event.text}", highlight=False)
 
 
 def _result_paths(result: RenderResult) -> dict:
@@ -202,9 +111,26 @@ def _print_result(result: RenderResult, as_json: bool) -> None:
         out.print(f"[yellow]note:[/] {w}", highlight=False)
 
 
-def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Optional[str], as_json: bool) -> RenderResult:
-    with director_errors(), Progress(enabled=not as_json) as progress:
-        return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
+def _run_render(director, project_id: str, out_dir: Path | None, backend: str | None, as_json: bool) -> RenderResult:
+    try:
+        with director_errors(), Progress(enabled=not as_json) as progress:
+            return director.render(owner(), project_id, emit=progress, out_dir=out_dir, backend=backend)
+    except KeyboardInterrupt:
+        _stop_now(project_id)
+
+
+def _stop_now(project_id: str) -> None:
+    """Ctrl-C: the farm has already stopped the shots (finished takes are stored). Leave at once: tearing
+    the interpreter down (collecting every frame buffer) would take seconds more."""
+    err.print(f"stopped: finished takes are kept; project {project_id}", highlight=False)
+    if "ray" in sys.modules:   # a Ray this process started must not outlive it
+        import ray
+
+        if ray.is_initialized():
+            ray.shutdown()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(130)
 
 
 # ---------------------------------------------------------------------------------------- commands
@@ -213,9 +139,9 @@ def _run_render(director, project_id: str, out_dir: Optional[Path], backend: Opt
 @app.command()
 def plan(brief: str = typer.Argument(..., help="What the film is about, in your words."),
          as_json: bool = typer.Option(False, "--json", help="Print the storyboard as JSON."),
-         aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
-         seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
-         resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9).")):
+         aspect: str | None = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
+         seconds: float | None = typer.Option(None, "--seconds", help="Target length in seconds."),
+         resolution: int | None = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9).")):
     """Write a storyboard from a brief, without rendering."""
     from agent.prompts import with_prompts
 
@@ -234,7 +160,9 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
         fail(f"the brief needs one answer first: {result.question}", code=4)
     sb = with_prompts(result.storyboard, settings=settings)
     if as_json:
-        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": sb.duration,
+        from agent.planner.length import film_seconds
+
+        emit_json({**sb.model_dump(mode="json", exclude_none=True), "notes": result.notes, "duration": film_seconds(sb),
                    "size": list(sb.size)})
         return
     out.print(storyboard_table(sb))
@@ -242,7 +170,7 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
         out.print(f"[dim]- {note}[/]", highlight=False)
 
 
-def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Optional[int] = None) -> dict:
+def _overrides(aspect: str | None, seconds: float | None, resolution: int | None = None) -> dict:
     from agent.limits import check_seconds
     from agent.settings import AgentSettings
     from storyboards.schema import ASPECT_RATIOS
@@ -264,13 +192,13 @@ def _overrides(aspect: Optional[str], seconds: Optional[float], resolution: Opti
 
 @app.command()
 def make(brief: str = typer.Argument(..., help="What the film is about, in your words."),
-         out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files (default: the project's folder in DIRECTOR_HOME)."),
-         backend: Optional[str] = typer.Option(None, "--backend", help="Generation backend for every shot (default: animatic)."),
-         aspect: Optional[str] = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
-         seconds: Optional[float] = typer.Option(None, "--seconds", help="Target length in seconds."),
-         resolution: Optional[int] = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
+         out_dir: Path | None = typer.Option(None, "--out", help="Folder for final.mp4 and its files (default: the project's folder in DIRECTOR_HOME)."),
+         backend: str | None = typer.Option(None, "--backend", help="Generation backend for every shot (default: animatic)."),
+         aspect: str | None = typer.Option(None, "--aspect", help="16:9 | 9:16 | 1:1"),
+         seconds: float | None = typer.Option(None, "--seconds", help="Target length in seconds."),
+         resolution: int | None = typer.Option(None, "--resolution", help="Short side in pixels (720 = 1280x720 at 16:9); smaller drafts faster."),
          no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
-         budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
+         budget: float | None = typer.Option(None, "--budget", help=BUDGET_HELP),
          as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Plan, render, critique, cut and sign a film from a brief."""
     director = _director(budget)
@@ -288,7 +216,7 @@ def make(brief: str = typer.Argument(..., help="What the film is about, in your 
     _print_result(_run_render(director, project_id, out_dir, backend, as_json), as_json)
 
 
-def _check_backend(backend: Optional[str]) -> None:
+def _check_backend(backend: str | None) -> None:
     if backend:
         from tools.generate import list_backends
 
@@ -298,16 +226,15 @@ def _check_backend(backend: Optional[str]) -> None:
 
 @app.command()
 def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML file (see storyboards/examples/)."),
-           out_dir: Optional[Path] = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
-           backend: Optional[str] = typer.Option(None, "--backend", help="Override every shot's backend."),
+           out_dir: Path | None = typer.Option(None, "--out", help="Folder for final.mp4 and its files."),
+           backend: str | None = typer.Option(None, "--backend", help="Override every shot's backend."),
            no_music: bool = typer.Option(False, "--no-music", help="No music bed under the film (the storyboard key music_bed: false)."),
-           budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
+           budget: float | None = typer.Option(None, "--budget", help=BUDGET_HELP),
            as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Render a storyboard file into a film."""
+    from agent.limits import check_caps, check_inputs
     from storyboards.schema import StoryboardError
     from storyboards.yamlio import load_storyboard
-
-    from agent.limits import check_caps, check_inputs
 
     _check_backend(backend)
     try:
@@ -329,7 +256,7 @@ def render(storyboard_file: Path = typer.Argument(..., help="A storyboard YAML f
 @app.command()
 def feedback(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
              text: str = typer.Argument(..., help='What to change, e.g. "shot 2 darker", "make it vertical".'),
-             budget: Optional[float] = typer.Option(None, "--budget", help=BUDGET_HELP),
+             budget: float | None = typer.Option(None, "--budget", help=BUDGET_HELP),
              as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the result.")):
     """Change a film in plain language; re-renders only what changed."""
     director = _director(budget)
@@ -344,7 +271,7 @@ def feedback(project_id: str = typer.Argument(..., help="The project id printed 
 
 @app.command()
 def keyframes(project_id: str = typer.Argument(..., help="The project id printed by make/render."),
-              shots: Optional[str] = typer.Option(None, "--shots", help="Only these shot ids, comma-separated."),
+              shots: str | None = typer.Option(None, "--shots", help="Only these shot ids, comma-separated."),
               reroll: bool = typer.Option(False, "--reroll", help="Make new stills for the shots (all, or --shots)."),
               approve: bool = typer.Option(False, "--approve", help="Approve the stills: those shots render from them."),
               as_json: bool = typer.Option(False, "--json", help="Print one JSON object with the keyframes.")):
@@ -371,16 +298,18 @@ def keyframes(project_id: str = typer.Argument(..., help="The project id printed
 
 
 @app.command()
-def chat(project_id: Optional[str] = typer.Argument(None, help="Continue this project (default: a new one).")):
+def chat(project_id: str | None = typer.Argument(None, help="Continue this project (default: a new one).")):
     """Talk with the director in the terminal (/render, /undo, /versions, /quit)."""
     from server.chat import run_chat
 
     director = _director()
     if project_id is not None:
+        from agent.errors import NotFound
+
         try:
             director.project_state(owner(), project_id)
-        except KeyError as e:
-            fail(f"{str(e).strip(chr(34) + chr(39))}; `director projects` lists yours", code=2)
+        except NotFound as e:
+            fail(f"{e.message}; `director projects` lists yours", code=2)
     run_chat(director, owner(), project_id)
 
 
@@ -402,8 +331,8 @@ def users_add(name: str = typer.Argument(..., help="The user's name."),
 
 @app.command()
 def critique(video: Path = typer.Argument(..., help="A video file to judge."),
-             prompt: Optional[str] = typer.Option(None, "--prompt", help="What the video should show (for CLIP alignment)."),
-             camera: Optional[str] = typer.Option(None, "--camera", help="The intended camera move (e.g. handheld allows shake)."),
+             prompt: str | None = typer.Option(None, "--prompt", help="What the video should show (for CLIP alignment)."),
+             camera: str | None = typer.Option(None, "--camera", help="The intended camera move (e.g. handheld allows shake)."),
              as_json: bool = typer.Option(False, "--json", help="Print verdict, metrics and reasons as JSON.")):
     """Judge a video: flicker, smoothness, frozen/black frames, sharpness, CLIP alignment…; writes a critique plot."""
     from tools.critique import critique_video, write_critique_plot
@@ -440,9 +369,8 @@ def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA
     """Read back a film's C2PA manifest, invisible watermark and disclosure label."""
     from storyboards.store import Store
     from storyboards.workspace import Workspace
-    from tools.safety.verify import verify_video
-
     from tools.media_kind import require_video
+    from tools.safety.verify import verify_video
 
     if not video.is_file():
         fail(f"no such video: {video}", code=2)
@@ -468,7 +396,7 @@ def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA
 
 @app.command()
 def safety(text: str = typer.Argument(..., help="A brief, shot description or feedback to check."),
-           image: Optional[Path] = typer.Option(None, "--image", help="A reference image to check for faces."),
+           image: Path | None = typer.Option(None, "--image", help="A reference image to check for faces."),
            as_json: bool = typer.Option(False, "--json", help="Print verdict, reasons and spans as JSON.")):
     """Check text (and an image) against the likeness and content policy."""
     from storyboards.store import Store
@@ -484,7 +412,7 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
 
         require_image(image)   # MediaError (exit 2): not an image, or too many pixels to decode
         from agent.safety_gate import consents_for_media
-        from tools.safety.faces import check_image   # OpenCV: only when there is an image to look at
+        from tools.safety.faces import check_image  # OpenCV: only when there is an image to look at
 
         img = check_image(image, consents=consents_for_media(store, image))
         img_data = img.to_dict() if hasattr(img, "to_dict") else img.model_dump(mode="json")
@@ -504,9 +432,9 @@ def safety(text: str = typer.Argument(..., help="A brief, shot description or fe
 
 @consent_app.command("add")
 def consent_add(name: str = typer.Argument(..., help="The person who consented."),
-                reference: Optional[Path] = typer.Option(None, "--reference", help="A reference image of the person."),
+                reference: Path | None = typer.Option(None, "--reference", help="A reference image of the person."),
                 scope: str = typer.Option("any film by this workspace", "--scope", help="What the consent covers."),
-                expires: Optional[str] = typer.Option(None, "--expires", help="YYYY-MM-DD; none for no expiry."),
+                expires: str | None = typer.Option(None, "--expires", help="YYYY-MM-DD; none for no expiry."),
                 as_json: bool = typer.Option(False, "--json")):
     """Record that NAME consented to their likeness being used."""
     from datetime import date
@@ -572,8 +500,8 @@ def consent_revoke(name: str = typer.Argument(..., help="The person whose consen
 
 
 @app.command()
-def serve(host: Optional[str] = typer.Option(None, "--host", help="Default: DIRECTOR_SERVER_HOST or 127.0.0.1."),
-          port: Optional[int] = typer.Option(None, "--port", help="Default: DIRECTOR_SERVER_PORT or 8000.")):
+def serve(host: str | None = typer.Option(None, "--host", help="Default: DIRECTOR_SERVER_HOST or 127.0.0.1."),
+          port: int | None = typer.Option(None, "--port", help="Default: DIRECTOR_SERVER_PORT or 8000.")):
     """Start the web app (chat, storyboard cards, player) and its websocket."""
     import uvicorn
 
@@ -617,6 +545,19 @@ def bot(platform: str = typer.Argument(..., help="discord | slack")):
     from server.bots import run_bot
 
     run_bot(platform)
+
+
+@app.command()
+def mcp(http: int | None = typer.Option(None, "--http", min=1, max=65535, metavar="PORT",
+                                           help="serve streamable HTTP on this port (Bearer tokens from `director users add`); default: stdio"),
+        host: str = typer.Option("127.0.0.1", help="interface for --http")):
+    """Serve the director over the Model Context Protocol, for other agents and desktop assistants."""
+    try:
+        from server.mcp_server import run as run_mcp
+    except ImportError as e:
+        fail(f"the MCP server needs the mcp package ({e.name or e}): pip install 'reel-director[mcp]'", code=2)
+
+    run_mcp(http, host)
 
 
 def main() -> None:

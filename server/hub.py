@@ -16,7 +16,7 @@ import threading
 from collections import defaultdict
 from datetime import date, datetime
 from pathlib import PurePath
-from typing import Any, Callable
+from typing import Any
 
 from agent.events import Emit, Event
 

@@ -11,13 +11,20 @@ Server events are the pydantic models of agent/events.py, which the Director emi
 from __future__ import annotations
 
 import json
-from typing import Annotated, Any, Literal, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, TypeAdapter, ValidationError
 
 from agent.errors import public_message
 from agent.events import (
-    AnyEvent, CutReady, DirectorMessage, ErrorEvent, SafetyNotice, ShotProgress, StoryboardEvent, TakeReady, event_adapter,
+    AnyEvent,
+    CutReady,
+    DirectorMessage,
+    ErrorEvent,
+    SafetyNotice,
+    ShotProgress,
+    TakeReady,
+    event_adapter,
 )
 
 ProjectId = Annotated[str, StringConstraints(min_length=1, max_length=128, strip_whitespace=True)]
@@ -130,6 +137,25 @@ class AcceptTake(_ClientMessage):
     shot_id: ShotId
 
 
+class KeyframesRequest(_ClientMessage):
+    """Keyframes first: one still per shot of the latest version (answered with a `keyframes` event).
+    `reroll` makes new stills for `shots` (all shots when absent); without it existing stills are kept."""
+
+    type: Literal["keyframes"]
+    project_id: ProjectId
+    shots: list[ShotId] | None = Field(None, max_length=200)
+    reroll: bool = False
+
+
+class ApproveKeyframes(_ClientMessage):
+    """A new storyboard version in which each approved shot (`shots`, all when absent) is image-to-video
+    from its still."""
+
+    type: Literal["approve_keyframes"]
+    project_id: ProjectId
+    shots: list[ShotId] | None = Field(None, max_length=200)
+
+
 class HistoryRequest(_ClientMessage):
     """Every version of the project (answered with a `history` event)."""
 
@@ -145,12 +171,12 @@ class Subscribe(_ClientMessage):
 
 
 ClientMessage = Annotated[
-    Union[UserMessage, FeedbackMessage, ApproveStoryboard, RenderMessage, CancelMessage, SelectTake, Subscribe,
-          EditShot, RestoreVersion, AcceptTake, HistoryRequest],
+    UserMessage | FeedbackMessage | ApproveStoryboard | RenderMessage | CancelMessage | SelectTake | Subscribe | EditShot | RestoreVersion | AcceptTake | HistoryRequest
+    | KeyframesRequest | ApproveKeyframes,
     Field(discriminator="type"),
 ]
 CLIENT_TYPES = ("user_message", "feedback", "approve_storyboard", "render", "cancel", "select_take", "subscribe",
-                "edit_shot", "restore_version", "accept_take", "history")
+                "edit_shot", "restore_version", "accept_take", "history", "keyframes", "approve_keyframes")
 _client_adapter: TypeAdapter[Any] = TypeAdapter(ClientMessage)
 
 

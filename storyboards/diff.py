@@ -9,13 +9,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from .pixels import EDIT_ONLY_SHOT_FIELDS, PIXEL_SETTINGS, PIXEL_SHOT_FIELDS, cast_looks
 from .schema import Shot, Storyboard
 
-# Shot fields that do not change a take's pixels: they only affect the edit or what people read.
-NON_PIXEL_SHOT_FIELDS = frozenset({"transition", "narration", "caption", "prompt"})
-PIXEL_SHOT_FIELDS = tuple(f for f in Shot.model_fields if f not in NON_PIXEL_SHOT_FIELDS and f != "id")
-# Global settings that change every take's pixels (size, frame count, the prompt's style guide).
-PIXEL_SETTINGS = ("aspect_ratio", "resolution", "fps", "style_guide")
+NON_PIXEL_SHOT_FIELDS = EDIT_ONLY_SHOT_FIELDS   # the older name
 SETTINGS = ("title", "aspect_ratio", "fps", "resolution", "style_guide", "credits", "music")
 
 
@@ -130,11 +127,6 @@ class StoryboardDiff:
         }
 
 
-def _cast_looks(sb: Storyboard, shot: Shot) -> list[tuple[str, str]]:
-    members = {m.id: m for m in sb.cast}
-    return [(c, members[c].description if c in members else "") for c in shot.cast]
-
-
 def diff_storyboards(old: Storyboard, new: Storyboard) -> StoryboardDiff:
     old_ids = [s.id for s in old.shots]
     new_ids = [s.id for s in new.shots]
@@ -151,7 +143,7 @@ def diff_storyboards(old: Storyboard, new: Storyboard) -> StoryboardDiff:
             for f in Shot.model_fields
             if getattr(before, f) != getattr(shot, f)
         ]
-        looks = _cast_looks(old, before), _cast_looks(new, shot)
+        looks = cast_looks(old, before), cast_looks(new, shot)
         if looks[0] != looks[1] and not any(c.field == "cast" for c in changes):
             # a cast member's description is part of the prompt of every shot they are in
             changes.append(FieldChange("cast", looks[0], looks[1]))

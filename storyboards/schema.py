@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import difflib
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any, Literal
 
@@ -36,7 +36,7 @@ SHOT_ID_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class StoryboardError(ValueError):
@@ -141,7 +141,7 @@ class Shot(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _inputs_match_mode(self) -> "Shot":
+    def _inputs_match_mode(self) -> Shot:
         if self.mode == "i2v" and not self.reference and not self.cast:
             # (with a cast, a member's reference image may be the start: the storyboard checks one exists)
             raise ValueError("mode 'i2v' needs 'reference: path/to/image.png'")
@@ -225,7 +225,7 @@ class Storyboard(BaseModel):
         return v
 
     @model_validator(mode="after")
-    def _references(self) -> "Storyboard":
+    def _references(self) -> Storyboard:
         members = [m.id for m in self.cast]
         twice = sorted({m for m in members if members.count(m) > 1})
         if twice:
@@ -271,7 +271,7 @@ class Storyboard(BaseModel):
         return max(1, round(shot.duration * self.fps))
 
     @classmethod
-    def parse(cls, data: Any, source: str | None = None) -> "Storyboard":
+    def parse(cls, data: Any, source: str | None = None) -> Storyboard:
         """Validate raw data (from YAML, JSON or an LLM) into a Storyboard, or raise StoryboardError."""
         if not isinstance(data, dict):
             raise StoryboardError(f"a storyboard is a mapping with 'title' and 'shots', not {type(data).__name__}", source)

@@ -126,7 +126,7 @@ class Store:
     def __repr__(self) -> str:
         return f"Store({make_url(self.url).render_as_string(hide_password=True)!r})"
 
-    def __enter__(self) -> "Store":
+    def __enter__(self) -> Store:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -255,6 +255,25 @@ class Store:
             project.updated_at = utcnow()
             s.add(project)
         return project
+
+    # ------------------------------------------------------------------ members (directing together)
+
+    def add_project_member(self, project_id: str, name: str) -> list[str]:
+        """Let user `name` direct project `project_id` with its owner. Kept in the project's settings
+        (no schema change). Returns the members, in the order they were added."""
+        with self._write() as s:
+            project = self._project(s, project_id)
+            settings = dict(project.settings or {})
+            members = [m for m in settings.get("members", []) if m != name] + [name]
+            settings["members"] = members
+            project.settings = settings
+            project.updated_at = utcnow()
+            s.add(project)
+        return members
+
+    def project_members(self, project_id: str) -> list[str]:
+        """Users the owner invited to direct this project (the owner is not among them)."""
+        return list(self.get_project(project_id).settings.get("members", []))
 
     # ------------------------------------------------------------------ storyboard versions
 

@@ -75,7 +75,7 @@ class Workspace:
             raise ValueError(f"project id {project_id!r} may hold only letters, digits, '-' and '_' (e.g. 'p-1a2b3c4d')")
         return self.projects_dir / project_id
 
-    def ensure(self) -> "Workspace":
+    def ensure(self) -> Workspace:
         """Create the workspace folders (idempotent)."""
         for d in (self.home, self.takes_dir, self.projects_dir, self.keys_dir, self.uploads_dir):
             d.mkdir(parents=True, exist_ok=True)

@@ -68,7 +68,7 @@ def parse_yaml_text(text: str, source: str | None = None) -> dict:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "an unknown line"
         lines = text.splitlines()
         near = f" near {lines[mark.line].rstrip()!r}" if mark and mark.line < len(lines) else ""
-        if isinstance(err, _DuplicateKey):
+        if isinstance(err, _DuplicateKey) and mark is not None:
             raise StoryboardError(f"line {mark.line + 1}{near}: {err.problem}", source) from None
         what = " ".join(p for p in (err.context, err.problem) if p)
         raise StoryboardError(

@@ -202,6 +202,7 @@ HARBOUR = dict(id="keeper", subject="a lighthouse keeper", setting="a stone harb
 CRITIC_FRAMINGS = ("wide", "medium", "close_up", "dutch_angle", "overhead")
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("camera", CAMERA_MOVES)
 def test_the_critic_passes_every_move_framing_and_action(backend, camera):
     # the acceptance matrix, small (160x90, 1 s) to stay fast; at 512x288 for 3 s it passes too
@@ -411,7 +412,7 @@ def test_tiny_night_city_frames_render():
 @pytest.mark.parametrize("size", [(360, 640), (720, 1280), (640, 360), (480, 480)])
 def test_the_timecode_never_prints_over_the_caption(size):
     """The running timecode and the caption strip (subject — action) share no pixel, on 9:16 frames too."""
-    from tools.generate.animatic_camera import Slate
+    from tools.generate.animatic.camera import Slate
 
     W, H = size
     slate = Slate(W, H, "s2", "a lighthouse keeper with a lantern", "watching a storm roll in over the sea", "DOLLY IN · WIDE", 24, 48)

@@ -3,8 +3,7 @@ with real request signatures, Discord's command group and start-up.
 
 A real Director, Store and workspace in tmp_path; briefs are planned at 128 px, 8 fps, 4 s, so a render
 takes seconds. Slack's Web API is a local fake on 127.0.0.1 (WebClient base_url) that records every call.
-Discord's gateway is not reachable offline: its app commands are checked for their shape and for the
-text they hand the same dispatcher the tests drive directly; DiscordConversation's API calls are untested.
+The Discord bot through the real discord.py client and a fake Discord API: tests/test_bots_discord.py.
 """
 
 from __future__ import annotations
@@ -23,14 +22,25 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from agent.session import Director
 from server.bots import BotConfigError, BotSettings, run_bot
-from server.bots.common import (DISCLOSURE, BotDispatcher, CommandError, Conversation, discord_user_key,
-                                parse_command, slack_user_key)
+from server.bots.common import (
+    DISCLOSURE,
+    BotDispatcher,
+    CommandError,
+    Conversation,
+    discord_user_key,
+    parse_command,
+    slack_user_key,
+)
 from storyboards.store import Store
 from storyboards.workspace import Workspace
+
+# bots rendering films through the Director: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
 
 REPO = Path(__file__).resolve().parents[1]
 BRIEF = "a small fishing boat leaves a misty harbour at dawn, then gulls circle the lighthouse"
@@ -64,26 +74,38 @@ class Chat(Conversation):
         self.posts: list[str] = []
         self.edits: list[tuple[float, str]] = []
         self.uploads: list[tuple[Path, str]] = []
+        self.buttons: list[list[str]] = []      # custom ids under each post or upload, in order
         self.private_notes: list[str] = []
         self.live_posted_at: float | None = None
+        self.lock = threading.Lock()
 
     @property
     def thread_key(self):
         return self.thread
 
-    def post(self, text, *, live=False):
-        self.posts.append(text)
-        if live:
-            self.live_posted_at = time.monotonic()
-        return len(self.posts) - 1
+    def post(self, text, *, live=False, buttons=()):
+        with self.lock:
+            self.posts.append(text)
+            self.buttons.append([b.custom_id for b in buttons])
+            if live:
+                self.live_posted_at = time.monotonic()
+            return len(self.posts) - 1
 
     def edit(self, handle, text):
         self.edits.append((time.monotonic(), text))
         self.posts[handle] = text
 
-    def upload(self, path, text):
+    def upload(self, path, text, *, buttons=()):
         assert path.is_file()
-        self.uploads.append((path, text))
+        with self.lock:
+            self.uploads.append((path, text))
+            self.buttons.append([b.custom_id for b in buttons])
+
+    def films(self) -> list[tuple[Path, str]]:
+        return [(p, t) for p, t in self.uploads if p.suffix == ".mp4"]
+
+    def pictures(self) -> list[tuple[Path, str]]:
+        return [(p, t) for p, t in self.uploads if p.suffix == ".png"]
 
     def private(self, text):
         self.private_notes.append(text)
@@ -121,6 +143,10 @@ def test_parse_rejects_what_it_cannot_do_with_a_hint():
         parse_command("render my boat film")
     with pytest.raises(CommandError, match="Say what to change"):
         parse_command("feedback p-1a2b3c4d")
+    with pytest.raises(CommandError, match="“@sam” reached me as plain text"):
+        parse_command("invite @sam")
+    c = parse_command("invite <@U123|sam> p-1a2b3c4d")
+    assert (c.name, c.members, c.project) == ("invite", ["U123"], "p-1a2b3c4d")
     with pytest.raises(CommandError, match="don't know the command “dance”"):
         parse_command("dance please")
     # In a film's thread, plain words are feedback on that film.
@@ -172,21 +198,25 @@ def test_render_posts_rate_limited_progress_then_the_cut_with_the_disclosure(dis
     assert min(gaps) >= INTERVAL * 0.95, f"edits closer than {INTERVAL} s: {gaps}"
     assert any("shots ready" in text for _, text in chat.edits[:-1]) or len(chat.edits) == 1
     assert chat.edits[-1][1].startswith("Rendered “")
+    # The price and the time are said before any take is made.
+    live = [t for _, t in chat.edits]
+    assert any("Estimate: " in t and "new take" in t for t in live), live
 
-    [(path, text)] = chat.uploads
+    [(path, text)] = chat.films()
     assert path == Path(result["cut"]) and path.name == "final.mp4" and path.stat().st_size > 10_000
     assert "AI-generated" in text and DISCLOSURE in text and pid in text
 
     # status tells the same person where the film is.
     dispatcher.handle(chat, owner, f"status {pid}")
-    assert "Last cut: version 1" in chat.private_notes[-1] and str(path) in chat.private_notes[-1]
+    assert "Last cut: version 1" in chat.private_notes[-1]
+    assert str(path.parent) not in chat.everything(), "a server path must never reach the chat"
 
     # Plain feedback in the film's thread makes version 2 and re-renders only what changed.
     job = dispatcher.handle(chat, owner, "make shot 2 darker", explicit=False)
     assert "Version 2" in chat.everything()
     again = job.result(timeout=120)
     assert again["version"] == 2 and again["reused_takes"] >= 1 and again["new_takes"] >= 1
-    assert len(chat.uploads) == 2
+    assert len(chat.films()) == 2
 
 
 def test_projects_are_visible_to_their_owner_alone(dispatcher, director):
@@ -231,15 +261,32 @@ def test_errors_are_clear_messages_never_tracebacks(dispatcher, director):
     assert "Traceback" not in said
 
 
-def test_a_cut_too_big_for_the_platform_is_given_as_a_path(dispatcher, director):
+def test_a_cut_too_big_for_the_chat_is_fitted_signed_and_linked(dispatcher, director):
     owner = slack_user_key("T1", "U1")
-    chat = Chat(max_upload_bytes=1000)
+    chat = Chat()
     dispatcher.handle(chat, owner, f"new {BRIEF}")
     pid = director.store.list_projects(owner=owner)[0].id
     result = dispatcher.handle(chat, owner, "render").result(timeout=120)
-    assert chat.uploads == []
-    last = chat.posts[-1]
-    assert "upload limit" in last and result["cut"] in last and "AI-generated" in last and pid in last
+    full = Path(result.cut)
+    # The same film delivered where the upload limit is half its size.
+    limit = full.stat().st_size // 2
+    small_chat = Chat(max_upload_bytes=limit)
+    dispatcher.settings.public_url = "https://films.example.org/"
+    dispatcher.deliver(small_chat, result, "Harbour")
+
+    [(small, text)] = small_chat.films()
+    assert small != full and small.stat().st_size <= limit
+    assert "smaller copy" in text and "AI-generated" in text and pid in text
+    assert f"https://films.example.org/media/{pid}/final.mp4" in text
+    assert str(full.parent) not in small_chat.everything(), "a server path must never reach the chat"
+    # The smaller file still carries all three disclosures: label, watermark and a valid C2PA manifest.
+    from tools.safety.verify import verify_video
+
+    report = verify_video(small, keys_dir=director.workspace.keys_dir, resolve_watermark=director.store.resolve_watermark)
+    assert report["c2pa"]["present"] and report["c2pa"]["valid"] and report["c2pa"]["ai_generated"]
+    assert report["watermark"]["present"] and report["watermark"]["project_id"] == pid
+    assert report["label"]["present"]
+    assert "transcoded" in json.dumps(report["c2pa"]["actions"])
 
 
 # ------------------------------------------------------------------------------------------ Slack
@@ -251,6 +298,7 @@ class FakeSlack:
     def __init__(self):
         self.calls: list[tuple[str, dict]] = []
         self.uploaded: dict[str, int] = {}
+        self.socket_url = ""           # what apps.connections.open answers (Socket Mode tests set it)
         self.lock = threading.Lock()
         self._ts = 1700000000
         fake = self
@@ -281,6 +329,12 @@ class FakeSlack:
                     answer.update(channel=params.get("channel"), ts=params.get("ts") or ts)
                 elif method == "files.getUploadURLExternal":
                     answer.update(upload_url=f"http://127.0.0.1:{fake.port}/upload/F{ts[:10]}", file_id=f"F{ts[:10]}")
+                elif method == "users.info":
+                    uid = params.get("user")
+                    answer.update(user={"id": uid, "name": uid.lower(), "real_name": f"Person {uid}",
+                                        "profile": {"display_name": {"U456": "Ann", "USAM": "Sam"}.get(uid, "")}})
+                elif method == "apps.connections.open":
+                    answer.update(url=fake.socket_url)
                 elif method == "files.completeUploadExternal":
                     answer.update(files=[{"id": f["id"], "title": f.get("title")} for f in json.loads(params["files"])])
                 self._send(200, json.dumps(answer).encode(), "application/json")
@@ -309,6 +363,18 @@ class FakeSlack:
                 return found
             time.sleep(0.05)
         raise AssertionError(f"timed out; Slack calls so far: {[m for m, _ in self.calls]}")
+
+    def wait_quiet(self, quiet: float = 0.7, timeout: float = 60.0) -> None:
+        """Until the bot has made no call for `quiet` seconds (a render's last posts are done)."""
+        deadline = time.monotonic() + timeout
+        seen, since = len(self.calls), time.monotonic()
+        while time.monotonic() < deadline:
+            time.sleep(0.05)
+            if len(self.calls) != seen:
+                seen, since = len(self.calls), time.monotonic()
+            elif time.monotonic() - since >= quiet:
+                return
+        raise AssertionError("the bot never went quiet")
 
     def close(self):
         self.server.shutdown()
@@ -351,12 +417,12 @@ def slack(director):
     fake.close()
 
 
-def signed_post(port: int, body: str, content_type: str, secret: str = SECRET, age: float = 0):
+def signed_post(port: int, body: str, content_type: str, secret: str = SECRET, age: float = 0, headers=None):
     ts = str(int(time.time() - age))
     signature = "v0=" + hmac.new(secret.encode(), f"v0:{ts}:{body}".encode(), hashlib.sha256).hexdigest()
     conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
     conn.request("POST", "/slack/events", body=body.encode(), headers={
-        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature})
+        "Content-Type": content_type, "X-Slack-Request-Timestamp": ts, "X-Slack-Signature": signature, **(headers or {})})
     response = conn.getresponse()
     data = response.read()
     conn.close()
@@ -369,6 +435,10 @@ def slash(port: int, fake: FakeSlack, text: str, user: str = "U456", **kw):
         "user_id": user, "user_name": "ann", "command": "/director", "text": text, "api_app_id": "A1",
         "response_url": f"{fake.url}/respond/{user}", "trigger_id": "1.2.3"})
     return signed_post(port, body, "application/x-www-form-urlencoded", **kw)
+
+
+def films(fake: FakeSlack) -> list[dict]:
+    return [p for p in fake.of("files.completeUploadExternal") if json.loads(p["files"])[0]["title"].endswith(".mp4")]
 
 
 def test_slack_rejects_bad_signatures_and_stale_timestamps(slack):
@@ -398,10 +468,10 @@ def test_slack_new_render_and_thread_feedback_through_signed_requests(slack, dir
     assert pid in board["text"]
 
     assert slash(port, fake, f"render {pid}")[0] == 200
-    done = fake.wait_for(lambda: fake.of("files.completeUploadExternal"))[0]
+    done = fake.wait_for(lambda: films(fake))[0]
     assert "AI-generated" in done["initial_comment"] and pid in done["initial_comment"]
     cut = director.workspace.project_dir(pid) / "final.mp4"
-    assert list(fake.uploaded.values()) == [cut.stat().st_size]
+    assert cut.stat().st_size in fake.uploaded.values()
 
     progress = [p for p in fake.of("chat.postMessage") if p["text"].startswith("Rendering")]
     assert len(progress) == 1
@@ -418,12 +488,14 @@ def test_slack_new_render_and_thread_feedback_through_signed_requests(slack, dir
                  "type": "message", "user": "U456", "text": "make shot 2 darker", "channel": "C1",
                  "ts": "1800000000.000200", "thread_ts": thread_ts, "channel_type": "channel"}}
     assert signed_post(port, json.dumps(event), "application/json")[0] == 200
-    fake.wait_for(lambda: len(fake.of("files.completeUploadExternal")) == 2)
+    fake.wait_for(lambda: len(films(fake)) == 2)
     said = [p["text"] for p in fake.of("chat.postMessage") if p.get("thread_ts") == thread_ts]
+    said += [p.get("initial_comment", "") for p in fake.of("files.completeUploadExternal") if p.get("thread_ts") == thread_ts]
     assert any(t.startswith("Version 2") for t in said)
     assert len(director.store.list_versions(pid)) == 2
 
     # Someone else's reply in the thread is left alone.
+    fake.wait_quiet()
     event["event"].update(user="U999", ts="1800000000.000300", text="lovely")
     event["event_id"] = "Ev2"
     n = len(fake.calls)
@@ -478,54 +550,166 @@ def test_bots_without_tokens_fail_naming_the_variable(monkeypatch, tmp_path):
     assert "DISCORD_BOT_TOKEN" in proc.stderr and "Traceback" not in proc.stderr
 
 
-class _Message:
-    def __init__(self, log, content, file=None):
-        self.log, self.content, self.file = log, content, file
-
-    async def edit(self, content):
-        self.log.append(("edit", content, None))
-        self.content = content
+# ------------------------------------------------------------------------------------------ buttons, pictures, members
 
 
-class _Channel:
-    """Stands in for a discord.py text channel: the same coroutine methods the bot awaits."""
-
-    id = 555
-
-    def __init__(self):
-        self.log: list[tuple[str, str, object]] = []
-
-    async def send(self, content, file=None):
-        self.log.append(("send", content, file))
-        return _Message(self.log, content, file)
+def _wait_render(dispatcher, pid, after=None, timeout=120):
+    """The project's latest render job (other than `after`), once it is done."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        job = dispatcher._jobs.get(pid)
+        if job is not None and job is not after and job.future is not None and job.future.done():
+            return job.future.result()
+        time.sleep(0.05)
+    raise AssertionError("no render finished")
 
 
-def test_discord_conversation_carries_worker_thread_posts_onto_the_event_loop(dispatcher, director):
-    import asyncio
+@pytest.mark.slow
+def test_buttons_do_what_the_words_do_with_pictures_of_the_storyboard_and_each_shot(dispatcher, director):
+    owner = discord_user_key(31)
+    chat = Chat()
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+    # The storyboard as a picture, with Render / Edit / Invite / Cancel under it.
+    [(board, _)] = chat.pictures()
+    from PIL import Image
 
-    import discord
+    with Image.open(board) as im:
+        assert im.width >= 600 and im.height >= 300
+        pixels = np.asarray(im.convert("RGB"))
+    assert pixels.std() > 20, "the cards carry pictures, not a blank sheet"
+    assert chat.buttons[-1] == [f"rd:render:{pid}", f"rd:edit:{pid}", f"rd:invite:{pid}", f"rd:cancel:{pid}"]
 
-    from server.bots.discord_bot import DiscordConversation, build_client
+    result = dispatcher.press(chat, owner, f"rd:render:{pid}").result(timeout=120)
+    shots = [p for p, t in chat.pictures() if p.name.startswith("shot-")]
+    assert len(shots) == len(director.store.get_version(pid).storyboard.shots), "each shot's first frame as it finishes"
+    assert [f"rd:reroll:{pid}:s1", f"rd:another:{pid}:s1", f"rd:darker:{pid}:s1", f"rd:brighter:{pid}:s1",
+            f"rd:previous:{pid}:s1"] in chat.buttons
+    assert chat.buttons[-1] == [f"rd:undo:{pid}", f"rd:vertical:{pid}", f"rd:square:{pid}", f"rd:download:{pid}"]
+    first_s2 = director.store.selected_take(pid, "s2")
 
-    client = build_client(dispatcher, BotSettings(discord_message_content=True))
-    assert client.intents.message_content and client.tree.get_command("director") is not None
+    # Darker on shot 2: a new version that touches shot 2 alone, re-rendered at once.
+    again = dispatcher.press(chat, owner, f"rd:darker:{pid}:s2").result(timeout=120)
+    v = director.store.get_version(pid)
+    assert v.number == 2 and "darker" in v.reason
+    assert again["reused_takes"] == len(v.storyboard.shots) - 1 and again["new_takes"] >= 1
+    assert director.store.selected_take(pid, "s2").id != first_s2.id
+    # Re-roll shot 1: same storyboard, a new take (a new seed) all the same.
+    s1_before = director.store.selected_take(pid, "s1")
+    dispatcher.press(chat, owner, f"rd:reroll:{pid}:s1").result(timeout=120)
+    s1_after = director.store.selected_take(pid, "s1")
+    assert s1_after.id != s1_before.id and s1_after.seed != s1_before.seed
+    # Use previous take: back to the first take of shot 1.
+    dispatcher.press(chat, owner, f"rd:previous:{pid}:s1").result(timeout=120)
+    assert director.store.selected_take(pid, "s1").id == s1_before.id
+    # Vertical, then Undo.
+    dispatcher.press(chat, owner, f"rd:vertical:{pid}").result(timeout=120)
+    assert director.store.get_version(pid).storyboard.aspect_ratio == "9:16"
+    dispatcher.press(chat, owner, f"rd:undo:{pid}").result(timeout=120)
+    assert director.store.get_version(pid).storyboard.aspect_ratio == "16:9"
+    assert result["version"] == 1
 
-    loop = asyncio.new_event_loop()
-    runner = threading.Thread(target=loop.run_forever, daemon=True)
-    runner.start()
-    try:
-        channel = _Channel()
-        conv = DiscordConversation(loop, channel, None, None, max_upload_bytes=10 << 20)
-        owner = discord_user_key(77)
-        dispatcher.handle(conv, owner, f"<@999> new {BRIEF}")
-        pid = director.store.list_projects(owner=owner)[0].id
-        dispatcher.handle(conv, owner, f"render {pid}").result(timeout=120)
-    finally:
-        loop.call_soon_threadsafe(loop.stop)
-        runner.join(5)
-    kinds = [k for k, _, _ in channel.log]
-    assert kinds[0] == "send" and "1. `s1`" in channel.log[0][1] and "<@77>" in channel.log[0][1]
-    assert "edit" in kinds and kinds[-1] == "send"
-    _, text, file = channel.log[-1]
-    assert isinstance(file, discord.File) and file.filename == "final.mp4"
-    assert "AI-generated" in text and len(text) <= 2000
+    # The Edit form: current values in, a new version with what was typed out.
+    form = dispatcher.edit_form(owner, pid, "2")
+    assert form["shot"] == "s2" and form["subject"]
+    dispatcher.submit_edit(chat, owner, pid, {"shot": "2", "subject": "a red lighthouse keeper", "action": ""})
+    v = director.store.get_version(pid)
+    assert v.storyboard.shot("s2").subject == "a red lighthouse keeper" and v.reason.startswith("shot 2: edited subject")
+    dispatcher.submit_edit(chat, owner, pid, {"shot": "9", "subject": "x"})
+    assert "There is no shot “9”" in chat.private_notes[-1]
+
+    # Someone else's presses change nothing.
+    stranger = Chat()
+    n = len(director.store.list_versions(pid))
+    assert dispatcher.press(stranger, discord_user_key(99), f"rd:vertical:{pid}") is None
+    assert "owner and the people they invited" in stranger.private_notes[-1]
+    assert len(director.store.list_versions(pid)) == n
+    dispatcher.press(stranger, owner, "rd:explode")
+    assert "older version of the bot" in stranger.private_notes[-1]
+
+
+def test_the_owner_invites_people_whose_thread_messages_count_with_their_name(dispatcher, director):
+    owner = "test:UOWNER"
+    chat = Chat()
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+    thread = Chat(thread=chat.thread)
+
+    # Before the invitation, Sam's words in the thread are people talking.
+    assert dispatcher.handle(thread, "test:USAM", "make shot 2 darker", explicit=False, author="Sam") is None
+    assert len(director.store.list_versions(pid)) == 1 and thread.everything() == ""
+    # Only the owner invites.
+    dispatcher.handle(thread, "test:USAM", "invite <@UKIM>")
+    assert "belongs to someone else" in thread.private_notes[-1]
+
+    dispatcher.handle(thread, owner, "<@UBOT> invite <@USAM>")
+    assert director.store.project_members(pid) == ["test:USAM"]
+    assert "can now direct" in thread.posts[-1]
+
+    dispatcher.handle(thread, "test:USAM", "make shot 2 darker", explicit=False, author="Sam")
+    latest = director.store.get_version(pid)
+    assert latest.number == 2 and "darker" in latest.reason and "(by Sam)" in latest.reason
+    history = director.project_state(owner, pid)["versions"]
+    assert history[-1]["reason"].endswith("(by Sam)")
+    # Sam can press the film's buttons too; Kim, not invited, is still ignored.
+    assert dispatcher.press(thread, "test:USAM", f"rd:square:{pid}") is None
+    assert director.store.get_version(pid).storyboard.aspect_ratio == "1:1"
+    assert dispatcher.handle(thread, "test:UKIM", "make it vertical", explicit=False, author="Kim") is None
+    assert director.store.get_version(pid).number == 3
+    # Sam finds the film among the ones they direct with others.
+    listing = Chat()
+    dispatcher.handle(listing, "test:USAM", "list")
+    assert "Films you direct with others" in listing.private_notes[-1] and pid in listing.private_notes[-1]
+    # The owner's own changes carry no name.
+    dispatcher.handle(thread, owner, "undo", explicit=False)
+    assert "(by" not in director.store.get_version(pid).reason
+
+
+@pytest.mark.slow
+def test_feedback_during_a_render_is_queued_then_applied_and_rendered(dispatcher, director):
+    owner = slack_user_key("T1", "UQ")
+    chat = Chat()
+    dispatcher.handle(chat, owner, f"new {BRIEF}")
+    pid = director.store.list_projects(owner=owner)[0].id
+    first = dispatcher.handle(chat, owner, "render")
+    first_job = dispatcher._jobs[pid]
+    dispatcher.handle(Chat(thread=chat.thread), owner, "make shot 1 brighter", explicit=False)
+    dispatcher.press(chat, owner, f"rd:darker:{pid}:s2")
+    assert first.result(timeout=120)["version"] == 1
+    said = chat.everything()
+    assert "Queued after the current render: “darker”" in said
+    second = _wait_render(dispatcher, pid, after=first_job)
+    v = director.store.get_version(pid)
+    assert v.number == 3 and second["version"] == 3
+    reasons = [x.reason for x in director.store.list_versions(pid)]
+    assert "brighter" in reasons[1] and "darker" in reasons[2]
+    assert len(chat.films()) == 2
+
+
+@pytest.mark.slow
+def test_fit_trades_bitrate_then_resolution_and_says_when_a_film_cannot_fit(tmp_path):
+    from tools.edit.fit import fit_to_size
+    from tools.edit.video_io import EditError, probe, write_video
+
+    rng = np.random.default_rng(3)
+    base = rng.integers(0, 255, (1, 180, 320, 3), dtype=np.uint8)
+    frames = np.repeat(base, 48, axis=0)
+    frames = np.clip(frames.astype(np.int16) + np.arange(48)[:, None, None, None] * 3, 0, 255).astype(np.uint8)
+    big = tmp_path / "big.mp4"
+    write_video(np.concatenate([np.kron(f, np.ones((4, 4, 1), np.uint8))[None] for f in frames]), 24, big, crf=10)
+    source = probe(big)
+    assert (source["width"], source["height"]) == (1280, 720)
+
+    # A generous limit: only the bitrate goes down.
+    roomy = fit_to_size(big, tmp_path / "roomy.mp4", big.stat().st_size // 2)
+    assert roomy.bytes <= big.stat().st_size // 2 and not roomy.scaled
+    # A tight one: the picture gets smaller too, the film keeps every frame.
+    tight = fit_to_size(big, tmp_path / "tight.mp4", 40_000)
+    info = probe(tight.path)
+    assert tight.bytes <= 40_000 and tight.scaled and info["width"] < 1280 and info["frames"] == source["frames"]
+    assert min(info["width"], info["height"]) >= 256, "the watermark needs 256 px on the short side"
+    # Impossible: a clear message, and nothing half-written left behind.
+    with pytest.raises(EditError, match="cannot fit in 2 KB"):
+        fit_to_size(big, tmp_path / "never.mp4", 2_000)
+    assert not (tmp_path / "never.mp4").exists()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["big.mp4", "roomy.mp4", "tight.mp4"]

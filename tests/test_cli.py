@@ -17,6 +17,9 @@ from storyboards.examples import example_paths
 from storyboards.yamlio import dump_storyboard, load_storyboard
 from tools.edit.video_io import probe
 
+# each test runs `director` in a subprocess, most render a film: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 DIRECTOR = [sys.executable, "-m", "server.cli"]
 BRIEF = "A 6-second film in two shots: a red kite rises over a green hill, then a girl named Ada waves at it. Warm golden hour."

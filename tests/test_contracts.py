@@ -62,6 +62,7 @@ def test_error_messages_lose_server_paths():
     assert text == "could not read …/ab.mp4 (16:9, https://x.org/a/b)"
 
 
+@pytest.mark.slow
 def test_the_cli_turns_a_missing_project_into_exit_2_without_a_traceback(tmp_path):
     env = {**os.environ, "DIRECTOR_HOME": str(tmp_path)}
     proc = subprocess.run([sys.executable, "-m", "server.cli", "feedback", "p-nothere", "darker", "--json"],
@@ -80,6 +81,7 @@ def test_the_websocket_reports_a_director_bug_as_internal_not_as_not_found():
     assert event.to_wire() == {"type": "error", "project_id": "p-1", "code": "not_found", "message": "no project 'p-1'"}
 
 
+@pytest.mark.slow
 def test_a_director_with_its_own_settings_generates_and_caches_with_them(tmp_path, monkeypatch):
     monkeypatch.delenv("DIRECTOR_FILM_NEGATIVE_PROMPT", raising=False)
     workspace = Workspace(tmp_path)
@@ -124,6 +126,7 @@ def test_a_render_run_shares_one_retry_budget_between_threads():
     assert granted.count(True) == 5 and run.retries_left == 0
 
 
+@pytest.mark.slow
 def test_render_results_print_the_cli_keys_and_a_question_only_when_asked(tmp_path):
     d = director(tmp_path)
     project = d.user_message("ada", BRIEF)
@@ -135,3 +138,28 @@ def test_render_results_print_the_cli_keys_and_a_question_only_when_asked(tmp_pa
     assert {"project_id", "version", "cut", "cut_id", "changed_shots", "new_takes", "reused_takes", "verdict",
             "duration", "out_dir", "warnings"} <= set(data)
     assert Path(data["cut"]).is_file() and data["version"] == 1 and data["new_takes"] >= 2
+
+
+@pytest.mark.parametrize("field,value", [
+    ("duration", 3.0), ("style", "watercolor"), ("subject", "a gull"), ("action", "dives"), ("setting", "a pier"),
+    ("atmosphere", "stormy"), ("technical", "f/2.8"), ("camera", "pan_left"), ("framing", "wide"),
+    ("lighting", "neon"), ("negative_prompt", "fog"), ("seed", 7),
+    ("transition", "crossfade"), ("narration", "The sea waits."), ("caption", "Dawn"),
+])
+def test_the_diff_the_feedback_and_the_take_key_agree_on_what_changes_pixels(tmp_path, field, value):
+    from agent.feedback import changed_shot_ids
+    from agent.production import Producer
+    from storyboards.diff import diff_storyboards
+    from storyboards.pixels import EDIT_ONLY_SHOT_FIELDS, PIXEL_SHOT_FIELDS
+    from storyboards.schema import Shot, Storyboard
+
+    old = Storyboard(title="t", shots=[Shot(id="a", subject="a boat", duration=2.0), Shot(id="b", subject="a cat", duration=2.0)])
+    new = old.model_copy(update={"shots": [old.shots[0].model_copy(update={field: value}), old.shots[1]]})
+    workspace = Workspace(tmp_path)
+    producer = Producer(Store(workspace=workspace), workspace, AgentSettings(resolution=96))
+    key_changed = producer.plan_shot(old, old.shots[0]).spec_key != producer.plan_shot(new, new.shots[0]).spec_key
+    pixels = field in PIXEL_SHOT_FIELDS
+    assert pixels != (field in EDIT_ONLY_SHOT_FIELDS)
+    assert diff_storyboards(old, new).shots_to_regenerate == (["a"] if pixels else [])
+    assert changed_shot_ids(old, new) == (["a"] if pixels else [])
+    assert key_changed == pixels

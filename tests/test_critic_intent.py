@@ -144,6 +144,7 @@ def test_a_subject_that_turns_into_something_else_mid_shot_fails():
 
 
 # ----------------------------------------------------------------------------- through the product
+@pytest.mark.slow
 def test_director_critique_reads_the_prompt(tmp_path):
     still = np.repeat(pan()[:1], 48, axis=0)
     video = tmp_path / "vase.mp4"

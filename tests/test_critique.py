@@ -199,6 +199,7 @@ def test_style_consistency_names_the_odd_shot(clean_pan):
     assert "shot sunset" in odd.reason
 
 
+@pytest.mark.slow
 def test_video_file_and_plot(tmp_path, clean_pan):
     import imageio_ffmpeg
 
@@ -259,6 +260,7 @@ def tiny_clip(path, seed: int = 0) -> str:
     return str(path)
 
 
+@pytest.mark.slow
 def test_clip_score_equals_torchmetrics(tmp_path):
     import torch
     from torchmetrics.multimodal.clip_score import CLIPScore

@@ -18,9 +18,6 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from tools.generate.base import BackendError, GenerationRequest  # noqa: E402
-from tools.generate.diffusers_backend import DiffusersBackend, DiffusersSettings  # noqa: E402
-from tools.generate.diffusers_models import MODELS  # noqa: E402
 from tiny_pipelines import (  # noqa: E402
     tiny_animatediff,
     tiny_cogvideox_v2v,
@@ -28,6 +25,10 @@ from tiny_pipelines import (  # noqa: E402
     tiny_svd,
     tiny_wan,
 )
+
+from tools.generate.base import BackendError, GenerationRequest  # noqa: E402
+from tools.generate.diffusers_backend import DiffusersBackend, DiffusersSettings  # noqa: E402
+from tools.generate.diffusers_models import MODELS  # noqa: E402
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -91,6 +92,7 @@ def ltx():
 
 
 # ---- LTX ------------------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_ltx_t2v_exact_size_frames_and_seeded(ltx):
     backend = DiffusersBackend(FAST)
     backend.register_pipeline("tiny-ltx", ltx, **T5_LIMIT)
@@ -202,6 +204,7 @@ def test_cogvideox_t2v_shares_the_v2v_weights():
 
 
 # ---- AnimateDiff ----------------------------------------------------------------------------------------
+@pytest.mark.slow
 def test_animatediff_t2v_and_v2v(tmp_path):
     pipe = tiny_animatediff()
     backend = DiffusersBackend(FAST, pipelines={"tiny-animatediff": pipe})
@@ -236,6 +239,7 @@ def test_weights_load_from_a_local_folder_once(ltx, tmp_path):
 
 
 # ---- Stable Video Diffusion -----------------------------------------------------------------------------
+@pytest.mark.slow
 def test_svd_i2v_follows_the_reference_image(tmp_path):
     backend = DiffusersBackend(FAST)
     backend.register_pipeline("tiny-svd", tiny_svd(), frame_counts=(4,), size_multiple=16)

@@ -17,13 +17,14 @@ import pytest
 torch = pytest.importorskip("torch")
 pytest.importorskip("diffusers")
 
-from agent.session import Director  # noqa: E402
-from agent.settings import AgentSettings  # noqa: E402
-from storyboards.schema import Shot, Storyboard, TakeStatus  # noqa: E402
-from storyboards.store import Store  # noqa: E402
-from storyboards.workspace import Workspace  # noqa: E402
-from tiny_pipelines import BUILDERS  # noqa: E402
-from tools.edit.video_io import read_video  # noqa: E402
+from tiny_pipelines import BUILDERS
+
+from agent.session import Director
+from agent.settings import AgentSettings
+from storyboards.schema import Shot, Storyboard, TakeStatus
+from storyboards.store import Store
+from storyboards.workspace import Workspace
+from tools.edit.video_io import read_video
 
 FPS, SECONDS = 8, 1.0
 
@@ -49,9 +50,10 @@ def _one_thread():
 def director_for(tmp_path, monkeypatch) -> Director:
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
     workspace = Workspace(tmp_path / "home").ensure()
-    # one take per shot: random weights never pass the critic, and retries are tested elsewhere
+    # one take per shot: random weights never pass the critic, and retries are tested elsewhere; generated
+    # at half size and upscaled (the "final" tier), because the tiny VAEs' decode is most of the time
     return Director(store=Store(workspace=workspace), workspace=workspace,
-                    settings=AgentSettings(attempts_per_shot=1))
+                    settings=AgentSettings(attempts_per_shot=1, generate_scale=0.5))
 
 
 def inputs(tmp_path) -> tuple[str, str]:

@@ -406,6 +406,7 @@ def shots_of(cut) -> dict[str, np.ndarray]:
             for d in cut.timeline if d["kind"] == "shot"}
 
 
+@pytest.mark.slow
 def test_grade_pulls_warm_cool_and_dark_shots_toward_one_look(tinted, tmp_path):
     from tools.critique.consistency import style_consistency
 

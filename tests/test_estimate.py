@@ -14,8 +14,10 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.estimate import PlannedShot, SpeedBook, estimate_render
+import pytest
+
 from agent.errors import NeedsAnswer
+from agent.estimate import PlannedShot, SpeedBook, estimate_render
 from agent.events import DirectorMessage, Estimate
 from tests.test_production_loop import SHOTS, DefectiveBackend, make_director, storyboard
 from tools.generate import register_backend
@@ -43,6 +45,7 @@ def test_the_estimate_counts_money_time_and_reused_shots(tmp_path):
     assert 10.0 <= again.wall_seconds < 12 and again.measured and again.cost_usd is None
 
 
+@pytest.mark.slow
 def test_the_director_states_the_estimate_before_any_take_and_learns_its_speed(tmp_path, monkeypatch):
     register_backend("defective", DefectiveBackend(spoil_first=0))
     director = make_director(tmp_path, monkeypatch)
@@ -61,6 +64,7 @@ def test_the_director_states_the_estimate_before_any_take_and_learns_its_speed(t
     assert second.measured and second.takes == 0 and second.wall_seconds < estimate.wall_seconds
 
 
+@pytest.mark.slow
 def test_a_render_over_budget_asks_first_and_makes_nothing(tmp_path, monkeypatch):
     backend = DefectiveBackend(spoil_first=0)
     register_backend("defective", backend)
@@ -78,6 +82,7 @@ def test_a_render_over_budget_asks_first_and_makes_nothing(tmp_path, monkeypatch
     assert result.new_takes == 2
 
 
+@pytest.mark.slow
 def test_retries_stop_at_the_budget_and_the_director_says_so(tmp_path, monkeypatch):
     backend = DefectiveBackend(spoil_first=None)       # every take fails: the loop would retry
     register_backend("defective", backend)
@@ -93,6 +98,7 @@ def test_retries_stop_at_the_budget_and_the_director_says_so(tmp_path, monkeypat
     assert sum(backend.calls.values()) == 3 and set(backend.calls) == set(SHOTS) & {"harbour", "market"}
 
 
+@pytest.mark.slow
 def test_director_make_prints_the_estimate_and_honours_budget(tmp_path):
     env = {**os.environ, "DIRECTOR_HOME": str(tmp_path / "home"), "DIRECTOR_HOSTED_PRICES": json.dumps({"animatic": 0.25})}
 

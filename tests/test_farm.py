@@ -34,6 +34,9 @@ from tools.generate import (
 )
 from tools.generate.animatic import AnimaticBackend
 
+# renders through the render farm: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -182,25 +185,23 @@ def test_cancel_drops_queued_shots_and_stops_the_running_one_after_its_step(tmp_
 
 @pytest.mark.slow
 def test_ctrl_c_on_make_stops_within_two_seconds(tmp_path):
-    """A real `director render` subprocess gets SIGINT while its shots run: it stops promptly."""
-    shots = "\n".join(f"""  - id: s{i}
-    duration: 6
-    subject: a lighthouse number {i}
-    camera: dolly_in""" for i in range(8))
-    sb = tmp_path / "film.yaml"
-    sb.write_text(f"title: Long night\nresolution: 720\nfps: 24\nshots:\n{shots}\n")
+    """A real `director make` gets SIGINT (Ctrl-C) while its shots render: queued shots are dropped and the
+    running takes stop after their current step, so the process ends promptly and delivers nothing."""
     env = {**os.environ, "DIRECTOR_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
-    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "render", str(sb), "--out", str(tmp_path / "out"),
-                             "--json"], env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    takes = tmp_path / "home"
+    env.pop("DIRECTOR_FARM", None)
+    brief = ("A 40-second film: a lighthouse keeper at dusk watches a storm roll in over the sea, climbs the "
+             "stairs, and lights the lamp. Moody, cinematic.")
+    # its own process group, as in a terminal: Ctrl-C reaches the director and its ffmpeg encoders alike
+    proc = subprocess.Popen([sys.executable, "-m", "server.cli", "make", brief, "--out", str(tmp_path / "out")],
+                            env=env, cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                            start_new_session=True)
     deadline = time.monotonic() + 120
-    # wait until generation is under way (the database exists and a worker is busy)
-    while time.monotonic() < deadline and not list(takes.glob("**/director.db")):
+    # wait until rendering is under way: the first take is finished (its thumbnail), others are running
+    while time.monotonic() < deadline and not list((tmp_path / "home").glob("projects/*/thumbs/*.jpg")):
         time.sleep(0.1)
-    time.sleep(3)
-    assert proc.poll() is None, proc.stderr.read().decode()
+    assert proc.poll() is None, proc.stderr.read().decode()[-2000:]
     t0 = time.monotonic()
-    proc.send_signal(signal.SIGINT)
+    os.killpg(proc.pid, signal.SIGINT)
     try:
         proc.wait(timeout=10)
     finally:
@@ -209,3 +210,43 @@ def test_ctrl_c_on_make_stops_within_two_seconds(tmp_path):
     assert stopped_after < 2.5, stopped_after
     assert proc.returncode != 0
     assert not (tmp_path / "out" / "final.mp4").exists()
+    assert "Traceback" not in proc.stderr.read().decode()
+
+
+def _render_cli(tmp_path, extra_env: dict, backend_lines: str = "") -> tuple[subprocess.CompletedProcess, dict]:
+    shots = "\n".join(f"""  - id: s{i}
+    duration: 1
+    subject: a lighthouse number {i}
+    seed: {10 + i}{backend_lines}""" for i in range(2))
+    sb = tmp_path / "film.yaml"
+    sb.write_text(f"title: Two lights\nresolution: 64\nfps: 8\nshots:\n{shots}\n")
+    env = {**os.environ, "DIRECTOR_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT), **extra_env}
+    proc = subprocess.run([sys.executable, "-m", "server.cli", "render", str(sb), "--out", str(tmp_path / "out"),
+                           "--json"], env=env, cwd=tmp_path, capture_output=True, text=True, timeout=600, check=False)
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text()) if proc.returncode == 0 else {}
+    return proc, manifest
+
+
+@pytest.mark.slow
+def test_director_render_on_a_ray_farm_from_the_command_line(tmp_path):
+    """`DIRECTOR_FARM=ray director render`: a local Ray starts (with Ray's default token auth), the film is
+    made there, and the manifest says so."""
+    pytest.importorskip("ray")
+    env = {"DIRECTOR_FARM": "ray", "DIRECTOR_RAY_NUM_CPUS": "2", "RAY_AUTH_MODE": os.environ.get("RAY_AUTH_MODE", "")}
+    proc, manifest = _render_cli(tmp_path, {k: v for k, v in env.items() if v})
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert json.loads(proc.stdout)["new_takes"] >= 2
+    assert manifest["farm"]["engine"] == "ray" and manifest["farm"]["address"] == "local"
+    assert len(manifest["farm"]["nodes_used"]) == 1
+
+
+@pytest.mark.slow
+def test_director_render_with_a_diffusers_model_from_a_folder_from_the_command_line(tiny_models, tmp_path):
+    folder = tiny_models.folder("ltx")
+    env = {"DIRECTOR_DIFFUSERS_MODEL_PATHS": json.dumps({"tiny/ltx-video": str(folder)}),
+           "DIRECTOR_DIFFUSERS_DEFAULT_T2V": "tiny/ltx-video", "DIRECTOR_DIFFUSERS_STEPS": "2",
+           "DIRECTOR_ATTEMPTS_PER_SHOT": "1", "OMP_NUM_THREADS": "1"}
+    proc, manifest = _render_cli(tmp_path, env, backend_lines="\n    backend: diffusers")
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert [t["model"] for t in manifest["takes"]] == ["tiny/ltx-video"] * 2
+    assert manifest["farm"]["exclusive_lanes"] == ["diffusers:tiny/ltx-video"]

@@ -10,11 +10,11 @@ import pytest
 
 ray = pytest.importorskip("ray")
 
-from agent.session import Director  # noqa: E402
-from agent.settings import AgentSettings  # noqa: E402
-from storyboards.schema import Shot, Storyboard  # noqa: E402
-from storyboards.store import Store  # noqa: E402
-from storyboards.workspace import Workspace  # noqa: E402
+from agent.session import Director
+from agent.settings import AgentSettings
+from storyboards.schema import Shot, Storyboard
+from storyboards.store import Store
+from storyboards.workspace import Workspace
 
 
 @pytest.fixture(scope="session")
@@ -22,7 +22,7 @@ def local_ray():
     os.environ.setdefault("RAY_AUTH_MODE", "disabled")
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False,
-             runtime_env={"env_vars": {"PYTHONPATH": root}})
+             runtime_env={"env_vars": {"PYTHONPATH": os.pathsep.join([root, os.path.join(root, "tests")])}})
     yield ray
     ray.shutdown()
 
@@ -75,3 +75,48 @@ def test_a_diffusers_film_through_ray_gives_the_same_takes_as_the_local_farm(loc
     assert {model for _, _, model in remote.values()} == {"tiny/ltx-video"}
     # the model lived in one Ray actor that served both shots
     assert manifest["farm"]["model_workers"] == ["diffusers:tiny/ltx-video"]
+
+
+class Flaky:
+    """The animatic, except shot s2: a reported failure (with a resume token) first, then a programming
+    error. Registered in-process, so the Ray farm ships this instance to its workers."""
+
+    name = "flaky"
+    modes = ("t2v",)
+    concurrency = "shared"
+
+    def model_id(self, request):
+        return "animatic-v1+flaky"
+
+    def generate(self, request, progress=None):
+        from tools.generate import GenerationError
+        from tools.generate.animatic import AnimaticBackend
+
+        if request.shot["id"] == "s2":
+            if request.resume_token is None:
+                raise GenerationError("the API said 503; try again", resume_token="job-42")
+            raise IndexError(f"index 3 is out of bounds (resumed {request.resume_token})")
+        return AnimaticBackend().generate(request, progress)
+
+
+@pytest.mark.slow
+def test_on_ray_a_reported_failure_is_retried_and_a_crash_stops_the_render(local_ray, tmp_path, monkeypatch):
+    from storyboards.schema import TakeStatus
+    from tools.generate import BackendCrash, register_backend
+
+    register_backend("flaky", Flaky())
+    board = film("flaky", n=2)
+    monkeypatch.setenv("DIRECTOR_FARM", "ray")
+    monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
+    workspace = Workspace(tmp_path / "home").ensure()
+    director = Director(store=Store(workspace=workspace), workspace=workspace,
+                        settings=AgentSettings(attempts_per_shot=3))
+    project = director.start_project("ada", board, "test")
+    with pytest.raises(BackendCrash) as err:
+        director.render("ada", project)
+    # the reported failure became an error take whose token the retry carried to the worker; the
+    # programming error that followed stopped the render, naming the shot
+    assert "shot 's2'" in str(err.value) and "IndexError" in str(err.value) and "resumed job-42" in str(err.value)
+    first, second = sorted(director.store.takes_for_shot(project, "s2"), key=lambda t: t.attempt)
+    assert first.status == TakeStatus.error and "503" in first.error and first.params["resume_token"] == "job-42"
+    assert second.status == TakeStatus.error and second.seed == first.seed

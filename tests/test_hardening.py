@@ -149,6 +149,7 @@ CORPUS = [
 ]
 
 
+@pytest.mark.slow   # one `director` subprocess per case
 @pytest.mark.parametrize("case,command,code,needle", CORPUS, ids=[c[0] for c in CORPUS])
 def test_bad_input_gets_one_clear_line_and_leaves_nothing_behind(case, command, code, needle, files, tmp_path):
     home = tmp_path / "home"

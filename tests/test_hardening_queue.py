@@ -40,6 +40,7 @@ class Recorder:
             self.started.set()
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_questions_and_plan_changes_never_wait_behind_a_render(tmp_path):
     d = director(tmp_path)
@@ -70,6 +71,7 @@ def test_questions_and_plan_changes_never_wait_behind_a_render(tmp_path):
     assert answered_in < 5, f"answers took {answered_in:.1f} s behind the render"
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(300)
 def test_the_queue_is_bounded_and_says_so(tmp_path):
     d = director(tmp_path, max_queued=1)

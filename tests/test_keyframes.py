@@ -18,6 +18,7 @@ from agent.session import Director
 from agent.settings import AgentSettings
 from storyboards.store import Store
 from storyboards.workspace import Workspace
+from tests.test_continuity import centre
 from tools.edit.video_io import read_video
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -35,11 +36,6 @@ def keyframes(home: Path, project: str, *extra: str) -> dict:
                           capture_output=True, text=True, cwd=ROOT, env=env, timeout=180)
     assert proc.returncode == 0, proc.stderr
     return json.loads(proc.stdout)
-
-
-def centre(frame: np.ndarray) -> np.ndarray:
-    h, w = frame.shape[:2]
-    return frame[h // 4: 3 * h // 4, w // 4: 3 * w // 4].astype(np.float32)
 
 
 @pytest.mark.slow
@@ -74,6 +70,7 @@ def test_stills_are_approved_rerolled_and_then_animated(tmp_path):
         assert near < far / 2, f"shot {shot.id} does not open on its approved still ({near:.1f} vs {far:.1f})"
 
 
+@pytest.mark.slow
 def test_keyframes_need_a_project_and_approval_needs_keyframes(tmp_path):
     env = {**os.environ, "DIRECTOR_HOME": str(tmp_path), "DIRECTOR_USER": "ada"}
     missing = subprocess.run([sys.executable, "-m", "server.cli", "keyframes", "p-nope"], capture_output=True, text=True,

@@ -41,8 +41,7 @@ def test_local_server_starts_answers_and_stops(gguf):
 
 
 def test_local_brain_plans_a_valid_storyboard_or_asks(gguf):
-    from agent.brains import make_brain
-    from agent.brains import local_server
+    from agent.brains import local_server, make_brain
     from agent.settings import AgentSettings
     from storyboards.schema import Storyboard
 
@@ -59,3 +58,45 @@ def test_local_brain_plans_a_valid_storyboard_or_asks(gguf):
     else:
         sb = Storyboard.parse(result.storyboard.model_dump())  # schema-valid, all the way through
         assert sb.shots and all(s.seed is not None for s in sb.shots)
+
+
+def test_the_llama_server_does_not_outlive_a_director_killed_with_sigterm(gguf, tmp_path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    pid_file = tmp_path / "child.pid"
+    script = ("import sys, time\n"
+              "from agent.brains.local_server import shared_server\n"
+              f"server = shared_server({str(gguf)!r})\n"
+              f"open({str(pid_file)!r}, 'w').write(str(server.process.pid))\n"
+              "time.sleep(600)\n")
+    parent = subprocess.Popen([sys.executable, "-c", script], cwd=root, env={**os.environ, "PYTHONPATH": str(root)})
+    try:
+        deadline = time.monotonic() + 180
+        while not pid_file.exists() and time.monotonic() < deadline:
+            assert parent.poll() is None, "the parent died before the server started"
+            time.sleep(0.5)
+        child = int(pid_file.read_text())
+        parent.send_signal(signal.SIGTERM)       # default SIGTERM: no atexit, no cleanup code runs
+        parent.wait(timeout=30)
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.kill(child, 0)
+            except ProcessLookupError:
+                break
+            # a zombie child of init is reaped soon; one still running is the bug
+            status = Path(f"/proc/{child}/status")
+            if status.exists() and "State:\tZ" in status.read_text():
+                break
+            time.sleep(0.5)
+        else:
+            os.kill(child, signal.SIGKILL)
+            raise AssertionError("the llama server survived its parent's SIGTERM")
+    finally:
+        if parent.poll() is None:
+            parent.kill()

@@ -49,14 +49,23 @@ def test_tiktok_coffee_ad():
     assert "coffee" in sb.title.lower()
 
 
-def test_square_instagram_loop_with_default_length():
+def test_square_instagram_loop_is_one_seamless_shot():
+    # issue 18: a loop is one seamless shot (its end meets its start), as long as a shot may be
     r = plan("A square Instagram loop of a cat sleeping on a windowsill, pastel colors.")
     sb = r.storyboard
     assert sb.aspect_ratio == "1:1"
+    assert len(sb.shots) == 1 and sb.shots[0].camera == "static" and sb.shots[0].transition == "cut"
+    assert_length(sb, 8)
+    assert_style_everywhere(sb, "pastel")
+    assert sb.shots[0].subject == "a cat" and sb.shots[0].setting == "a windowsill"
+    assert any("loop is one seamless shot" in n for n in r.notes)
+
+
+def test_a_longer_plain_film_of_one_beat_is_covered_not_repeated():
+    r = plan("A square Instagram video of a cat sleeping on a windowsill, pastel colors.")
+    sb = r.storyboard
     assert_length(sb, 15)
     assert 3 <= len(sb.shots) <= 5
-    assert_style_everywhere(sb, "pastel")
-    # one beat, covered: every shot shows the cat on the windowsill, each its own way (never the beat repeated)
     assert all("cat" in s.subject and s.setting == "a windowsill" for s in sb.shots)
     assert len({(s.subject, s.action) for s in sb.shots}) == len(sb.shots)
     assert any("15 s" in n and "didn't say" in n for n in r.notes)

@@ -94,3 +94,14 @@ def test_director_make_json_gives_an_8_second_final_mp4(tmp_path):
     assert proc.returncode == 0, proc.stderr
     data = json.loads(proc.stdout)
     assert abs(decoded_frames(Path(data["cut"])) - 8 * 24) <= 1
+
+
+def test_director_plan_json_says_the_films_length_as_delivered(tmp_path):
+    env = {**os.environ, "DIRECTOR_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-m", "server.cli", "plan", "A 12 second film: a calm lake at dawn, then a heron lands. Peaceful.",
+                           "--json"], capture_output=True, text=True, cwd=ROOT, env=env, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["duration"] == pytest.approx(12, abs=1 / 24)      # crossfades counted: the sum of shots is more
+    assert sum(s["duration"] for s in data["shots"]) > 12.4
+    assert data["title_card"] is False and data["end_card"] is False

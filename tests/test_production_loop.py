@@ -26,6 +26,9 @@ from tools.edit.video_io import read_video
 from tools.generate import GenerationRequest, GenerationResult, get_backend, list_backends, register_backend
 from tools.generate.animatic import AnimaticBackend
 
+# takes generated, critiqued and encoded: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 FPS, SECONDS = 12, 2.0
 # shot id -> (camera, the defect its spoiled takes get)
 SHOTS = {

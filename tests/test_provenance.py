@@ -60,6 +60,7 @@ def test_watermark_is_invisible_and_survives_crf28_and_half_downscale_on_20_clip
           f"half-size clip confidence {half_conf.mean():.3f}; payload recovered 20/20 both ways")
 
 
+@pytest.mark.slow
 def test_unmarked_video_reads_as_no_watermark(tmp_path):
     for seed in (100, 101, 102):
         dec = decode_frames(encode_h264(make_clip(seed), tmp_path / "plain.mp4", crf=28))
@@ -72,6 +73,7 @@ def test_watermark_rejects_payloads_that_do_not_fit():
         watermark.embed_frames(make_clip(0, n=1), 2**32)
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("position, scale", [("bottom-right", 1.0), ("top-left", 1.5), ("bottom-left", 2.0)])
 def test_label_is_found_after_reencode_and_half_downscale(tmp_path, position, scale):
     frames = label.burn_label(make_clip(3), position=position, scale=scale)
@@ -131,6 +133,7 @@ def test_unsigned_file_has_no_manifest(tmp_path):
     assert not c2pa_manifest.read_manifest(plain).present
 
 
+@pytest.mark.slow
 def test_verify_reports_all_three_disclosures(tmp_path):
     keys = tmp_path / "keys"
     frames = label.burn_label(watermark.embed_frames(make_clip(6), PAYLOAD))

@@ -242,6 +242,7 @@ def test_sizes_map_to_the_ratios_the_api_takes():
         backend.build(replace(request(), model="aleph2"))
 
 
+@pytest.mark.slow
 def test_a_shot_retried_after_a_failed_download_reuses_the_task_already_paid_for(server, tmp_path, monkeypatch):
     """Through the Director: the take's download breaks, the production loop tries the shot again, and
     the retry picks up the finished task instead of creating (and paying for) a second one."""

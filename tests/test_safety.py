@@ -133,7 +133,7 @@ def test_safety_settings_come_from_the_environment_only_and_have_no_off_switch(m
     s = SafetySettings()
     assert s.label_position == "top-left" and s.label_scale == 1.5
     assert not any(k for k in SafetySettings.model_fields if "enable" in k or "disable" in k)
-    with pytest.raises(Exception):
+    with pytest.raises(ValueError):   # pydantic's ValidationError
         SafetySettings(label_text="  ")
 
 

@@ -7,11 +7,15 @@ import json
 import shutil
 from pathlib import Path
 
+import pytest
 from PIL import Image
 
 from storyboards.store import Store
 from storyboards.workspace import Workspace
 from tests.test_cli import as_json, run
+
+# the CLI rendering and refusing films: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
 
 FACE = Path(__file__).parent / "data" / "safety" / "astronaut.jpg"
 

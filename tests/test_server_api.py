@@ -242,6 +242,7 @@ def api_schema(env):
     return schemathesis.openapi.from_asgi(f"/openapi.json?token={ann}", app)
 
 
+@pytest.mark.slow
 def test_http_api_fuzz_never_fails_the_server(api_schema, env):
     """schemathesis: every operation with generated paths, queries and bodies, with and without a token."""
     from hypothesis import HealthCheck, settings

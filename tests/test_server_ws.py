@@ -20,6 +20,9 @@ from server.models import CLIENT_TYPES, ERROR_CODES, server_event_adapter
 from server.settings import ServerSettings
 from storyboards.schema import Storyboard
 
+# a live server and real renders: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
+
 BOARD = {
     "title": "Harbour at dawn",
     "resolution": 64,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import pytest
+
 from agent.session import Director
 from agent.settings import AgentSettings
 from storyboards.store import Store
 from storyboards.workspace import Workspace
+
+# real renders across restarts: `make test` runs these; `make check` leaves them out.
+pytestmark = pytest.mark.slow
 
 BRIEF = "A 4-second film in two shots: a paper boat floats down a gutter, then a cat watches it."
 

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "diffusers", "transformers", "langchain", "langchain_core", "langchain_openai", "cv2", "matplotlib",
          "c2pa", "scipy", "openai", "fastapi")
@@ -44,6 +46,7 @@ def test_director_help_loads_no_heavy_library_and_no_database(tmp_path):
     assert not (tmp_path / "director.db").exists()
 
 
+@pytest.mark.slow
 def test_plan_uses_the_offline_planner_without_media_libraries_or_the_database(tmp_path):
     code, modules, text = loaded_by(["plan", "a lighthouse keeper lights the lamp at dusk", "--json"], tmp_path)
     assert code == 0 and json.loads(text)["shots"]
@@ -51,6 +54,7 @@ def test_plan_uses_the_offline_planner_without_media_libraries_or_the_database(t
     assert not (tmp_path / "director.db").exists()
 
 
+@pytest.mark.slow
 def test_a_text_safety_check_does_not_load_opencv(tmp_path):
     code, modules, text = loaded_by(["safety", "a cat asleep on a warm roof", "--json"], tmp_path)
     assert code == 0 and json.loads(text)["verdict"] == "allow"

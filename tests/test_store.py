@@ -7,7 +7,7 @@ import subprocess
 import sys
 import textwrap
 import threading
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -127,7 +127,7 @@ def test_versions_are_numbered_with_parents_and_immutable(store):
 def test_takes_selection_and_lookup(store):
     p = store.create_project("ann", "T")
     other = store.create_project("ann", "U")
-    base = datetime(2026, 1, 1, tzinfo=timezone.utc)
+    base = datetime(2026, 1, 1, tzinfo=UTC)
     for i, spec in enumerate(["s1", "s1", "s2"]):
         store.add_take(p.id, _take(f"t{i}", spec=spec, seed=i, created_at=base + timedelta(seconds=i)))
     store.add_take(p.id, _take("u0", shot_id="closing", created_at=base - timedelta(seconds=1)))
@@ -199,7 +199,7 @@ def test_messages_consents_and_audit(store):
     assert [c.name for c in store.active_consents()] == ["Zoë O'Brien"]
     assert store.consent_for("zoe o'brien").reference == "uploads/zoe.png"
     assert store.consent_for("Old Friend") is None
-    before = datetime.now(timezone.utc)
+    before = datetime.now(UTC)
     assert store.revoke_consent("ZOE O'BRIEN") == 1
     assert store.consent_for("Zoë O'Brien") is None and store.active_consents() == []
     assert [c.name for c in store.active_consents(at=before - timedelta(seconds=1))] == ["Zoë O'Brien"]  # history kept
@@ -212,6 +212,7 @@ def test_messages_consents_and_audit(store):
     assert [e.actor for e in store.audit_log(event="consent.revoked")] == ["ann"]
 
 
+@pytest.mark.slow
 def test_everything_reads_back_from_a_new_process(ws, store):
     user, token = store.create_user("ann")
     sb = load_storyboard(EXAMPLES_DIR / "city_remix.yaml")
@@ -287,6 +288,7 @@ def test_threads_share_one_store(store):
     assert sum(t.selected for t in store.takes_for_shot(p.id, "a")) == 1
 
 
+@pytest.mark.slow
 def test_concurrent_processes_do_not_corrupt_the_database(ws):
     # Two processes open a brand-new database at once (both migrate) and write interleaved.
     code = """

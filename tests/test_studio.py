@@ -169,6 +169,7 @@ def test_edit_shot_over_the_websocket(client, env):
 # ----------------------------------------------------------------------------- 2. uploads
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_an_uploaded_image_makes_the_shot_image_to_video(client, env):
     director, store, workspace, ann, bob = env
@@ -220,6 +221,7 @@ def test_an_uploaded_image_makes_the_shot_image_to_video(client, env):
 # ----------------------------------------------------------------------------- 3, 5, 6: critique, takes, state
 
 
+@pytest.mark.slow
 @pytest.mark.timeout(120)
 def test_state_for_a_reloaded_page_takes_plots_and_history(client, env):
     director, store, _, ann, _ = env

@@ -12,8 +12,7 @@ from pathlib import Path
 
 import torch
 
-WORDS = ("a the cat dog boat small fishing harbour stone dawn leaving calm misty light soft sea sky red blue "
-         "cinematic film wide shot dolly in slow").split()
+WORDS = ["a", "the", "cat", "dog", "boat", "small", "fishing", "harbour", "stone", "dawn", "leaving", "calm", "misty", "light", "soft", "sea", "sky", "red", "blue", "cinematic", "film", "wide", "shot", "dolly", "in", "slow"]
 
 
 # ---- tiny components (sizes as in diffusers' fast tests) ----------------------------------------------
@@ -46,8 +45,12 @@ def clip_text():
 
 
 def tiny_ltx():
-    from diffusers import (AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXPipeline,
-                           LTXVideoTransformer3DModel)
+    from diffusers import (
+        AutoencoderKLLTXVideo,
+        FlowMatchEulerDiscreteScheduler,
+        LTXPipeline,
+        LTXVideoTransformer3DModel,
+    )
 
     torch.manual_seed(0)
     transformer = LTXVideoTransformer3DModel(
@@ -67,7 +70,12 @@ def tiny_ltx():
 
 
 def tiny_wan():
-    from diffusers import AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanPipeline, WanTransformer3DModel
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanPipeline,
+        WanTransformer3DModel,
+    )
 
     torch.manual_seed(0)
     vae = AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
@@ -83,8 +91,12 @@ def tiny_wan():
 
 
 def tiny_cogvideox_v2v():
-    from diffusers import (AutoencoderKLCogVideoX, CogVideoXTransformer3DModel, CogVideoXVideoToVideoPipeline,
-                           DDIMScheduler)
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXTransformer3DModel,
+        CogVideoXVideoToVideoPipeline,
+        DDIMScheduler,
+    )
 
     torch.manual_seed(0)
     transformer = CogVideoXTransformer3DModel(
@@ -102,7 +114,13 @@ def tiny_cogvideox_v2v():
 
 
 def tiny_animatediff():
-    from diffusers import AnimateDiffPipeline, AutoencoderKL, DDIMScheduler, MotionAdapter, UNet2DConditionModel
+    from diffusers import (
+        AnimateDiffPipeline,
+        AutoencoderKL,
+        DDIMScheduler,
+        MotionAdapter,
+        UNet2DConditionModel,
+    )
 
     torch.manual_seed(0)
     unet = UNet2DConditionModel(
@@ -124,8 +142,12 @@ def tiny_animatediff():
 
 
 def tiny_svd():
-    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
-                           UNetSpatioTemporalConditionModel)
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
@@ -135,7 +157,7 @@ def tiny_svd():
         down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
         up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"), cross_attention_dim=32,
         num_attention_heads=8, projection_class_embeddings_input_dim=96, addition_time_embed_dim=32,
-        num_frames=8)   # frames per call (the real img2vid says 14, -xt 25); few keep tests quick
+        num_frames=4)   # frames per call (the real img2vid says 14, -xt 25); few keep tests quick
     scheduler = EulerDiscreteScheduler(
         beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", interpolation_type="linear",
         num_train_timesteps=1000, prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002, steps_offset=1,
@@ -153,8 +175,12 @@ def tiny_svd():
 
 
 def tiny_wan_i2v():
-    from diffusers import (AutoencoderKLWan, FlowMatchEulerDiscreteScheduler, WanImageToVideoPipeline,
-                           WanTransformer3DModel)
+    from diffusers import (
+        AutoencoderKLWan,
+        FlowMatchEulerDiscreteScheduler,
+        WanImageToVideoPipeline,
+        WanTransformer3DModel,
+    )
     from transformers import CLIPVisionConfig, CLIPVisionModelWithProjection
     from transformers.models.clip.image_processing_pil_clip import CLIPImageProcessorPil
 
@@ -177,8 +203,12 @@ def tiny_wan_i2v():
 
 
 def tiny_cogvideox_i2v():
-    from diffusers import (AutoencoderKLCogVideoX, CogVideoXImageToVideoPipeline, CogVideoXTransformer3DModel,
-                           DDIMScheduler)
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXTransformer3DModel,
+        DDIMScheduler,
+    )
 
     torch.manual_seed(0)
     # rotary embeddings need attention_head_dim a multiple of 16; learned position embeddings fix the

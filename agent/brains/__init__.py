@@ -1,5 +1,5 @@
 """The brain behind the director: `rules` (offline default), `openai` (any OpenAI-compatible endpoint)
-or `local` (a GGUF served by llama-cpp-python). Each plans storyboards and revises them from feedback."""
+`local` (a GGUF served by llama-cpp-python) or `hybrid` (rules first, the local model for the rest). Each plans storyboards and revises them from feedback."""
 
 from __future__ import annotations
 
@@ -11,11 +11,15 @@ def make_brain(settings: AgentSettings):
         from agent.brains.rules import RulesBrain
 
         return RulesBrain(settings)
+    if settings.brain == "hybrid":
+        from agent.brains.hybrid import HybridBrain
+
+        return HybridBrain(settings)
     if settings.brain in ("openai", "local"):
         from agent.brains.llm import LLMBrain
 
         return LLMBrain(settings)
-    raise ValueError(f"DIRECTOR_BRAIN '{settings.brain}' is not one of: rules, openai, local")
+    raise ValueError(f"DIRECTOR_BRAIN '{settings.brain}' is not one of: rules, openai, local, hybrid")
 
 
 def plan_brief(settings: AgentSettings, brief: str, overrides: dict | None = None):

@@ -27,6 +27,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 INSTALL_HINT = "pip install 'llama-cpp-python[server]'"
 
@@ -55,6 +56,19 @@ def find_gguf(path: str | os.PathLike[str] | None = None) -> Path:
     )
 
 
+def _die_with_parent() -> None:
+    """In the child, before exec: the kernel kills it when the director's process dies, however it dies
+    (SIGTERM, SIGKILL, a crash), so no llama server outlives the process that started it. SIGKILL, not
+    SIGTERM: on SIGTERM uvicorn shuts down gracefully, which means finishing a generation that can run
+    for minutes; the server holds nothing worth saving."""
+    import ctypes
+    import signal
+
+    PR_SET_PDEATHSIG = 1
+    libc = ctypes.CDLL(None, use_errno=True)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind((host, 0))
@@ -75,7 +89,7 @@ class LocalServer:
         self.n_threads = n_threads
         self.startup_timeout = startup_timeout
         self.process: subprocess.Popen | None = None
-        self._log = None
+        self._log: Any = None   # the server's log file, once started
 
     @property
     def base_url(self) -> str:
@@ -87,13 +101,14 @@ class LocalServer:
         return str(self.model_path)
 
     def command(self) -> list[str]:
-        cmd = [sys.executable, "-m", "llama_cpp.server", "--model", str(self.model_path), "--chat_format", self.chat_format,
+        # our entry point runs llama_cpp.server with chat templates that do not HTML-escape the prompt
+        cmd = [sys.executable, "-m", "agent.brains.llama_serve", "--model", str(self.model_path), "--chat_format", self.chat_format,
                "--host", self.host, "--port", str(self.port), "--n_ctx", str(self.n_ctx)]
         if self.n_threads:
             cmd += ["--n_threads", str(self.n_threads)]
         return cmd
 
-    def start(self) -> "LocalServer":
+    def start(self) -> LocalServer:
         if self.process is not None and self.process.poll() is None:
             return self
         if importlib.util.find_spec("llama_cpp") is None:
@@ -103,7 +118,10 @@ class LocalServer:
         self.port = self.port or free_port(self.host)
         # The server's own log goes to a file, so a failed start can say why without flooding our output.
         self._log = tempfile.NamedTemporaryFile(prefix="llama-server-", suffix=".log", delete=False)
-        self.process = subprocess.Popen(self.command(), stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        root = str(Path(__file__).resolve().parents[2])   # so the child imports this checkout's agent package
+        env = {**os.environ, "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        self.process = subprocess.Popen(self.command(), env=env, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+                                        preexec_fn=_die_with_parent if sys.platform.startswith("linux") else None)
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -147,7 +165,7 @@ class LocalServer:
                 pass
             self._log = None
 
-    def __enter__(self) -> "LocalServer":
+    def __enter__(self) -> LocalServer:
         return self.start()
 
     def __exit__(self, *exc) -> None:

@@ -24,7 +24,13 @@ from typing import Any
 
 from agent.planner.rules import seed_for
 from storyboards.schema import (
-    ASPECT_RATIOS, CAMERA_MOVES, FRAMINGS, MAX_SHOT_SECONDS, TRANSITIONS, Storyboard, StoryboardError,
+    ASPECT_RATIOS,
+    CAMERA_MOVES,
+    FRAMINGS,
+    MAX_SHOT_SECONDS,
+    TRANSITIONS,
+    Storyboard,
+    StoryboardError,
 )
 
 # What an LLM may write on a shot. Hidden from it, and carried over from the shot it replaces:

@@ -71,7 +71,7 @@ CAMERA_PHRASES: list[tuple[str, str]] = [
     (r"(?:camera\s+)?tilt(?:s|ing)?\s+up", "tilt_up"),
     (r"(?:camera\s+)?tilt(?:s|ing)?\s+down", "tilt_down"),
     (r"drone(?:\s+(?:shot|footage|view))?|aerial(?:\s+(?:shot|footage|view))?|fly-?over|from\s+the\s+air", "aerial"),
-    (r"orbit(?:s|ing)?(?:\s+(?:shot|around))?|circl(?:es|ing)\s+(?:around|round)|360(?:-degree|°)?\s+(?:shot|orbit|turn)|arc\s+shot", "orbit"),
+    (r"orbit(?:s|ing)?(?:\s+(?:shot|around))?|circl(?:es|ing)\s+(?:around|round)|360[\s-]?(?:degrees?|°)?(?:\s+(?:shot|orbit|turn|view|pan|spin))?|arc\s+shot", "orbit"),
     (r"crane\s+(?:shot|up|down)|jib(?:\s+shot)?|rising\s+shot|camera\s+rises", "crane"),
     (r"hand-?held(?:\s+(?:camera|shot|footage))?|shaky\s+cam(?:era)?", "handheld"),
     (r"tracking(?:\s+shot)?|steadicam(?:\s+shot)?|camera\s+follows|follow(?:ing)?\s+shot|dolly\s+shot", "tracking"),
@@ -128,6 +128,7 @@ STYLE_OF = re.compile(r"\bin\s+the\s+style\s+of\s+([^,.;:!?]+)", re.I)
 
 LIGHTING_WORDS: list[tuple[str, str]] = [
     (r"\bgolden\s+hour\b", "warm golden hour light"),
+    (r"\bnatural\s+(?:light(?:ing)?|daylight)\b|\bavailable\s+light\b", "natural light"),
     (r"\bsunset\b|\bdusk\b|\btwilight\b", "warm low sunset light"),
     (r"\bsunrise\b|\bdawn\b|\bdaybreak\b", "soft dawn light"),
     (r"\bmoonlit\b|\bmoonlight\b", "cool moonlight"),
@@ -150,7 +151,7 @@ LIGHTING_WORDS: list[tuple[str, str]] = [
 ]
 ATMOSPHERE_WORDS: list[tuple[str, str]] = [
     (r"\bmist(?:y)?\b", "misty"), (r"\bfog(?:gy)?\b", "foggy"), (r"\brain(?:y|ing|s)?\b", "rainy"),
-    (r"\bstorm(?:y|s)?\b", "stormy"), (r"\bsnow(?:y|ing|s)?\b", "snowy"), (r"\bcalm\b", "calm"),
+    (r"\bstorm(?:y|s)?\b(?!\s+(?:off|out|away|past|in|into|through|up|down)\b)", "stormy"), (r"\bsnow(?:y|ing|s)?\b", "snowy"), (r"\bcalm\b", "calm"),
     (r"\bserene\b", "serene"), (r"\bpeaceful\b", "peaceful"), (r"\btense\b|\btension\b", "tense"),
     (r"\beerie\b|\bcreepy\b", "eerie"), (r"\bmelanchol(?:y|ic)\b|\bsad\b", "melancholic"),
     (r"\bjoyful\b|\bhappy\b|\bcheerful\b", "joyful"), (r"\bplayful\b|\bfun\b", "playful"),
@@ -210,7 +211,7 @@ SETTING_PREPS = {"in", "inside", "at", "on", "within", "outside", "under", "bene
 SETTING_BARE = {
     "dawn", "dusk", "night", "sunset", "sunrise", "noon", "midnight", "twilight", "daybreak", "home", "sea",
     "work", "school", "space", "stage", "midday", "nightfall", "daylight", "town", "camp", "church", "golden",
-    "first", "last", "sea", "rest", "sundown", "moonrise",
+    "first", "last", "rest", "sundown", "moonrise",
 }
 COMMON_VERBS = set("""
 walk walks walking run runs running pour pours pouring fly flies flying sit sits sitting stand stands standing
@@ -240,7 +241,7 @@ train trains practice practices work works study studies rest rests relax relaxe
 sweep sweeps scroll scrolls tap taps swipe swipes spill spills fill fills drip drips boil boils fry fries
 grill grills slice slices chop chops mix mixes knead kneads sprinkle sprinkles
 is are was were becomes become transforms transform morphs morph
-circle circles circling sizzle sizzles creak creaks creaking snap snaps flicker waddle waddles slip slips
+add adds adding circle circles circling sizzle sizzles creak creaks creaking snap snaps flicker waddle waddles slip slips
 """.split())
 # Plural nouns that end in "s" and commonly follow another noun ("city lights" is not "city" + verb).
 PLURAL_NOUNS = set("""
@@ -277,7 +278,7 @@ BEAT_START = {
     "open", "opening", "we", "she", "he", "they", "it", "his", "her", "their", "our", "wide", "drone", "aerial",
     "slow", "macro", "extreme", "medium", "overhead", "low", "high", "tracking", "pan", "zoom", "later",
     "meanwhile", "back", "after", "and", "finish", "closing", "static", "handheld", "orbit", "push", "pull",
-    "dolly", "tilt", "crane", "track", "follow", "circle", "establishing", "show", "we", "cut", "dutch",
+    "dolly", "tilt", "crane", "track", "follow", "circle", "establishing", "show", "dutch",
 }
 QUOTE = re.compile(r"“([^”]+)”|\"([^\"]+)\"|(?:(?<=^)|(?<=[\s:(]))'([^']+?)'(?=[\s.,;:!?)]|$)|‘([^’]+)’")
 MARK = re.compile(r"⟦(\d+)⟧")

@@ -31,25 +31,66 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
-from agent.language.words import (  # noqa: F401  (re-exported for older imports)
-    ASPECT_PATTERNS, ATMOSPHERE_WORDS, BEAT_START, CALM, CAMERA_PHRASES, CAPTION_BEFORE, COMMON_VERBS,
-    CUE_END, CUE_OPEN, CUE_THEN, DEFAULT_ASPECT, DEFAULT_FPS, DEFAULT_SECONDS, DEFAULT_STYLE, DETERMINERS,
-    ENERGETIC, FORMAT_NOUNS, FRAMING_BARE_OK, FRAMING_PHRASES, HEADER_LINK, ING_NOUNS, LIGHTING_WORDS,
-    LIST_MARKER, MARK, NARRATION_WORDS, NEGATIVE, NOT_NEGATIVES, NO_NARRATION, NUM, NUMBER_WORDS, NUMWORDS,
-    ORDINALS, PLURAL_NOUNS, PRONOUNS, QUOTE, REQUEST, SETTING_BARE, SETTING_PREPS, SHOW_PREFIX, STYLE_OF,
-    STYLE_WORDS, TECHNICAL_WORDS, parse_number,
-)
-from agent.language.words import (
-    BEINGS, LOOK_VERBS, LOOK_WORDS, OBJECTS_NOT_PLACES, PARTICIPLES, TRAVERSE,
-)
-from agent.prompts import merge_items
 from agent.language.detect import QUESTIONS, language_of
 from agent.language.nouns import head_noun, is_place
+from agent.language.words import (  # noqa: F401  (re-exported for older imports)
+    ASPECT_PATTERNS,
+    ATMOSPHERE_WORDS,
+    BEAT_START,
+    BEINGS,
+    CALM,
+    CAMERA_PHRASES,
+    CAPTION_BEFORE,
+    COMMON_VERBS,
+    CUE_END,
+    CUE_OPEN,
+    CUE_THEN,
+    DEFAULT_ASPECT,
+    DEFAULT_FPS,
+    DEFAULT_SECONDS,
+    DEFAULT_STYLE,
+    DETERMINERS,
+    ENERGETIC,
+    FORMAT_NOUNS,
+    FRAMING_BARE_OK,
+    FRAMING_PHRASES,
+    HEADER_LINK,
+    ING_NOUNS,
+    LIGHTING_WORDS,
+    LIST_MARKER,
+    LOOK_VERBS,
+    LOOK_WORDS,
+    MARK,
+    NARRATION_WORDS,
+    NEGATIVE,
+    NO_NARRATION,
+    NOT_NEGATIVES,
+    NUM,
+    NUMBER_WORDS,
+    NUMWORDS,
+    OBJECTS_NOT_PLACES,
+    ORDINALS,
+    PARTICIPLES,
+    PLURAL_NOUNS,
+    PRONOUNS,
+    QUOTE,
+    REQUEST,
+    SETTING_BARE,
+    SETTING_PREPS,
+    SHOW_PREFIX,
+    STYLE_OF,
+    STYLE_WORDS,
+    TECHNICAL_WORDS,
+    TRAVERSE,
+    parse_number,
+)
 from agent.planner.cast import with_cast
 from agent.planner.length import CARD_SECONDS, card_seconds, film_seconds, fit_storyboard
+from agent.prompts import merge_items
 from storyboards.schema import Shot, Storyboard
 
 if TYPE_CHECKING:
@@ -148,6 +189,7 @@ class _Lengths:
     counts: list[tuple[int, str]] = field(default_factory=list)
     fps: int | None = None
     spans: list[tuple[int, int]] = field(default_factory=list)
+    loop: bool = False
 
 
 def _read_lengths(text: str) -> _Lengths:
@@ -203,7 +245,7 @@ def _read_lengths(text: str) -> _Lengths:
         if v is not None and 0 < v <= 600:
             out.total.append((v, m.group(0)))
             take(m)
-    for m in re.finditer(rf"\b(?:in|across|over|with|using)\s+{NUM}\s+(?:shots|scenes|parts|beats|cuts)\b|\b(?!a\b|an\b){NUM}[\s-]+(?:shots?|scenes?|cuts)\b", text, re.I):
+    for m in re.finditer(rf"\b(?:in|across|over|with|using)\s+{NUM}\s+(?:shots|scenes|parts|beats|cuts|steps|stages|moments)\b|\b(?!a\b|an\b){NUM}[\s-]+(?:shots?|scenes?|cuts)\b", text, re.I):
         if not free(m):
             continue
         v = parse_number(m.group(1) or m.group(2))
@@ -217,6 +259,12 @@ def _read_lengths(text: str) -> _Lengths:
         if free(m):
             out.counts.append((1, m.group(0)))
             take(m)
+    # a loop is one seamless shot (its last frame meets its first), unless the brief counts shots
+    if not out.counts:
+        for m in re.finditer(r"\b(?:seamless(?:ly)?\s+|perfect\s+|endless\s+)?loop(?:ing|ed)?\b(?!\s+(?:of\s+)?\d)", text, re.I):
+            out.counts.append((1, m.group(0)))
+            out.loop = True
+            break
     m = re.search(r"\b(\d{1,2})\s*(?:fps|frames?\s+(?:per|a)\s+second)\b", text, re.I)
     if m:
         out.fps = int(m.group(1))
@@ -357,6 +405,8 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     work = re.sub(r"\bin\s+(?:black\s+and\s+white|colou?r|slow\s+motion)\b", " ", work, flags=re.I)
     work = re.sub(r"\bcinematic(?:ally)?\b", " ", work, flags=re.I)
     beat.lighting = find_words(LIGHTING_WORDS, work)
+    # "natural light", "soft light": how it is lit, never the subject or the action
+    work = re.sub(r"(?:,\s*|\b(?:in|with|under)\s+)?\b(?:natural|soft|hard|warm|cool|cold|harsh|available|ambient|diffused?)\s+(?:day)?light(?:ing)?\b", " ", work, flags=re.I)
     beat.atmosphere = find_words(ATMOSPHERE_WORDS, work)
     # the look belongs to the film's style guide, not to the subject or setting
     for pattern, _ in STYLE_WORDS:
@@ -381,6 +431,9 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     words = work.split()
     if not words:
         return beat
+    if len(words) == 1 and words[0].lower() in COMMON_VERBS:
+        beat.action, beat.pronoun_subject = words[0], True   # "serve": a step, done by whoever does the rest
+        return beat
     if words[0].lower() in PRONOUNS:
         beat.pronoun_subject = True
         beat.pronoun = words[0].lower()
@@ -389,7 +442,7 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     else:
         verb_at = next((i for i in range(1, len(words)) if _is_verb(words, i)), None)
         # "then lights the lamp": no subject, the previous beat's carries on
-        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home"}:
+        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home", "them", "it", "him", "her", "us"}:
             verb_at = 0
     if verb_at is None:
         # no verb: "the cup on the table" -> subject + setting
@@ -636,6 +689,9 @@ def plan_storyboard(
         look_items.append(_squash(m.group(1)).lower())
         return m.group(2)
 
+    # shot-reverse-shot: coverage alternates two angles on the two people talking
+    reverse = bool(re.search(r"shot[\s/-]+reverse[\s/-]+shot|over[\s-]the[\s-]shoulder", body, re.I))
+    body = re.sub(r"(?:,\s*|\b(?:in|as|with)\s+)?(?:a\s+)?shot[\s/-]+reverse[\s/-]+shot", " ", body, flags=re.I)
     body = re.sub(r",\s*((?:shot\s+|looking\s+)?like\s+an?\s+[^,.;:!?]+|(?:shot|filmed)\s+on\s+[^,.;:!?]+)([,.;:!?]|$)", _look_clause, body, flags=re.I)
 
     body = REQUEST.sub("", body, count=1)   # "make me ...", "can you create ..." are not picture words
@@ -657,6 +713,12 @@ def plan_storyboard(
     film_style = find_style(original)
     film_modifiers = header_text
     raw_beats = _split_beats(rest)
+    # "in four steps: chop the onions, fry them, add the rice, serve": a counted list is one beat per item
+    asked = lengths.counts[0][0] if lengths.counts else 0
+    if asked > 1 and len(raw_beats) < asked:
+        items = [i for i in re.split(r"\s*,\s*(?:and\s+|then\s+)?|\s+(?:and\s+)?then\s+", " , ".join(raw_beats)) if i.strip(" ,")]
+        if len(items) == asked:
+            raw_beats = items
     picture_beats: list[Beat] = []
     pooled_quotes: list[str] = []
     for raw in raw_beats:
@@ -754,6 +816,9 @@ def plan_storyboard(
         n_guess = count or len(picture_beats)
         total = per_shot * n_guess
         notes.append(f"Length {total:g} s: {n_guess} shots of {per_shot:g} s.")
+    elif total is None and lengths.loop:
+        total = min(DEFAULT_SECONDS, max_shot_seconds)
+        notes.append(f"Length {total:g} s: a loop is one seamless shot, and a shot lasts at most {max_shot_seconds:g} s.")
     elif total is None:
         total = float(defaults.get("seconds", 0) or 0) or (DEFAULT_SECONDS if (count or len(picture_beats)) <= 5 else 3.0 * (count or len(picture_beats)))
         notes.append(f"Length {total:g} s: the brief didn't say.")
@@ -797,7 +862,9 @@ def plan_storyboard(
             notes.append(f"{n} shot{'s' if n != 1 else ''}, one per beat of the brief.")
     n = max(1, min(n, int(total * 2)))  # never shorter than half a second a shot
 
-    beats = _fit_beats(picture_beats, n)
+    beats = _fit_beats(picture_beats, n, reverse=reverse)
+    if reverse:
+        notes.append("Shot-reverse-shot: after the wide two-shot, the camera alternates between the two faces.")
     durations = distribute(total, n)
 
     # 7. look, mood, transitions
@@ -823,7 +890,7 @@ def plan_storyboard(
         transition = "cut"
     elif re.search(r"\bwipes?\b", original, re.I):
         transition = "wipe"
-    last_transition = "fade" if (transition == "crossfade" or re.search(r"\bfade\s+(?:out|to\s+black)\b", original, re.I)) else transition
+    last_transition = "cut" if lengths.loop else "fade" if (transition == "crossfade" or re.search(r"\bfade\s+(?:out|to\s+black)\b", original, re.I)) else transition
     notes.append(
         "Crossfades between shots: the brief reads calm." if transition == "crossfade"
         else ("Hard cuts: the brief reads energetic." if energetic else f"{transition.capitalize()}s between shots.")
@@ -833,7 +900,7 @@ def plan_storyboard(
     lines: list[str | None] = [None] * n
     beat_lines = [b.narration for b, _ in beats]
     if not no_narration:
-        for i, (b, first_of_beat) in enumerate(beats):
+        for i, (_, first_of_beat) in enumerate(beats):
             if first_of_beat and beat_lines[i]:
                 lines[i] = " ".join(beat_lines[i])
         free_slots = [i for i in range(n) if lines[i] is None]
@@ -853,7 +920,7 @@ def plan_storyboard(
                     lines[i] = _narration_line(b)
             notes.append("Narration: one plain line per beat, written from the brief (give me quoted lines to use your words).")
         elif quotes and any(lines):
-            notes.append(f"Narration: {sum(1 for l in lines if l)} of {n} shots speak the quoted lines.")
+            notes.append(f"Narration: {sum(1 for line in lines if line)} of {n} shots speak the quoted lines.")
     elif quotes:
         notes.append("No narration, as asked.")
 
@@ -865,8 +932,10 @@ def plan_storyboard(
     for i, ((beat, first_of_beat), duration) in enumerate(zip(beats, durations)):
         sid = f"s{i + 1}"
         camera, framing = _camera_framing(i, n, beat, first_of_beat, film_camera, film_framing, energetic, calm, steady, end_subject)
+        if lengths.loop and n == 1 and not (beat.camera or film_camera):
+            camera = "static"   # a seamless loop: a moving camera could not meet its own first frame
         atmosphere = list(dict.fromkeys(film_atmosphere + beat.atmosphere))
-        lighting = list(dict.fromkeys(beat.lighting + [l for l in film_lighting if l not in beat.lighting]))
+        lighting = list(dict.fromkeys(beat.lighting + [light for light in film_lighting if light not in beat.lighting]))
         technical = list(dict.fromkeys(film_technical + beat.technical))
         shot = Shot(
             id=sid,
@@ -991,7 +1060,7 @@ def _narration_line(beat: Beat) -> str:
     return (line[0].upper() + line[1:] + ".") if line else ""
 
 
-def _fit_beats(beats: list[Beat], n: int) -> list[tuple[Beat, bool]]:
+def _fit_beats(beats: list[Beat], n: int, reverse: bool = False) -> list[tuple[Beat, bool]]:
     """Exactly n (beat, first_shot_of_beat) pairs: merge surplus beats, cover long ones with extra shots."""
     beats = list(beats)
     while len(beats) > n:
@@ -1015,7 +1084,7 @@ def _fit_beats(beats: list[Beat], n: int) -> list[tuple[Beat, bool]]:
     offset = 0
     for beat, c in zip(beats, counts):
         # the opening beat's own shot already establishes (wide, moving in): no establishing shot before it
-        extras = [(b, False) for b in _coverage(beat, c - 1, offset, establish=bool(out))]
+        extras = [(b, False) for b in _coverage(beat, c - 1, offset, establish=bool(out), reverse=reverse)]
         offset += c - 1
         before = [e for e in extras if e[0].coverage == "establishing"]
         after = [e for e in extras if e[0].coverage != "establishing"]
@@ -1037,17 +1106,20 @@ _COVERAGE = [
     ("wider", "wide", "{s}", "{a}, in the wider scene"),
 ]
 _CLOSE_COVERAGE = [("detail", "extreme_close_up", "a detail of {s}", "{a}"), ("context", "medium", "{s}", "{a}, seen a little wider")]
+_REVERSE = [("reverse-a", "close_up", "{s}: one face, over the other's shoulder", "{a}, speaking"),
+            ("reverse-b", "close_up", "{s}: the other face, over the first one's shoulder", "{a}, listening, then answering")]
 _PLACE_COVERAGE = [("movement", "medium", "{s}", "people moving through the frame"), ("detail", "close_up", "details of {s}", "{a}")]
 
 
-def _coverage(beat: Beat, count: int, offset: int = 0, establish: bool = True) -> list[Beat]:
+def _coverage(beat: Beat, count: int, offset: int = 0, establish: bool = True, reverse: bool = False) -> list[Beat]:
     """`count` coverage shots of `beat`, each with its own framing and action (never the beat repeated)."""
     if count <= 0:
         return []
     close = beat.framing in ("close_up", "extreme_close_up")
     place = is_place(beat.subject)
-    plan = _CLOSE_COVERAGE + _COVERAGE[3:] if close else (_PLACE_COVERAGE + _COVERAGE[3:] if place else list(_COVERAGE))
-    if (not beat.setting and not place) or not establish:
+    plan = _REVERSE if reverse else _CLOSE_COVERAGE + _COVERAGE[3:] if close else (_PLACE_COVERAGE + _COVERAGE[3:] if place else list(_COVERAGE))
+    timed = bool(re.match(r"^(?:at|by|before|after|during)\s", beat.setting))
+    if (not beat.setting and not place) or timed or not establish:
         plan = [p for p in plan if p[0] != "establishing"] or plan
     subject = _the(beat.subject) if beat.subject else "the scene"
     being = head_noun(beat.subject) in BEINGS

@@ -16,7 +16,7 @@ from typing import Literal
 from pydantic import AliasChoices, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from server.cli import CLIError
+from server.console import CLIError
 
 MB = 1024 * 1024
 
@@ -60,7 +60,7 @@ class BotSettings(BaseSettings):
     # --- rendering
     render_workers: int = Field(2, ge=1, description="films rendered at once; more requests wait their turn")
     progress_interval: float = Field(3.0, ge=0.0, description="seconds between progress edits of one message")
-    slack_max_upload_mb: float = Field(100.0, gt=0, description="a larger cut is given as a path instead of uploaded")
+    slack_max_upload_mb: float = Field(100.0, gt=0, description="a larger cut is re-encoded to fit (and linked in full quality when DIRECTOR_PUBLIC_URL is set)")
     discord_max_upload_mb: float = Field(10.0, gt=0, description="Discord's limit without boosts; a server's own limit wins if lower")
 
     # --- what a brief from chat plans (unset: the planner's defaults)
@@ -68,6 +68,11 @@ class BotSettings(BaseSettings):
     seconds: float | None = Field(None, ge=1, le=600, description="target length of films planned from chat")
     fps: int | None = Field(None, ge=1, le=60)
     aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None
+
+    public_url: str | None = Field(
+        None, validation_alias=AliasChoices("DIRECTOR_PUBLIC_URL", "director_public_url", "public_url"),
+        description="where `director serve` is reachable from outside (https://films.example.org): films too big "
+                    "for the chat are linked there, through its authenticated /media route")
 
     max_text_chars: int = Field(4000, ge=1, description="longest brief or feedback accepted from chat")
 

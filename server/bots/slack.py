@@ -12,13 +12,15 @@ slack-bolt's own request verification (a wrong signature or a stale timestamp ge
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 from collections import OrderedDict
 from pathlib import Path
 from typing import Any
 
-from server.bots.common import MB, BotDispatcher, CommandError, Conversation, slack_user_key
+from server.bots.common import BUTTON_ID, EDIT_FIELDS, MB, BotDispatcher, CommandError, Conversation, slack_user_key
 from server.bots.settings import BotConfigError, BotSettings
 
 log = logging.getLogger("reel_director.bots.slack")
@@ -26,6 +28,43 @@ log = logging.getLogger("reel_director.bots.slack")
 SLACK_API = "https://slack.com/api/"
 # Posting where the bot is not a member fails with these; the person can fix it by inviting the bot.
 NOT_THERE = {"not_in_channel", "channel_not_found", "is_archived"}
+SECTION_LIMIT = 3000   # characters of one Block Kit section
+
+
+def button_blocks(text: str | None, buttons) -> list[dict]:
+    """Block Kit: the text (optional) and an actions block; action_id is the button's custom id."""
+    blocks: list[dict] = []
+    if text:
+        blocks.append({"type": "section", "text": {"type": "mrkdwn", "text": text[:SECTION_LIMIT]}})
+    elements = []
+    for b in buttons:
+        element = {"type": "button", "action_id": b.custom_id, "value": b.custom_id,
+                   "text": {"type": "plain_text", "text": b.label}}
+        if b.style in ("primary", "danger"):
+            element["style"] = b.style
+        elements.append(element)
+    blocks.append({"type": "actions", "elements": elements})
+    return blocks
+
+
+def edit_modal(project_id: str, values: dict[str, str], where: dict) -> dict:
+    """The Edit form as a Slack modal; `where` (channel, thread) rides along in private_metadata."""
+    blocks = []
+    for name, label in EDIT_FIELDS:
+        element = {"type": "plain_text_input", "action_id": name, "multiline": name != "shot"}
+        if values.get(name):
+            element["initial_value"] = values[name][:3000]
+        blocks.append({"type": "input", "block_id": name, "label": {"type": "plain_text", "text": label},
+                       "element": element, "optional": name != "shot"})
+    return {"type": "modal", "callback_id": f"rd-edit:{project_id}", "title": {"type": "plain_text", "text": "Edit a shot"},
+            "submit": {"type": "plain_text", "text": "Save"}, "blocks": blocks, "private_metadata": json.dumps(where)}
+
+
+def invite_modal(project_id: str, where: dict) -> dict:
+    return {"type": "modal", "callback_id": f"rd-invite:{project_id}", "title": {"type": "plain_text", "text": "Invite"},
+            "submit": {"type": "plain_text", "text": "Invite"}, "private_metadata": json.dumps(where),
+            "blocks": [{"type": "input", "block_id": "members", "label": {"type": "plain_text", "text": "Who may direct this film with you?"},
+                        "element": {"type": "multi_users_select", "action_id": "members"}}]}
 
 
 class SlackConversation(Conversation):
@@ -60,17 +99,26 @@ class SlackConversation(Conversation):
                                    "or talk to me in a channel I'm in.") from None
             raise
 
-    def post(self, text: str, *, live: bool = False) -> str:
+    @property
+    def whispers(self) -> bool:
+        return self.respond is not None
+
+    def post(self, text: str, *, live: bool = False, buttons=()) -> str:
+        extra = {"blocks": button_blocks(text, buttons)} if buttons else {}
         r = self._call("chat_postMessage", channel=self.channel, text=text, thread_ts=self.thread_ts or self.reply_ts,
-                       unfurl_links=False, unfurl_media=False)
+                       unfurl_links=False, unfurl_media=False, **extra)
         return r["ts"]
 
     def edit(self, handle: str, text: str) -> None:
         self._call("chat_update", channel=self.channel, ts=handle, text=text)
 
-    def upload(self, path: Path, text: str) -> None:
+    def upload(self, path: Path, text: str, *, buttons=()) -> None:
         self._call("files_upload_v2", channel=self.channel, file=str(path), filename=path.name, title=path.name,
                    initial_comment=text, thread_ts=self.thread_ts or self.reply_ts)
+        if buttons:
+            # A file message cannot carry blocks: its buttons follow right under it.
+            self._call("chat_postMessage", channel=self.channel, text=f"Buttons for {path.name}",
+                       thread_ts=self.thread_ts or self.reply_ts, blocks=button_blocks(None, buttons))
 
     def private(self, text: str) -> None:
         if self.respond is not None:
@@ -92,6 +140,12 @@ class SlackConversation(Conversation):
 
     def mention(self, user_key: str) -> str:
         return f"<@{user_key.rsplit(':', 1)[-1]}>"
+
+    def user_key_for(self, platform_user_id: str) -> str:
+        return slack_user_key(self.team_id, platform_user_id)
+
+    def where(self) -> dict:
+        return {"channel": self.channel, "thread_ts": self.thread_ts or self.reply_ts}
 
 
 class _Seen:
@@ -152,22 +206,87 @@ def build_app(dispatcher: BotDispatcher, settings: BotSettings, client=None, soc
                              "OAuth & Permissions page.") from None
     max_upload = int(settings.slack_max_upload_mb * MB)
     seen = _Seen()
+    names: dict[str, str] = {}
+
+    def display_name(client, user_id: str, fallback: str | None = None) -> str:
+        """The person's Slack display name, for the version history (users.info, cached)."""
+        if user_id not in names:
+            try:
+                profile = client.users_info(user=user_id)["user"]
+                names[user_id] = (profile.get("profile") or {}).get("display_name") or profile.get("real_name") or profile.get("name") or user_id
+            except Exception as e:  # no users:read scope, or Slack is slow: the id will do
+                log.info("users.info %s failed: %s", user_id, e)
+                return fallback or user_id
+        return names[user_id]
+
+    def team_of(body: dict) -> str | None:
+        return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or body.get("team_id")
+
+    @app.action(re.compile(r"^rd:"))
+    def on_button(ack, body, action, client, respond):
+        ack()  # Slack wants the acknowledgement within 3 s; the work follows
+        team, user = team_of(body), body["user"]["id"]
+        message = body.get("message") or {}
+        container = body.get("container") or {}
+        channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
+        conv = SlackConversation(client, team, channel, thread_ts=message.get("thread_ts") or container.get("thread_ts"),
+                                 respond=respond, max_upload_bytes=max_upload)
+        key, custom_id = slack_user_key(team, user), action["action_id"]
+        author = lambda: display_name(client, user, body["user"].get("name"))  # noqa: E731  (asked only for members)
+        m = BUTTON_ID.match(custom_id)
+        if m and m["action"] in ("edit", "invite"):
+            # A modal must open within 3 s of the press (the trigger id expires): no render work first.
+            try:
+                if m["action"] == "edit":
+                    view = edit_modal(m["project"], dispatcher.edit_form(key, m["project"]), conv.where())
+                else:
+                    view = invite_modal(m["project"], conv.where())
+                client.views_open(trigger_id=body["trigger_id"], view=view)
+            except CommandError as e:
+                conv.private(str(e))
+            return
+        dispatcher.press(conv, key, custom_id, author=author)
+
+    def _view_conversation(body: dict, view: dict, client) -> SlackConversation:
+        where = json.loads(view.get("private_metadata") or "{}")
+        return SlackConversation(client, team_of(body), where.get("channel"), thread_ts=where.get("thread_ts"),
+                                 max_upload_bytes=max_upload)
+
+    @app.view(re.compile(r"^rd-edit:p-"))
+    def on_edit(ack, body, view, client):
+        ack()
+        project_id = view["callback_id"].split(":", 1)[1]
+        values = {block: (fields.get(block) or {}).get("value") or "" for block, fields in view["state"]["values"].items()}
+        user = body["user"]["id"]
+        dispatcher.submit_edit(_view_conversation(body, view, client), slack_user_key(team_of(body), user), project_id,
+                               values, author=lambda: display_name(client, user, body["user"].get("name")))
+
+    @app.view(re.compile(r"^rd-invite:p-"))
+    def on_invite(ack, body, view, client):
+        ack()
+        project_id = view["callback_id"].split(":", 1)[1]
+        members = view["state"]["values"]["members"]["members"].get("selected_users") or []
+        dispatcher.invite(_view_conversation(body, view, client), slack_user_key(team_of(body), body["user"]["id"]),
+                          project_id, members)
 
     @app.command(settings.command)
     def on_command(ack, command, client, respond):
         ack()
         conv = SlackConversation(client, command.get("team_id"), command["channel_id"], respond=respond,
                                  max_upload_bytes=max_upload)
-        dispatcher.handle(conv, slack_user_key(command.get("team_id"), command["user_id"]), command.get("text") or "")
+        dispatcher.handle(conv, slack_user_key(command.get("team_id"), command["user_id"]), command.get("text") or "",
+                          author=lambda: display_name(client, command["user_id"], command.get("user_name")))
 
     @app.event("app_mention")
     def on_mention(event, body, client):
+        # Slack retries an event it thinks we missed (X-Slack-Retry-Num); the same message is answered once.
         if event.get("bot_id") or not seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
             return
         team = body.get("team_id") or event.get("team")
         conv = SlackConversation(client, team, event["channel"], thread_ts=event.get("thread_ts"),
                                  reply_ts=None if event.get("thread_ts") else event.get("ts"), max_upload_bytes=max_upload)
-        dispatcher.handle(conv, slack_user_key(team, event["user"]), event.get("text") or "")
+        dispatcher.handle(conv, slack_user_key(team, event["user"]), event.get("text") or "",
+                          author=lambda: display_name(client, event["user"]))
 
     @app.event("message")
     def on_message(event, body, client, context):
@@ -185,7 +304,8 @@ def build_app(dispatcher: BotDispatcher, settings: BotSettings, client=None, soc
             return
         team = body.get("team_id") or event.get("team")
         conv = SlackConversation(client, team, event["channel"], thread_ts=thread_ts, max_upload_bytes=max_upload)
-        dispatcher.handle(conv, slack_user_key(team, event["user"]), text, explicit=False)
+        dispatcher.handle(conv, slack_user_key(team, event["user"]), text, explicit=False,
+                          author=lambda: display_name(client, event["user"]))
 
     return app
 
@@ -214,6 +334,14 @@ def create_http_app(bolt_app, settings: BotSettings):
     return api
 
 
+def socket_mode_handler(bolt_app, settings: BotSettings):
+    """Socket Mode: Slack pushes commands, events and button presses over a websocket the bot opens
+    (apps.connections.open with the app-level token), and each envelope is acknowledged on it."""
+    from slack_bolt.adapter.socket_mode import SocketModeHandler
+
+    return SocketModeHandler(bolt_app, settings.require("slack_app_token"), web_client=bolt_app.client)
+
+
 def run(settings: BotSettings | None = None, director=None) -> None:
     settings = settings or BotSettings()
     settings.require("slack_bot_token")
@@ -228,10 +356,8 @@ def run(settings: BotSettings | None = None, director=None) -> None:
     app = build_app(dispatcher, settings, socket_mode=socket_mode)
     try:
         if socket_mode:
-            from slack_bolt.adapter.socket_mode import SocketModeHandler
-
             log.info("Reel Director Slack bot connecting through Socket Mode")
-            SocketModeHandler(app, settings.require("slack_app_token")).start()
+            socket_mode_handler(app, settings).start()
         else:
             import uvicorn
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from fastapi.responses import JSONResponse
@@ -20,8 +21,22 @@ from agent.events import DirectorMessage, Emit, ErrorEvent, Event, HistoryEvent
 from server.deps import owner_of, token_from, user_for
 from server.hub import Connection, Hub, Job
 from server.models import (
-    AcceptTake, ApproveStoryboard, CancelMessage, EditShot, FeedbackMessage, HistoryRequest, ProtocolError,
-    RenderMessage, RestoreVersion, SelectTake, Subscribe, UserMessage, error_event, parse_client_message,
+    AcceptTake,
+    ApproveKeyframes,
+    ApproveStoryboard,
+    CancelMessage,
+    EditShot,
+    FeedbackMessage,
+    HistoryRequest,
+    KeyframesRequest,
+    ProtocolError,
+    RenderMessage,
+    RestoreVersion,
+    SelectTake,
+    Subscribe,
+    UserMessage,
+    error_event,
+    parse_client_message,
 )
 
 router = APIRouter()
@@ -133,6 +148,17 @@ class Session:
             self.start(msg.project_id, "accept", msg.request_id,
                        lambda emit, cancel: d.queues.submit(
                            msg.project_id, lambda: d.accept_take(owner, msg.project_id, msg.shot_id, emit=emit)))
+        # Keyframes first: stills are quick (an animatic frame offline), approval is one new version.
+        elif isinstance(msg, KeyframesRequest):
+            self.start(msg.project_id, "keyframes", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.keyframes(owner, msg.project_id, shots=msg.shots,
+                                                               reroll=msg.reroll, emit=emit)))
+        elif isinstance(msg, ApproveKeyframes):
+            self.start(msg.project_id, "keyframe approval", msg.request_id,
+                       lambda emit, cancel: d.queues.submit(
+                           msg.project_id, lambda: d.approve_keyframes(owner, msg.project_id, shots=msg.shots,
+                                                                       emit=emit)))
         elif isinstance(msg, HistoryRequest):
             try:
                 versions = await run_in_threadpool(d.history, owner, msg.project_id)

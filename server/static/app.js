@@ -37,6 +37,8 @@ const state = {
   estimates: {},           // shot id -> seconds this render should take for it
   renderStarted: null,     // ms, when the running render started (for the film's elapsed/left)
   attachment: null,        // {file, id}: the chat's attached image or clip
+  keyframes: null,         // {version, shots: {shot id -> {url, approved, roll}}}: keyframes first
+  keyframesPending: false, // stills (or their approval) asked for, not yet answered
 };
 
 // ------------------------------------------------------------------ token: ?token= once, then localStorage
@@ -166,6 +168,7 @@ function handle(ev) {
     case "safety_notice": return onSafety(ev);
     case "history": state.history = ev.versions || []; return renderHistory();
     case "queued": clearThinking(); return addMessage("director", ev.text || `Queued: this runs after the ${ev.kind || "current job"}.`);
+    case "keyframes": return onKeyframes(ev);
     case "error": return onError(ev);
   }
 }
@@ -184,6 +187,8 @@ function onStoryboard(ev) {
   clearThinking();
   if (document.body.dataset.tab === "chat") $("tab-board").classList.add("news");   // a phone on the chat tab
   const before = state.storyboard;
+  // Stills are proposals for one version: an edit makes them stale (approval's own version gets them back).
+  if (state.keyframes && state.keyframes.version !== ev.version) state.keyframes = null;
   state.storyboard = ev.storyboard;
   state.version = ev.version;
   // A shot whose pixels will change shows no stale picture: its take is from another version (or size).
@@ -230,7 +235,7 @@ function onEstimate(ev) {
 function resetCard(shotId, label) {
   const card = cardFor(shotId);
   if (!card) return;
-  card.querySelector(".thumb img")?.remove();
+  card.querySelector(".thumb img:not(.still)")?.remove();
   card.querySelector(".placeholder").hidden = false;
   card.dataset.take = "";
   card.querySelector(".scores").replaceChildren();
@@ -238,6 +243,70 @@ function resetCard(shotId, label) {
   setBar(card.querySelector(".progress"), 0);
   card.classList.remove("done");
   card.querySelector(".stage").textContent = label;
+  paintStill(card, shotId);
+}
+
+// ------------------------------------------------------------------ keyframes first: a still per shot to approve
+
+function onKeyframes(ev) {
+  state.keyframes = { version: ev.version, shots: Object.fromEntries((ev.keyframes || []).map((k) => [k.shot_id, k])) };
+  state.keyframesPending = false;
+  for (const card of $("cards").children) paintStill(card, card.dataset.shot);
+  paintKeyframeButtons();
+}
+
+function askKeyframes(shots, reroll) {
+  if (!state.projectId) return;
+  send({ type: "keyframes", project_id: state.projectId, ...(shots ? { shots } : {}), ...(reroll ? { reroll: true } : {}) });
+  state.keyframesPending = true;
+  paintKeyframeButtons();
+}
+
+function approveKeyframes() {
+  if (!state.projectId || !state.keyframes) return;
+  send({ type: "approve_keyframes", project_id: state.projectId });
+  state.keyframesPending = true;
+  paintKeyframeButtons();
+}
+
+// The still shows until the shot has a take; Re-roll is offered while it is a proposal.
+function paintStill(card, shotId) {
+  const k = state.keyframes?.shots[shotId];
+  const thumb = card.querySelector(".thumb");
+  let img = thumb.querySelector("img.still");
+  const hasTake = !!thumb.querySelector("img:not(.still)");
+  if (k) {
+    if (!img) { img = el("img", { class: "still" }); thumb.prepend(img); }
+    if (img.dataset.url !== k.url) { img.src = withToken(k.url); img.dataset.url = k.url; }
+    img.alt = `${shotName(shotId)}, ${k.approved ? "approved still" : `proposed still ${k.roll}`}`;
+    img.hidden = hasTake;
+    if (!hasTake) thumb.querySelector(".placeholder").hidden = true;
+  } else if (img) {
+    img.remove();
+    if (!hasTake) thumb.querySelector(".placeholder").hidden = false;
+  }
+  card.dataset.still = k ? (k.approved ? "approved" : "proposed") : "";
+  const reroll = card.querySelector(".reroll");
+  reroll.hidden = !k || k.approved;
+  reroll.disabled = state.keyframesPending || state.busy;
+  const shot = (state.storyboard?.shots || []).find((s) => s.id === shotId);
+  if (k?.approved && shot?.mode === "i2v") {
+    const mode = card.querySelector(".mode");
+    mode.hidden = false;
+    mode.textContent = "from its still";
+  }
+}
+
+function paintKeyframeButtons() {
+  const kf = state.keyframes;
+  const open = kf ? Object.values(kf.shots).filter((k) => !k.approved).length : 0;
+  $("keyframes").disabled = state.busy || state.keyframesPending || !state.storyboard;
+  $("approve-keyframes").hidden = !open;
+  $("approve-keyframes").disabled = state.busy || state.keyframesPending;
+  for (const card of $("cards").children) {
+    const r = card.querySelector(".reroll");
+    if (r) r.disabled = state.busy || state.keyframesPending;
+  }
 }
 
 function onProgress(ev) {
@@ -289,6 +358,8 @@ function onSafety(ev) {
 function onError(ev) {
   clearThinking();
   state.awaitingPlan = false;
+  state.keyframesPending = false;
+  paintKeyframeButtons();
   if (ev.code === "busy" || ev.code === "rate_limited" || ev.code === "not_running") {
     addMessage("error", `${ev.message}  (${ev.code})`);
     return;  // whatever was running still is
@@ -367,6 +438,7 @@ function renderBoard(sb, changed, reason) {
   document.documentElement.style.setProperty("--aspect", `${w} / ${h}`);
   $("render").disabled = state.busy;
   $("history").disabled = false;
+  paintKeyframeButtons();
   $("undo").disabled = state.busy || !(state.version > 1);
 
   const list = $("cards");
@@ -403,6 +475,7 @@ function makeCard(shotId) {
       el("div", { class: "progress", role: "progressbar", "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": "0" }, el("div", { class: "bar" })),
       el("div", { class: "stage" }),
       el("div", { class: "card-tools" },
+        el("button", { type: "button", class: "tool reroll", hidden: "", onclick: stop(() => askKeyframes([shotId], true)) }, "Re-roll"),
         el("button", { type: "button", class: "tool edit", onclick: stop(() => openShot(shotId, true)) }, "Edit"),
         el("label", { class: "tool pick", onclick: (e) => e.stopPropagation() }, "Image", fileInput),
         el("button", { type: "button", class: "tool earlier", onclick: stop(() => moveShot(shotId, -1)) }, "◀"),
@@ -443,13 +516,14 @@ function paintShot(card, shot, number, count) {
   card.querySelector(".later").setAttribute("aria-label", `Move ${name.toLowerCase()} later`);
   card.querySelector(".remove").setAttribute("aria-label", `Remove ${name.toLowerCase()}`);
   card.querySelector(".edit").setAttribute("aria-label", `Edit ${name.toLowerCase()}`);
+  card.querySelector(".reroll").setAttribute("aria-label", `Re-roll the still of ${name.toLowerCase()}`);
   card.querySelector(".pick").setAttribute("title", `Use an image (or clip) for ${name.toLowerCase()}: pick, drop or paste one`);
 }
 
 function paintTake(card, shotId) {
   const take = state.takes.get(shotId);
   const thumb = card.querySelector(".thumb");
-  let img = thumb.querySelector("img");
+  let img = thumb.querySelector("img:not(.still)");
   card.dataset.take = take ? take.id : "";
   if (take && take.thumbnail) {
     if (!img) { img = el("img", { alt: `${shotName(shotId)}, take ${take.attempt ?? ""}` }); thumb.prepend(img); }
@@ -458,6 +532,7 @@ function paintTake(card, shotId) {
   }
   card.querySelector(".scores").replaceChildren(...scoreChips(take?.critique, 3));
   paintProblems(card, shotId, take);
+  paintStill(card, shotId);
 }
 
 // The critic's failing checks in words, and the two ways forward.
@@ -885,6 +960,7 @@ function setProject(pid) {
 function resetBoard() {
   state.storyboard = null; state.version = null; state.takes.clear(); state.progress.clear();
   state.history = []; state.accepted = {}; state.renderStarted = null; state.filmEstimate = 0;
+  state.keyframes = null; state.keyframesPending = false;
   $("cards").replaceChildren();
   $("empty").hidden = false;
   $("add-shot").hidden = true;
@@ -921,6 +997,7 @@ async function loadProject(pid) {
   state.storyboard = project.storyboard;
   state.version = project.version;
   renderBoard(project.storyboard, [], latest.reason || "");
+  if (project.keyframes) onKeyframes(project.keyframes);
   restoreJob(project.job);
   for (const card of $("cards").children) {
     const p = state.progress.get(card.dataset.shot);
@@ -965,6 +1042,7 @@ function setBusy(busy) {
   $("undo").disabled = busy || !(state.version > 1);
   $("cancel").disabled = !busy;
   if (!busy) state.renderStarted = null;
+  paintKeyframeButtons();
 }
 
 // ------------------------------------------------------------------ phone: chat and board are tabs
@@ -1005,6 +1083,8 @@ function wire() {
     $("safety").hidden = true;  // each render is checked again; a new notice comes back if still needed
     setBusy(true);
   });
+  $("keyframes").addEventListener("click", () => askKeyframes(null, false));
+  $("approve-keyframes").addEventListener("click", approveKeyframes);
   $("cancel").addEventListener("click", () => state.projectId && send({ type: "cancel", project_id: state.projectId }));
   $("undo").addEventListener("click", () => {
     const current = state.history.find((v) => v.number === state.version);

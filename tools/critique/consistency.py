@@ -209,7 +209,7 @@ def style_consistency(
 
     if len(bad):
         parts = [f"{label(i)} is {tone_of(i)} than the rest of the film (Delta E {dist[i]:.0f} from the film's look"
-                 + (f", beyond what its light asks for" if intents[i].tone else "") + ")" for i in bad]
+                 + (", beyond what its light asks for" if intents[i].tone else "") + ")" for i in bad]
         reason = "; ".join(parts) + f"; limit {s.style_max_distance:g}"
     else:
         reason = f"one look across {len(arrays)} shots: largest Delta E {dist.max():.0f} from the film's look"

@@ -130,7 +130,7 @@ class Analysis:
         werr = np.zeros(m)
         low = np.zeros(m)
         shift = np.zeros((m, 2))
-        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)
+        dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_ULTRAFAST)  # type: ignore[attr-defined]  # not in the cv2 stubs
         gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
         lw, lh = max(1, w // _LOWPASS_BLOCK), max(1, h // _LOWPASS_BLOCK)
         for i in range(m):

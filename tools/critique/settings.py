@@ -85,7 +85,7 @@ class CriticSettings(BaseSettings):
     # --- per-backend overrides: {"backend name": {"field": value}}
     backends: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
-    def for_backend(self, backend: str | None) -> "CriticSettings":
+    def for_backend(self, backend: str | None) -> CriticSettings:
         """These settings with the overrides for `backend` applied (unchanged when it has none)."""
         overrides = self.backends.get(backend or "", {})
         if not overrides:

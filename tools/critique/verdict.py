@@ -22,8 +22,7 @@ import numpy as np
 
 from storyboards.schema import Critique, MetricResult
 
-from . import (aesthetic, clip_score, consistency, exposure, flicker, frozen, identity, noise, scene_cut, sharpness,
-               smoothness)
+from . import aesthetic, clip_score, consistency, exposure, flicker, frozen, identity, noise, scene_cut, sharpness, smoothness
 from .context import Analysis
 from .intent import shot_from_prompt
 from .settings import CriticSettings

@@ -29,9 +29,9 @@ import re
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -42,7 +42,7 @@ from .presets import reframe_or_refuse
 from .segments import Encoding, Marking, ShotSource, file_identity, join_pieces, make_pieces, plan_pieces
 from .subtitles import SubtitleBurner, cues_from_timeline, write_subtitles
 from .timeline import CutClip, Segment, build_timeline, total_frames
-from .video_io import EditError, VideoWriter, _fps_arg, atomic_output, ffmpeg_exe, i420_to_rgb, probe
+from .video_io import EditError, VideoWriter, _fps_arg, concat_copy, ffmpeg_exe, i420_to_rgb, probe
 
 __all__ = ["CutClip", "CutResult", "Marking", "assemble_cut", "EditError"]
 
@@ -228,23 +228,7 @@ def _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles)
 
 
 def _stream_copy(segments: list[Segment], out_path: Path, audio: Path | None, tmp: Path, n_total: int) -> None:
-    listing = tmp / "concat.txt"
-    # the concat demuxer's quoting: single quotes, with ' written as '\''
-    listing.write_text("".join("file '" + str(s.path.resolve()).replace("'", "'\\''") + "'\n" for s in segments))
-    with atomic_output(out_path) as part:
-        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-        if audio is not None:
-            cmd += ["-i", str(audio)]
-        cmd += ["-map", "0:v:0", "-c:v", "copy"]
-        if audio is not None:
-            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
-        cmd += ["-movflags", "+faststart", "-f", "mp4", str(part)]
-        out = subprocess.run(cmd, capture_output=True)
-        if out.returncode != 0:
-            raise EditError(f"ffmpeg could not join the takes: {out.stderr.decode(errors='replace').strip()[-500:]}")
-        got = probe(part)["frames"]
-        if got != n_total:
-            raise EditError(f"the joined film has {got} frames where {n_total} were due")
+    concat_copy([s.path for s in segments], out_path, audio, tmp / "concat.txt", what="the takes", expect_frames=n_total)
 
 
 # ----------------------------------------------------------------------------- re-encode
@@ -460,6 +444,7 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
     try:
         tail: np.ndarray | None = None     # the outgoing shot's frames that overlap the next shot
         last: np.ndarray | None = None
+        previous: Segment | None = None    # the segment before this one (its transition blends into this)
         for seg in segments:
             if seg.kind == "title":
                 emit_card(cards.title_card(width, height, title or ""), seg)

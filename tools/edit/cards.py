@@ -57,7 +57,7 @@ def _draw_block(draw: ImageDraw.ImageDraw, blocks: list[tuple[list[str], ImageFo
         heights.append(len(lines) * int((asc + desc) * 1.15))
     total = sum(heights) + gap * (len(blocks) - 1)
     y = (height - total) / 2
-    for (lines, f, colour), h in zip(blocks, heights):
+    for lines, f, colour in blocks:
         asc, desc = f.getmetrics()
         line_h = int((asc + desc) * 1.15)
         for line in lines:

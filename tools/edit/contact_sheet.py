@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import os
 import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Sequence, Union
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -16,8 +17,6 @@ from storyboards.workspace import Workspace
 
 from .cards import font
 from .video_io import EditError, atomic_output, ffmpeg_exe, probe
-
-from dataclasses import dataclass
 
 
 @dataclass
@@ -38,7 +37,7 @@ class Samples:
         return path
 
     @classmethod
-    def load(cls, path: str | os.PathLike) -> "Samples":
+    def load(cls, path: str | os.PathLike) -> Samples:
         with np.load(path) as data:
             return cls(data["frames"], [int(i) for i in data["indices"]], int(data["total"]))
 
@@ -48,7 +47,7 @@ def sample_take(frames: np.ndarray, k: int = 4, thumb_width: int = None) -> Samp
     return Samples(np.stack(thumbs), idx, n)
 
 
-ShotRow = tuple[str, Union[np.ndarray, Samples, str, os.PathLike], Sequence[str], bool]
+ShotRow = tuple[str, np.ndarray | Samples | str | os.PathLike, Sequence[str], bool]
 
 THUMB_WIDTH = 240
 LABEL_WIDTH = 300

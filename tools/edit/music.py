@@ -47,7 +47,7 @@ class MusicBrief:
     seed: int
 
     @classmethod
-    def from_text(cls, text: str, seed_text: str = "") -> "MusicBrief":
+    def from_text(cls, text: str, seed_text: str = "") -> MusicBrief:
         low = text.lower()
         count = lambda words: len(re.findall(rf"\b(?:{words})", low))  # noqa: E731
         minor = count(MINOR_WORDS) > count(BRIGHT_WORDS)

@@ -24,10 +24,10 @@ OTIO_TRANSITION = {"crossfade": "SMPTE_Dissolve", "fade": "Custom_Transition", "
 def build_otio(timeline_clips: list[Segment], fps: float, name: str = "Reel Director cut"):
     import opentimelineio as otio
 
-    def rt(frames: int) -> "otio.opentime.RationalTime":
+    def rt(frames: int) -> otio.opentime.RationalTime:
         return otio.opentime.RationalTime(frames, fps)
 
-    def tr(start: int, duration: int) -> "otio.opentime.TimeRange":
+    def tr(start: int, duration: int) -> otio.opentime.TimeRange:
         return otio.opentime.TimeRange(rt(start), rt(duration))
 
     timeline = otio.schema.Timeline(name=name, global_start_time=rt(0))

@@ -30,18 +30,28 @@ import os
 import subprocess
 import tempfile
 import threading
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
 from . import cards
 from .grade import ShotGrade
 from .timeline import MAX_OVERLAP_SECONDS, Segment
-from .video_io import (EditError, VideoWriter, _fps_arg, atomic_output, ffmpeg_exe, i420_to_rgb, mp4_info, raw_input_args, rgb_to_i420,
-                       x264_args)
+from .video_io import (
+    EditError,
+    VideoWriter,
+    _fps_arg,
+    concat_copy,
+    ffmpeg_exe,
+    i420_to_rgb,
+    mp4_info,
+    raw_input_args,
+    rgb_to_i420,
+    x264_args,
+)
 
 FinishFrames = Callable[[np.ndarray], np.ndarray]
 CACHE_VERSION = 1          # bump when the way a piece is made changes, so old cache entries are not reused
@@ -272,7 +282,7 @@ def plan_pieces(segments: list[Segment], sources: list[ShotSource], enc: Encodin
         elif seg.kind == "hold":
             last = previous
             pieces.append(Piece("hold", seg.start, seg.frames, seg.shot_id, None,
-                                _still(lambda: _rgb(last, enc, last.segment.frames - 1, last.segment.frames)[0],
+                                _still(lambda last=last: _rgb(last, enc, last.segment.frames - 1, last.segment.frames)[0],
                                        seg.frames, enc, cut_mark)))
         else:
             src = by_shot[id(seg)]
@@ -357,22 +367,8 @@ def join_pieces(pieces: list[Piece], out_path: Path, audio: Path | None, tmp: Pa
     infos = [mp4_info(p.path) for p in pieces]
     if any(i is None or i.get("extradata") is None for i in infos) or len({i["extradata"] for i in infos}) != 1:
         raise EditError("internal: the cut's pieces were encoded with different decoder settings and cannot be joined")
-    listing = tmp / "pieces.txt"
-    listing.write_text("".join("file '" + str(p.path.resolve()).replace("'", "'\\''") + "'\n" for p in pieces))
-    with atomic_output(out_path) as part:
-        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
-        if audio is not None:
-            cmd += ["-i", str(audio)]
-        cmd += ["-map", "0:v:0", "-c:v", "copy"]
-        if audio is not None:
-            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k", "-af", "apad", "-shortest"]
-        cmd += ["-movflags", "+faststart", "-f", "mp4", str(part)]
-        out = subprocess.run(cmd, capture_output=True)
-        if out.returncode != 0:
-            raise EditError(f"ffmpeg could not join the cut's pieces: {out.stderr.decode(errors='replace').strip()[-500:]}")
-        got = mp4_info(part)
-        if got is None or got["frames"] != n_total:
-            raise EditError(f"internal: the joined film has {got and got['frames']} frames where {n_total} were due")
+    concat_copy([p.path for p in pieces], out_path, audio, tmp / "pieces.txt", what="the cut's pieces",
+                expect_frames=n_total, pad_audio=True)
 
 
 def file_identity(path: Path) -> str:

@@ -16,10 +16,10 @@ import re
 import struct
 import subprocess
 import tempfile
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
-from typing import Iterable, Iterator
 
 import numpy as np
 
@@ -214,7 +214,7 @@ class VideoWriter:
         except EditError:
             pass
 
-    def __enter__(self) -> "VideoWriter":
+    def __enter__(self) -> VideoWriter:
         return self
 
     def __exit__(self, exc_type, exc, tb) -> None:
@@ -373,10 +373,10 @@ def mp4_info(path: str | os.PathLike) -> dict | None:
             continue
         track: dict = {}
 
-        def walk(start: int, end: int) -> None:
+        def walk(start: int, end: int, track: dict) -> None:
             for k, x, y in _boxes(moov, start, end):
                 if k in _CONTAINERS:
-                    walk(x, y)
+                    walk(x, y, track)
                 elif k == b"hdlr":
                     track["handler"] = moov[x + 8:x + 12]
                 elif k == b"mdhd":
@@ -398,7 +398,7 @@ def mp4_info(path: str | os.PathLike) -> dict | None:
                             if ck == b"avcC":
                                 track["avcC"] = bytes(moov[cx:cy])
 
-        walk(a, b)
+        walk(a, b, track)
         if track.get("handler") == b"soun":
             has_audio = True
         elif track.get("handler") == b"vide" and video is None:
@@ -468,3 +468,26 @@ def read_audio(path: str | os.PathLike, rate: int = 48000, channels: int = 1) ->
     if out.returncode != 0:
         raise EditError(f"could not decode the audio of {path}: {out.stderr.decode(errors='replace').strip()[-300:]}")
     return np.frombuffer(out.stdout, np.float32).reshape(-1, channels).copy()
+
+
+def concat_copy(paths: list[Path], out_path: str | os.PathLike, audio: Path | None, listing: Path, *,
+                what: str, expect_frames: int, pad_audio: bool = False) -> None:
+    """Join MP4 files by stream copy (ffmpeg's concat demuxer), with `audio` encoded to AAC beside them
+    (`pad_audio`: padded with silence, then cut at the video's end). `out_path` is replaced only by a
+    film with exactly `expect_frames` frames. `what` names the parts in errors."""
+    # the concat demuxer's quoting: single quotes, with ' written as '\''
+    listing.write_text("".join("file '" + str(Path(p).resolve()).replace("'", "'\\''") + "'\n" for p in paths))
+    with atomic_output(out_path) as part:
+        cmd = [ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-y", "-f", "concat", "-safe", "0", "-i", str(listing)]
+        if audio is not None:
+            cmd += ["-i", str(audio)]
+        cmd += ["-map", "0:v:0", "-c:v", "copy"]
+        if audio is not None:
+            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"] + (["-af", "apad", "-shortest"] if pad_audio else [])
+        cmd += ["-movflags", "+faststart", "-f", "mp4", str(part)]
+        out = subprocess.run(cmd, capture_output=True)
+        if out.returncode != 0:
+            raise EditError(f"ffmpeg could not join {what}: {out.stderr.decode(errors='replace').strip()[-500:]}")
+        got = mp4_info(part)
+        if got is None or got["frames"] != expect_frames:
+            raise EditError(f"internal: the joined film has {got and got['frames']} frames where {expect_frames} were due")

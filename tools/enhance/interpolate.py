@@ -32,7 +32,7 @@ class _Flow:
     def __init__(self, frames: np.ndarray):
         self.frames = frames
         self.gray = [cv2.cvtColor(f, cv2.COLOR_RGB2GRAY) for f in frames]
-        self.dis = cv2.DISOpticalFlow_create(_PRESET)
+        self.dis = cv2.DISOpticalFlow_create(_PRESET)  # type: ignore[attr-defined]  # missing from the cv2 stubs
         self.cache: dict[int, tuple[np.ndarray, np.ndarray]] = {}
         h, w = frames.shape[1:3]
         self.grid = np.stack(np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32)), -1)

@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import os
 import threading
-from typing import Any, Callable, Iterable, Literal, Protocol, TypeVar
+from collections.abc import Callable, Iterable
+from typing import Any, Literal, Protocol, TypeVar
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from tools.generate.base import GenerationRequest, GenerationResult, get_backend
 
@@ -26,7 +27,7 @@ class LocalFarm:
                   cancel: threading.Event | None = None, stop: threading.Event | None = None) -> list[R]:
         items = list(items)
         lanes = [lane_of(x) if lane_of else None for x in items]
-        self._lanes_used |= {lane for lane in lanes if lane}
+        self._lanes_used = {lane for lane in lanes if lane}   # for the manifest of this render
         return run_in_threads(fn, items, lanes, self.workers, cancel, stop)
 
     def generate(self, backend: str, request: GenerationRequest, progress=None, stop=None) -> GenerationResult:

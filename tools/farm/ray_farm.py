@@ -28,13 +28,15 @@ import socket
 import tempfile
 import threading
 import time
+from collections.abc import Callable, Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, TypeVar
+from typing import Any, TypeVar
 
 from tools.farm.local import POLL, run_in_threads
 from tools.generate.base import (
     EXCLUSIVE,
+    BackendCrash,
     BackendError,
     GenerationCancelled,
     GenerationError,
@@ -53,8 +55,9 @@ FORWARDED_NAMES = ("RUNWAYML_API_SECRET", "RUNWAYML_BASE_URL")
 MAX_DRIVER_THREADS = 32
 
 
-class FarmError(BackendError):
-    """The farm itself cannot run (Ray not installed, cluster unreachable, authentication refused)."""
+class FarmError(BackendCrash):
+    """The farm itself cannot run (Ray not installed, cluster unreachable, authentication refused, a backend
+    that cannot be sent to workers). Every take would fail the same way, so the render stops."""
 
 
 def forwarded_env() -> dict[str, str]:
@@ -94,7 +97,7 @@ class RayFarm:
                 # workers import this package: put its folder on their path as it is on ours
                 ray.init(num_cpus=self.settings.ray_num_cpus, include_dashboard=False, log_to_driver=False,
                          runtime_env={"env_vars": {"PYTHONPATH": path}})
-        except Exception as exc:   # ConnectionError, an auth refusal, a version mismatch...
+        except Exception as exc:  # noqa: BLE001 - ConnectionError, an auth refusal, a version mismatch...
             hint = ("check DIRECTOR_RAY_ADDRESS (the head's address, e.g. 10.0.0.5:6379 or ray://10.0.0.5:10001); "
                     "Ray >= 2.60 requires the cluster's token: set RAY_AUTH_TOKEN to the head's ~/.ray/auth_token "
                     "(or start every node with RAY_AUTH_MODE=disabled on a private network)") if address else \
@@ -120,12 +123,19 @@ class RayFarm:
         env = forwarded_env()
         packed, files = pack_request(request)
         run_id = f"{os.getpid()}-{id(request)}-{time.monotonic_ns()}"
-        if concurrency_of(local) == EXCLUSIVE:
-            actor = self._actor(ray, backend, local, request, env, shipped)
-            ref = actor.generate.remote(packed, files, run_id)
-        else:
-            actor = None
-            ref = _task(ray).remote(backend, packed, files, env, shipped)
+        try:
+            if concurrency_of(local) == EXCLUSIVE:
+                actor = self._actor(ray, backend, local, request, env, shipped)
+                ref = actor.generate.remote(packed, files, run_id)
+            else:
+                actor = None
+                ref = _task(ray).remote(backend, packed, files, env, shipped)
+        except TypeError as exc:   # cloudpickle: the in-process backend holds a lock, a file, a socket...
+            if shipped is None:
+                raise
+            raise FarmError(f"backend '{backend}' was registered in this process (register_backend) and cannot be "
+                            f"sent to Ray workers ({exc}); install it as a 'reel_director.backends' entry point "
+                            "on every node, or render with DIRECTOR_FARM=local") from None
         try:
             result, node = self._wait(ray, ref, actor, run_id, stop)
         except (ray.exceptions.RayActorError, ray.exceptions.WorkerCrashedError, ray.exceptions.ObjectLostError,
@@ -137,6 +147,9 @@ class RayFarm:
                                   "the resolution or raise DIRECTOR_RAY_GPU_MEMORY_GB's share") from None
         except ray.exceptions.RayTaskError as exc:
             raise _unwrap(exc) from None
+        except ray.exceptions.RaySystemError as exc:   # e.g. the worker could not unpickle the backend
+            raise FarmError(f"a Ray worker could not run backend '{backend}': {str(exc).splitlines()[0]}; install "
+                            "reel-director and the backend's package on every node (or put them on PYTHONPATH)") from None
         with self._lock:
             self._nodes.add(node)
         if not result.frames.flags.writeable:   # read-only out of the object store; the producer marks in place
@@ -166,7 +179,7 @@ class RayFarm:
                     actor.stop.remote(run_id)   # a running call ends after its current step
                 try:
                     ray.cancel(ref)             # a queued one never starts
-                except Exception:  # noqa: BLE001 - already finished or not cancellable: nothing to stop
+                except Exception:  # noqa: BLE001, S110 - already finished or not cancellable: nothing to stop
                     pass
                 raise GenerationCancelled()
 
@@ -212,7 +225,7 @@ def pack_request(request: GenerationRequest) -> tuple[GenerationRequest, dict[st
 
 
 def unpack_request(request: GenerationRequest, files: dict[str, tuple[str, bytes]], folder: str) -> GenerationRequest:
-    changes = {}
+    changes: dict[str, Any] = {}
     for attr, (name, data) in files.items():
         path = Path(folder) / f"{attr}-{name}"
         path.write_bytes(data)

@@ -79,7 +79,7 @@ class ModelSpec:
             gw, gh = max(m, int(w // m) * m), max(m, int(h // m) * m)
         return gw, gh
 
-    def with_limits(self, **overrides) -> "ModelSpec":
+    def with_limits(self, **overrides) -> ModelSpec:
         return replace(self, **overrides)
 
 

@@ -223,9 +223,9 @@ class RunwayBackend:
 
     def _inputs(self, client, req: GenerationRequest) -> dict[str, Any]:
         mode = req.mode
-        if mode == "i2v":
+        if mode == "i2v" and req.reference_image is not None:
             return {"prompt_image": self._media_uri(client, Path(req.reference_image), "reference image")}
-        if mode == "v2v":
+        if mode == "v2v" and req.source_video is not None:
             return {"video_uri": self._media_uri(client, Path(req.source_video), "source clip")}
         return {}
 
@@ -314,8 +314,8 @@ class RunwayBackend:
         )
 
     def _fit(self, path: Path, request: GenerationRequest, body: dict[str, Any]) -> tuple[np.ndarray, list[str]]:
-        from tools.enhance.interpolate import retime
         from tools.enhance.frames import fit_size, read_video
+        from tools.enhance.interpolate import retime
 
         try:
             frames, src_fps = read_video(path)

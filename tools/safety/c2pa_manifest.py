@@ -19,6 +19,7 @@ import datetime as dt
 import io
 import json
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def ensure_local_identity(keys_dir: str | Path, common_name: str = "Reel Directo
     if all(p.exists() for p in paths.values()):
         return paths
     keys_dir.mkdir(parents=True, exist_ok=True)
-    now = dt.datetime.now(dt.timezone.utc) - dt.timedelta(days=1)
+    now = dt.datetime.now(dt.UTC) - dt.timedelta(days=1)
 
     def name(cn: str) -> x509.Name:
         return x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, cn),
@@ -169,7 +170,7 @@ def _signer(keys_dir: str | Path | None, cert_path: str | Path | None, key_path:
 
 
 def build_manifest(*, title: str, project_id: str, cut_id: str, version: int | str, models: list[str],
-                   actions: list[Any] = ()) -> dict:
+                   actions: Sequence[Any] = ()) -> dict:
     """The manifest definition: AI creation, the further actions, the generator and our storyboard assertion."""
     all_actions: list[dict] = [{
         "action": "c2pa.created",
@@ -201,7 +202,7 @@ def build_manifest(*, title: str, project_id: str, cut_id: str, version: int | s
 
 
 def sign_video(src: str | Path, dst: str | Path, *, title: str, project_id: str, cut_id: str,
-               version: int | str, models: list[str], actions: list[Any] = (),
+               version: int | str, models: list[str], actions: Sequence[Any] = (),
                keys_dir: str | Path | None = None, cert_path: str | Path | None = None,
                key_path: str | Path | None = None) -> Path:
     """Write `dst`: `src` (an MP4) with an embedded, signed C2PA manifest. Atomic; src may equal dst."""
@@ -231,7 +232,7 @@ def sign_video(src: str | Path, dst: str | Path, *, title: str, project_id: str,
 def _read(path: Path, anchors_pem: str | None):
     import c2pa
 
-    settings = {"verify": {"verify_trust": True}}
+    settings: dict[str, dict[str, Any]] = {"verify": {"verify_trust": True}}
     if anchors_pem:
         settings["trust"] = {"user_anchors": anchors_pem}
     ctx = c2pa.Context(c2pa.Settings.from_dict(settings))

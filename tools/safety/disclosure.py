@@ -6,7 +6,7 @@ a planner: nothing a person or an LLM writes can switch them off.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

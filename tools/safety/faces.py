@@ -42,7 +42,7 @@ def detect_faces(rgb: np.ndarray, min_size: int = 40) -> list[tuple[int, int, in
     grey = cv2.equalizeHist(grey)
     boxes = _cascade().detectMultiScale(grey, scaleFactor=1.1, minNeighbors=6,
                                          minSize=(max(16, int(min_size * scale)),) * 2)
-    return [tuple(int(v / scale) for v in b) for b in (boxes if len(boxes) else [])]
+    return [(int(x / scale), int(y / scale), int(w / scale), int(h / scale)) for x, y, w, h in (boxes if len(boxes) else [])]
 
 
 def _load_image(path: Path) -> np.ndarray:
@@ -110,8 +110,9 @@ def strip_metadata(src: str | Path, dst: str | Path) -> Path:
                 # A fresh image from the pixels alone carries no info/EXIF/XMP/ICC text chunks.
                 fresh = Image.new(clean.mode, clean.size)
                 fresh.putdata(list(clean.getdata())) if clean.mode == "P" else fresh.paste(clean)
-                if clean.mode == "P" and clean.getpalette():
-                    fresh.putpalette(clean.getpalette())
+                palette = clean.getpalette() if clean.mode == "P" else None
+                if palette:
+                    fresh.putpalette(palette)
                 params = {"quality": 95} if fmt.upper() in ("JPEG", "WEBP") else {}
                 fresh.save(tmp, format=fmt, **params)
         os.replace(tmp, dst)

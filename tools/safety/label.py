@@ -128,7 +128,7 @@ def label_score(frame: np.ndarray, text: str = DEFAULT_TEXT, scales: tuple[float
     dw = max(1, int(round(w * DETECT_HEIGHT / h)))
     grey = cv2.cvtColor(cv2.resize(frame, (dw, DETECT_HEIGHT), interpolation=cv2.INTER_AREA), cv2.COLOR_RGB2GRAY)
     grey = grey.astype(np.float32)
-    best = (0.0, None, None)
+    best: tuple[float, str | None, float | None] = (0.0, None, None)
     for scale in scales:
         tpl = _template(text, scale)
         th, tw = tpl.shape

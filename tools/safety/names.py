@@ -61,7 +61,8 @@ def first_names() -> frozenset[str]:
 def _matcher(filename: str) -> tuple[re.Pattern, re.Pattern | None, dict[str, str]]:
     """(case-insensitive pattern for multi-word names, case-sensitive pattern for one-word aliases, alias->canonical)."""
     canon: dict[str, str] = {}
-    multi, single = [], []
+    multi: list[str] = []
+    single: list[str] = []
     for name, aliases in _load_table(filename):
         for a in aliases:
             if len(a) < 3:
@@ -116,7 +117,6 @@ december north south east west""".split())
 
 def _spacy_people(text: str) -> list[NameSpan]:
     try:  # optional: better recall of unknown names when the model is installed
-        import spacy
 
         nlp = _spacy_model()
     except Exception:

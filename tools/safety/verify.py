@@ -87,11 +87,11 @@ def read_watermarks(frames, strength: float, resolve=None) -> dict:
     starts = range(0, max(1, len(frames) - WINDOW // 2), WINDOW) if len(frames) > WINDOW else [0]
     for start in starts:
         reading = watermark.detect_frames(frames[start:start + WINDOW], strength=strength)
-        if reading.present:
+        if reading.present and reading.payload is not None:
             counts.setdefault(reading.payload, []).append(reading.confidence)
     if not counts:  # a short or heavily degraded clip: let every frame vote together
         whole = watermark.detect_frames(frames, strength=strength)
-        if whole.present:
+        if whole.present and whole.payload is not None:
             counts[whole.payload] = [whole.confidence]
     found = []
     for payload, confidences in sorted(counts.items(), key=lambda kv: -len(kv[1])):

@@ -246,11 +246,11 @@ def detect_frames(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_fr
     if len(frames) > max_frames:
         frames = frames[np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
     step = BASE_STEP * strength
-    softs = []
+    rows = []
     for f in frames:
         soft, bit_of_slot = _soft_bits(f, step)
-        softs.append(soft)
-    softs = np.stack(softs)                                    # (frames, slots)
+        rows.append(soft)
+    softs = np.stack(rows)                                     # (frames, slots)
     copies = np.bincount(bit_of_slot, minlength=CODE_BITS)
     per_bit = np.stack([np.bincount(bit_of_slot, weights=s, minlength=CODE_BITS) for s in softs]) / copies
     # Consistency of a frame: mean |average of a bit's copies|; ~0.8 intact, ~0.15 for chance.

@@ -1,6 +1,6 @@
 """v2v looks for the animatic: a colour grade from the light words, a stylisation from the style words.
 
-Private helper of `tools/generate/animatic.py`. Each look is a handful of OpenCV operations on
+Private helper of `tools/generate/animatic/backend.py`. Each look is a handful of OpenCV operations on
 uint8 frames (heavy filters run at a quarter or half of the frame size), so a 720p clip restyles
 at well over real time on two cores.
 """
@@ -10,7 +10,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from tools.generate.animatic_scene import Palette, find_keyword
+from tools.generate.animatic.scene import Palette, find_keyword
 
 STYLE_KEYWORDS: list[tuple[str, tuple[str, ...]]] = [
     ("noir", ("film noir", "noir", "black and white", "black-and-white", "monochrome", "b&w", "grayscale", "greyscale")),

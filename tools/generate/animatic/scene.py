@@ -1,7 +1,7 @@
 """What the animatic draws: shot words -> palette, setting, subject, and the painted depth layers.
 
-Private helper of `tools/generate/animatic.py`. Everything here runs once per shot (the per-frame
-work lives in `animatic_camera.py`), so clarity beats speed; still, drawing is done with cv2
+Private helper of `tools/generate/animatic/backend.py`. Everything here runs once per shot (the per-frame
+work lives in `camera.py`), so clarity beats speed; still, drawing is done with cv2
 primitives on uint8 canvases, which keeps a 720p shot's preparation to a few tens of ms.
 
 Coordinates: "world" units are frame pixels of the shot at rest (camera at its neutral pose), y down.
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -212,7 +212,7 @@ def _word_re(keyword: str) -> re.Pattern:
     return _compiled(keyword)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _compiled(keyword: str) -> re.Pattern:
     # whole words, optional plural "s", so "tree" matches "trees" but "bar" not "barn"
     return re.compile(r"(?<![a-z0-9])" + re.escape(keyword) + r"(?:s|es)?(?![a-z0-9])")
@@ -777,7 +777,7 @@ class Painter:
                 w = crng.uniform(0.08, 0.22) * W * (0.6 + p.clouds)
                 col = _mix(c["cloud"], c["sky_top"], crng.uniform(0, 0.35))
                 under = _mix(col, c["shadow"], 0.2)
-                for k in range(5):
+                for _ in range(5):
                     ox = crng.uniform(-0.5, 0.5) * w
                     ry = crng.uniform(0.15, 0.32) * w * 0.5
                     cv.ellipse(cx + ox, cy + ry * 0.3, w * 0.35, ry, under, solid=False)
@@ -1062,7 +1062,7 @@ class Painter:
             self._lighthouse(cv, lx, hy - 0.08 * H, 0.2 * H, self.hazed(_mix((230, 230, 230), c["shadow"], 0.3), 0.6), rock)
         # swell bands
         foam = _mix(c["sky_horizon"], c["key"], 0.3)
-        for k in range(int(10 * (x1 - x0) / W)):
+        for _ in range(int(10 * (x1 - x0) / W)):
             yy = hy + rng.uniform(0.02, 0.35) ** 1.3 * H
             xx = rng.uniform(x0, x1)
             L = (0.03 + (yy - hy) / H * 0.2) * W
@@ -1128,7 +1128,7 @@ class Painter:
                 x += bw + 0.002 * W
 
     def _mid_studio(self, cv: Canvas) -> None:
-        b, c = self.b, self.c
+        b = self.b
         H, W, hy = b.H, b.W, b.horizon
         stand = (70, 70, 76)
         for s in (-1, 1):  # softboxes either side: it reads as a studio at once
@@ -1159,11 +1159,11 @@ class Painter:
         for _ in range(int(5 * (x1 - x0) / W)):
             x = rng.uniform(x0, x1)
             col = self.hazed(coral[int(rng.integers(3))], 0.6)
-            for k in range(4):
+            for _ in range(4):
                 cv.circle(x + rng.uniform(-0.02, 0.02) * W, hy + 0.05 * H - rng.uniform(0, 0.05) * H, rng.uniform(0.01, 0.025) * H, col)
 
     def _mid_space(self, cv: Canvas) -> None:
-        b, c = self.b, self.c
+        b = self.b
         H, W, hy = b.H, b.W, b.horizon
         px = W / 2 - b.light_side * 0.3 * W
         planet = self.g((120, 90, 160))
@@ -1206,7 +1206,6 @@ class Painter:
     # ---- near: the subject, its shadow and its label
     def paint_subject(self, cv: Canvas, label: bool = True) -> None:
         b, c, kind = self.b, self.c, self.look.subject_kind
-        H, W = b.H, b.W
         h, w = b.subj_h, b.subj_w
         fux, fuy = b.focus_unit
         # unit box: x in [-w/2, w/2] (in units of h), y in [0, 1] top to bottom
@@ -1259,7 +1258,7 @@ class Painter:
 
     def _label(self, cv: Canvas, ox, oy, h, text: str | None = None) -> None:
         b = self.b
-        H, W = b.H, b.W
+        H = b.H
         text = text or self.look.subject.strip() or self.look.subject_kind
         if len(text) > 48:
             text = text[:46].rstrip() + "…"

@@ -1,6 +1,6 @@
 """The animatic's camera: moves as per-layer transforms over time, and the fast per-frame compositor.
 
-Private helper of `tools/generate/animatic.py`.
+Private helper of `tools/generate/animatic/backend.py`.
 
 Why it is fast: every layer is painted once per shot on a canvas that already covers everything
 the move will show (and is already rolled for a Dutch angle). A frame is then, per layer, one
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-from tools.generate.animatic_scene import Canvas, blend_patch, fit_text, text_image
+from tools.generate.animatic.scene import Canvas, blend_patch, fit_text, text_image
 
 LAYERS = ("far", "mid", "near")
 
@@ -34,7 +34,7 @@ class LayerPath:
     s: np.ndarray    # scale (>1 = closer)
     sq: np.ndarray   # extra horizontal squash (orbit turns the subject)
 
-    def same_as(self, other: "LayerPath") -> bool:
+    def same_as(self, other: LayerPath) -> bool:
         return all(np.allclose(a, b, atol=1e-6) for a, b in ((self.cx, other.cx), (self.cy, other.cy), (self.s, other.s), (self.sq, other.sq)))
 
 

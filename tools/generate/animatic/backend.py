@@ -25,10 +25,19 @@ import cv2
 import numpy as np
 
 from storyboards.schema import CAMERA_MOVES, FRAMINGS
-from tools.generate.animatic_camera import (Compositor, Particles, Slate, camera_paths, ken_burns_matrices, least_step, min_step,
-                                            perform_action, plan_layers)
-from tools.generate.animatic_scene import Canvas, Painter, _mix, block_shot, read_shot
-from tools.generate.animatic_style import Stylist, cover_resize, find_style, grade_lut
+from tools.generate.animatic.camera import (
+    Compositor,
+    Particles,
+    Slate,
+    camera_paths,
+    ken_burns_matrices,
+    least_step,
+    min_step,
+    perform_action,
+    plan_layers,
+)
+from tools.generate.animatic.scene import Canvas, Painter, _mix, block_shot, read_shot
+from tools.generate.animatic.style import Stylist, cover_resize, find_style, grade_lut
 from tools.generate.base import SHARED, BackendError, GenerationRequest, GenerationResult, Timer
 
 MODEL_ID = "animatic-v1"
@@ -280,7 +289,7 @@ def _video_to_video(req: GenerationRequest, progress, timings) -> tuple[np.ndarr
         look = read_shot(shot, req.prompt or "", CAMERA_MOVES, FRAMINGS)
         style = find_style([str(shot.get("style") or ""), str(shot.get("atmosphere") or ""), str(shot.get("lighting") or ""), req.prompt or ""])
         light_words = " ".join(str(shot.get(k) or "") for k in ("lighting", "atmosphere", "setting")) + " " + (req.prompt or "")
-        from tools.generate.animatic_scene import PALETTE_KEYWORDS, find_keyword
+        from tools.generate.animatic.scene import PALETTE_KEYWORDS, find_keyword
 
         named = find_keyword(light_words, PALETTE_KEYWORDS)
         grade = grade_lut(look.palette, neutral=named is None or style == "noir")
