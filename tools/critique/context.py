@@ -60,7 +60,14 @@ class Analysis:
         size = (w // k, h // k)
         src = self.frames[:, : size[1] * k, : size[0] * k]
         out = np.empty((n, size[1], size[0], 3), np.uint8)
+        # A power-of-two factor as successive halvings: OpenCV's 2x area path is so much faster that
+        # two of them (720p -> 320x180) cost ~45% of one 4x box filter, for the same box average
+        # (to a rounding of the intermediate image).
+        halvings = k.bit_length() - 1 if k & (k - 1) == 0 else 0
         for i, f in enumerate(src):
+            if halvings:
+                for _ in range(halvings - 1):
+                    f = cv2.resize(f, (f.shape[1] // 2, f.shape[0] // 2), interpolation=cv2.INTER_AREA)
             cv2.resize(f, size, dst=out[i], interpolation=cv2.INTER_AREA)
         return out
 

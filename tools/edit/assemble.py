@@ -160,8 +160,7 @@ def assemble_cut(
                                       end_seconds=end_seconds, hold_seconds=hold)
         n_total = total_frames(segments)
         cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in lines})
-        # scipy (under pyloudnorm) costs ~1-2 s to import once per process; on 2 cores, mixing in a thread
-        # beside the render was measured no faster than mixing first, so keep it simple
+        # on 2 cores, mixing in a thread beside the render was measured no faster than mixing first
         audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav",
                                music_path=Path(music_path) if music_path else None, warnings=warnings)
         shots = [s for s in segments if s.kind == "shot"]

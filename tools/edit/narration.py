@@ -259,14 +259,13 @@ def _limit(x: np.ndarray, ceiling: float = CEILING) -> np.ndarray:
 
 
 def normalise_loudness(x: np.ndarray, target: float = TARGET_LUFS) -> np.ndarray:
-    """Integrated loudness to `target` LUFS (ITU-R BS.1770 via pyloudnorm), peaks limited to -1 dBFS."""
-    import pyloudnorm
+    """Integrated loudness to `target` LUFS (ITU-R BS.1770, tools/edit/loudness.py), peaks limited to -1 dBFS."""
+    from tools.edit.loudness import integrated_loudness
 
-    meter = pyloudnorm.Meter(RATE)
     if len(x) < int(0.5 * RATE):
         return x
     for _ in range(4):
-        loud = meter.integrated_loudness(x)
+        loud = integrated_loudness(x, RATE)
         if not np.isfinite(loud):
             return x
         if abs(loud - target) < 0.3:
@@ -295,9 +294,9 @@ def mix_soundtrack(lines: list[SpokenLine], total_seconds: float, out_path: Path
         mix = normalise_loudness(mix)
     if music_path is not None:
         music = _music_bed(Path(music_path), n)
-        import pyloudnorm
+        from tools.edit.loudness import integrated_loudness
 
-        loud = pyloudnorm.Meter(RATE).integrated_loudness(music) if len(music) >= RATE // 2 else float("-inf")
+        loud = integrated_loudness(music, RATE) if len(music) >= RATE // 2 else float("-inf")
         if np.isfinite(loud):
             bed_level = MUSIC_BED_LUFS if lines else TARGET_LUFS
             music *= 10 ** ((bed_level - loud) / 20)

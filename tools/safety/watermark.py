@@ -207,15 +207,17 @@ def embed_frames(frames: np.ndarray, payload: int, strength: float = DEFAULT_STR
     step = BASE_STEP * strength
     n, h, w, _ = frames.shape
     out = frames if inplace else np.empty_like(frames)
+    up3 = np.empty((h, w, 3), np.int16)
     for i in range(n):
         res = _residual(frames[i], bits, step)
         # Add the same change to R, G and B: luma moves by exactly the residual, chroma not at
         # all. Upscale bilinear (smooth) in int16 and let cv2.add saturate to 0..255: ~2.5 ms
         # at 720p against ~4 ms in float32. Whole-level rounding costs the QIM nothing (its
-        # tolerance is step/4, about 16).
-        small = np.round(res).astype(np.int16)
-        up = cv2.resize(cv2.merge((small, small, small)), (w, h), interpolation=cv2.INTER_LINEAR)
-        cv2.add(frames[i], up, dst=out[i], dtype=cv2.CV_8U)
+        # tolerance is step/4, about 16). One channel is upscaled and then copied to three (into
+        # a buffer reused by every frame): the same values as upscaling three, ~20% less CPU.
+        up = cv2.resize(np.round(res).astype(np.int16), (w, h), interpolation=cv2.INTER_LINEAR)
+        cv2.merge((up, up, up), dst=up3)
+        cv2.add(frames[i], up3, dst=out[i], dtype=cv2.CV_8U)
     return out
 
 
