@@ -4,6 +4,8 @@ shot, while an unrelated shot keeps its take."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -53,3 +55,32 @@ def test_a_continued_shot_starts_where_the_shot_before_ended(tmp_path):
     assert {"hall", "garden"} <= set(result.changed_shots) and "sky" not in result.changed_shots
     assert director.store.selected_take(project, "sky").id == sky.id
     assert director.store.selected_take(project, "garden").id != garden.id
+
+
+@pytest.mark.slow
+def test_director_render_of_a_storyboard_file_carries_the_action_across_the_cut(tmp_path):
+    """The same through the command line: a YAML file with `continue_from`, rendered by `director render`."""
+    import json
+    import os
+    import subprocess
+    import sys
+
+    from storyboards.yamlio import dump_storyboard
+
+    film = board().model_copy(update={"shots": [s.model_copy(update={"transition": "cut"}) for s in board().shots]})
+    path = tmp_path / "door.yaml"
+    path.write_text(dump_storyboard(film))
+    out = tmp_path / "film"
+    env = {**os.environ, "DIRECTOR_HOME": str(tmp_path / "home")}
+    proc = subprocess.run([sys.executable, "-m", "server.cli", "render", str(path), "--out", str(out), "--json"],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], env=env, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    assert json.loads(proc.stdout)["new_takes"] >= 3
+    manifest = json.loads((out / "manifest.json").read_text())
+    frames, _ = read_video(out / "final.mp4")
+    shots = {t["shot_id"]: seg for t, seg in zip(manifest["takes"], [s for s in manifest["timeline"] if s["kind"] == "shot"])}
+    hall_end = frames[shots["hall"]["start_frame"] + shots["hall"]["frames"] - 1]
+    garden_start = frames[shots["garden"]["start_frame"]]
+    sky_start = frames[shots["sky"]["start_frame"]]
+    across = np.abs(centre(garden_start) - centre(hall_end)).mean()
+    assert across < 12 and across < np.abs(centre(sky_start) - centre(hall_end)).mean() / 2, across
