@@ -56,13 +56,18 @@ def load_proposals(workspace: Workspace, project_id: str) -> KeyframeSet | None:
         return None
 
 
-def save_still(workspace: Workspace, image: np.ndarray) -> Path:
-    """A still as a PNG named by its content: the same picture is stored once, and never overwritten."""
+def png_bytes(image: np.ndarray) -> bytes:
+    """An RGB picture (H, W, 3) uint8 encoded as PNG."""
     from PIL import Image
 
     buf = io.BytesIO()
     Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG")
-    data = buf.getvalue()
+    return buf.getvalue()
+
+
+def save_still(workspace: Workspace, image: np.ndarray) -> Path:
+    """A still as a PNG named by its content: the same picture is stored once, and never overwritten."""
+    data = png_bytes(image)
     path = workspace.home / "stills" / f"{hashlib.sha256(data).hexdigest()[:32]}.png"
     if not path.exists():
         atomic_write_bytes(path, data)
@@ -100,9 +105,7 @@ def write_sheet(workspace: Workspace, proposals: KeyframeSet, storyboard: Storyb
     width = max(r.shape[1] for r in rows)
     sheet = np.concatenate([np.pad(r, ((0, 4), (0, width - r.shape[1]), (0, 0))) for r in rows])
     sheet = burn_label(sheet[None])[0]   # a picture made by a model is disclosed as such, like every frame we deliver
-    buf = io.BytesIO()
-    Image.fromarray(sheet).save(buf, format="PNG")
-    return atomic_write_bytes(workspace.project_dir(proposals.project_id) / "keyframes.png", buf.getvalue())
+    return atomic_write_bytes(workspace.project_dir(proposals.project_id) / "keyframes.png", png_bytes(sheet))
 
 
 def approved_storyboard(storyboard: Storyboard, proposals: KeyframeSet, workspace: Workspace,

@@ -20,10 +20,11 @@ import numpy as np
 from agent.errors import Cancelled
 from agent.estimate import SpeedBook, price_per_second
 from agent.events import DirectorMessage, Emit, ShotProgress, TakeReady, noop
+from agent.keyframes import png_bytes
 from agent.prompts import compose_prompt
 from agent.run import RenderRun
 from agent.settings import AgentSettings
-from storyboards.artifacts import atomic_path
+from storyboards.artifacts import atomic_path, atomic_write_bytes
 from storyboards.hashing import request_key, spec_key
 from storyboards.pixels import PIXEL_SHOT_FIELDS
 from storyboards.schema import Critique, Shot, Storyboard, Take, TakeStatus
@@ -124,14 +125,9 @@ def reference_for(storyboard: Storyboard, shot: Shot) -> Path | None:
     return None
 
 
-def save_still(frame: np.ndarray, path: Path) -> Path:
-    """One RGB frame as a PNG, written atomically."""
-    from PIL import Image
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with atomic_path(path) as tmp:
-        Image.fromarray(np.ascontiguousarray(frame)).save(tmp, format="PNG")
-    return path
+def write_png(frame: np.ndarray, path: Path) -> Path:
+    """One RGB frame as a PNG at `path`, written atomically."""
+    return atomic_write_bytes(path, png_bytes(frame))
 
 
 def continuity_waves(storyboard: Storyboard) -> list[list[Shot]]:
@@ -191,7 +187,7 @@ class Producer:
             from tools.edit.video_io import read_video
 
             frames, _ = read_video(self.workspace.resolve(take.file))
-            save_still(frames[-1], path)
+            write_png(frames[-1], path)
         return path
 
     def existing_take(self, project_id: str, plan: ShotPlan, run: RenderRun | None = None) -> Take | None:
@@ -407,7 +403,7 @@ class Producer:
             write_video(marked, take.fps, staging, crf=17, preset="ultrafast")
             record_file(take, self.workspace, adopt_take_file(self.workspace, staging))
             sample_take(marked).save(samples_path(self.workspace, key))
-            save_still(last_frame, self.workspace.take_path(key, suffix=".last.png"))
+            write_png(last_frame, self.workspace.take_path(key, suffix=".last.png"))
             timings["encode"] = time.perf_counter() - t0
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
