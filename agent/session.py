@@ -399,11 +399,11 @@ class Director:
         found = {}
         for sid in shot_ids:
             try:
-                spec = self.producer.plan_shot(storyboard, storyboard.shot(sid)).spec_key
+                plan = self.producer.plan_shot(storyboard, storyboard.shot(sid))
             except Exception:   # a backend that cannot plan this shot: nothing to reuse, the render will say why
                 continue
-            take = next((t for t in self.store.find_takes(project_id, spec_key=spec)
-                         if t.file and t.status.value != "error" and t.shot_id == sid), None)
+            # The take the next render would reuse (the producer's own rule, its file checked).
+            take = self.producer.existing_take(project_id, plan)
             if take is not None:
                 found[sid] = {**take_public(take, project_id), "thumbnail": f"/media/{project_id}/thumbs/{take.id}.jpg"}
         return found
