@@ -258,11 +258,11 @@ def embed_frames(frames: np.ndarray, payload: int, strength: float = DEFAULT_STR
         # tolerance is step/4, about 16). One channel is upscaled and then copied to three (into
         # a buffer reused by every frame): the same values as upscaling three, ~20% less CPU.
         up = cv2.resize(np.round(res).astype(np.int16), (w, h), interpolation=cv2.INTER_LINEAR)
+        # The sync layer's block steps join the same change (its small per-block steps barely
+        # touch the payload layer's big low-frequency coefficients).
+        watermark_grid.add_block_steps(frames[i], up, strength)
         cv2.merge((up, up, up), dst=up3)
         cv2.add(frames[i], up3, dst=out[i], dtype=cv2.CV_8U)
-    # Last, so the payload layer's change is already in the block means it quantises (and its
-    # small per-block steps barely touch the payload layer's big low-frequency coefficients).
-    watermark_grid.embed(out, strength, out)
     return out
 
 

@@ -70,29 +70,30 @@ def _offset_field(rows: int, cols: int) -> np.ndarray:
     return np.tile(_dither(), (-(-rows // TILE), -(-cols // TILE)))[:rows, :cols].astype(np.float32)
 
 
-def embed(frames: np.ndarray, strength: float, out: np.ndarray) -> None:
-    """Move every whole block's mean luma onto its lattice point; writes `out` (may be `frames`)."""
-    n, h, w, _ = frames.shape
+def add_block_steps(frame: np.ndarray, change: np.ndarray, strength: float) -> None:
+    """Add to `change` (int16, the frame's size: what the payload layer is about to add) the steps
+    that move every whole block's mean luma of `frame + change` onto its lattice point.
+
+    One pass shared with the payload layer: its change is already in the block means this
+    quantises, and the two go into the frame in a single saturating add (a second full-frame
+    add cost more than the rest of this layer)."""
+    h, w = frame.shape[:2]
     rows, cols = h // BLOCK, w // BLOCK
     if rows < 1 or cols < 1:
         return
+    bh, bw = rows * BLOCK, cols * BLOCK
+    luma = cv2.cvtColor(frame[:bh, :bw], cv2.COLOR_RGB2GRAY).astype(np.float32)
+    luma += change[:bh, :bw]
+    while luma.shape[0] > rows:                          # BLOCK is a power of two: exact halvings
+        luma = cv2.resize(luma, (luma.shape[1] // 2, luma.shape[0] // 2), interpolation=cv2.INTER_AREA)
     step = STEP * strength
     offsets = _offset_field(rows, cols)
-    bh, bw = rows * BLOCK, cols * BLOCK
-    for i in range(n):
-        area = frames[i, :bh, :bw]
-        means = cv2.resize(cv2.cvtColor(area, cv2.COLOR_RGB2GRAY).astype(np.float32), (cols, rows),
-                           interpolation=cv2.INTER_AREA)
-        target = (np.round(means / step - offsets) + offsets) * step
-        # Past black or white a target cannot be reached by adding to R, G and B: use the
-        # lattice point one step the other way.
-        target = np.where(target < MARGIN, target + step, np.where(target > 255 - MARGIN, target - step, target))
-        delta = np.round(target - means).astype(np.int16)
-        up = cv2.resize(delta, (bw, bh), interpolation=cv2.INTER_NEAREST)
-        cv2.add(area, cv2.merge((up, up, up)), dst=out[i, :bh, :bw], dtype=cv2.CV_8U)
-        if out is not frames:
-            out[i, bh:] = frames[i, bh:]
-            out[i, :bh, bw:] = frames[i, :bh, bw:]
+    target = (np.round(luma / step - offsets) + offsets) * step
+    # Past black or white a target cannot be reached by adding to R, G and B: use the lattice
+    # point one step the other way.
+    target = np.where(target < MARGIN, target + step, np.where(target > 255 - MARGIN, target - step, target))
+    steps = np.round(target - luma).astype(np.int16)
+    change[:bh, :bw] += cv2.resize(steps, (bw, bh), interpolation=cv2.INTER_NEAREST)
 
 
 # ----------------------------------------------------------------------------- detect
