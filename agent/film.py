@@ -116,11 +116,11 @@ def take_marking():
     """Marks frames the editor makes from a take with that take's own payload (see tools/edit/segments.py);
     the key names the operator's label and watermark settings, so changing them re-makes cached pieces."""
     from tools.edit.segments import Marking
-    from tools.safety.disclosure import disclosure_marker
+    from tools.safety.disclosure import MARKS_VERSION, disclosure_marker
     from tools.safety.settings import SafetySettings
 
     s = SafetySettings()
-    key = json.dumps([s.label_text, s.label_position, s.label_scale, s.watermark_strength])
+    key = json.dumps([s.label_text, s.label_position, s.label_scale, s.watermark_strength, MARKS_VERSION])
     return Marking(mark_with=disclosure_marker, key=key)
 
 

@@ -10,6 +10,10 @@ from collections.abc import Callable
 
 import numpy as np
 
+# How the marks are drawn: part of every cached marked piece's key, so a change here (2: the sync
+# layer for crops and shifts, the label inside the action-safe area) re-makes them.
+MARKS_VERSION = 2
+
 
 def disclosure_marker(payload: int, inplace: bool = False) -> Callable[[np.ndarray], np.ndarray]:
     """A function that labels and watermarks frames with `payload`. `inplace` marks the given frames
