@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -34,6 +35,12 @@ OUTPUT_FILES = ("final.mp4", "storyboard.yaml", "critique.json", "manifest.json"
 
 
 def package_versions() -> dict[str, str]:
+    return dict(_package_versions())
+
+
+@cache
+def _package_versions() -> dict[str, str]:
+    # read once per process: the installed packages' metadata costs ~15 ms per cut to parse
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -194,7 +201,9 @@ def finish_film(
 
         write_contact_sheet(workspace, storyboard, outcomes, out_dir / "contact_sheet.png")
         # Judged on the cut itself, where the editor's grade has pulled the shots together.
-        style = style_consistency(cut_shot_frames(signed, cut.timeline), looks=[shot_look(s) for s in storyboard.shots])
+        style = style_consistency(cut_shot_frames(signed, cut.timeline, pieces=cut.pieces,
+                                                  cache_dir=workspace.home / "segments" / "frames"),
+                                  looks=[shot_look(s) for s in storyboard.shots])
 
         critique_doc = film_critique(storyboard, outcomes, style, previz=previz, grade=settings.grade)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
@@ -246,7 +255,7 @@ def write_contact_sheet(workspace: Workspace, storyboard: Storyboard, outcomes: 
 def cut_record(cut) -> dict:
     """What the manifest says about the assembled cut."""
     return {"duration": cut.duration, "frames": cut.frames, "timeline": cut.timeline,
-            "edit_path": getattr(cut, "path_used", None), "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made},
+            "edit_path": getattr(cut, "path_used", None), "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made, "soundtrack": getattr(cut, "soundtrack", None)},
             "edit_warnings": list(cut.warnings)}
 
 
@@ -257,28 +266,76 @@ def take_record(t: Take) -> dict:
             "params": t.params, "status": t.status.value}
 
 
-def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160) -> list[np.ndarray]:
-    """A few small frames from the middle of each shot of a cut, decoded in one ffmpeg pass."""
-    import subprocess
+def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160,
+                    pieces: list[tuple[int, int, str | None]] | None = None,
+                    cache_dir: Path | None = None) -> list[np.ndarray]:
+    """A few small frames from the middle of each shot of a cut.
 
-    from tools.edit.video_io import ffmpeg_exe, probe
+    With the cut's `pieces` (incremental finishing) and a `cache_dir`, a frame inside a cached piece is
+    kept under the piece's key and its place in it: the piece's bytes are copied into every cut that
+    uses it and it starts with an IDR frame, so it decodes to the same picture in any of them. Only
+    the frames not kept yet are decoded, in one ffmpeg pass; a reordered or re-finished cut of
+    unchanged shots decodes nothing."""
+    from tools.edit.video_io import probe
 
     shots = [seg for seg in timeline if seg["kind"] == "shot"]
+    picks = _shot_picks(shots, per_shot)
+    info = probe(path)
+    height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
+    kept = {f: _kept_frame_path(cache_dir, pieces or [], f, width, height) for _, f in picks}
+    got: dict[int, np.ndarray] = {}
+    for f, where in kept.items():
+        if where is not None and where.is_file():
+            got[f] = np.load(where)
+    missing = sorted(set(kept) - set(got))
+    for f, frame in zip(missing, _decode_frames(path, missing, width, height)):
+        got[f] = frame
+        where = kept[f]
+        if where is not None:
+            where.parent.mkdir(parents=True, exist_ok=True)
+            part = where.with_name(f".{where.stem}.{uuid.uuid4().hex[:8]}.npy")
+            np.save(part, frame)
+            part.replace(where)
+    return [np.stack([got[f] for o, f in picks if o == i and f in got]) if any(o == i and f in got for o, f in picks)
+            else np.empty((0, height, width, 3), np.uint8) for i in range(len(shots))]
+
+
+def _shot_picks(shots: list[dict], per_shot: int) -> list[tuple[int, int]]:
+    """(shot index, frame of the cut): `per_shot` frames spread over each shot's middle, clear of transitions."""
     picks: list[tuple[int, int]] = []
     for i, seg in enumerate(shots):
         start, n = int(seg["start_frame"]), int(seg["frames"])
-        lo, hi = start + n // 5, start + max(n // 5 + 1, 4 * n // 5)   # clear of the transitions
+        lo, hi = start + n // 5, start + max(n // 5 + 1, 4 * n // 5)
         for k in range(per_shot):
             picks.append((i, lo + (hi - lo) * (2 * k + 1) // (2 * per_shot)))
-    info = probe(path)
-    height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
-    select = "+".join(f"eq(n\\,{f})" for _, f in picks)
+    return picks
+
+
+def _kept_frame_path(cache_dir: Path | None, pieces: list[tuple[int, int, str | None]], frame: int, width: int,
+                     height: int) -> Path | None:
+    """Where the small picture of `frame` is kept: under its piece's key and offset; None when the frame
+    belongs to a piece made for this cut alone (a card), or there is no cache."""
+    if cache_dir is None:
+        return None
+    for start, n, key in pieces:
+        if start <= frame < start + n:
+            return None if key is None else cache_dir / key[:2] / f"{key}-{frame - start}-{width}x{height}.npy"
+    return None
+
+
+def _decode_frames(path: Path, frames: list[int], width: int, height: int) -> list[np.ndarray]:
+    """The given frames of a video (ascending), scaled to width x height, in one ffmpeg pass."""
+    import subprocess
+
+    from tools.edit.video_io import ffmpeg_exe
+
+    if not frames:
+        return []
+    select = "+".join(f"eq(n\\,{f})" for f in frames)
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
                            "-vf", f"select='{select}',scale={width}:{height}", "-fps_mode", "passthrough",
                            "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
-    frames = np.frombuffer(proc.stdout, np.uint8).reshape(-1, height, width, 3)
-    owners = [i for i, _ in sorted(picks, key=lambda p: p[1])][: len(frames)]
-    return [frames[[j for j, o in enumerate(owners) if o == i]] for i in range(len(shots))]
+    return list(np.frombuffer(proc.stdout, np.uint8).reshape(-1, height, width, 3))
 
 
 def shot_look(shot) -> str:

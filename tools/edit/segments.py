@@ -180,7 +180,23 @@ def _finish(frames: np.ndarray, mark: FinishFrames) -> np.ndarray:
 def _mark_for(src: ShotSource, marking: Marking | None, cut_mark: FinishFrames | None) -> FinishFrames | None:
     if src.payload is None or marking is None:
         return cut_mark
-    return marking.mark_with(src.payload)
+    return _Deferred(marking.mark_with, src.payload)
+
+
+class _Deferred:
+    """`mark_with(payload)`, made on first use: a cut whose pieces are all cached marks nothing, and
+    building a marker (it reads the operator's settings) costs milliseconds per piece."""
+
+    def __init__(self, mark_with: Callable[[int], FinishFrames], payload: int):
+        self._mark_with, self._payload = mark_with, payload
+        self._mark: FinishFrames | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        with self._lock:
+            if self._mark is None:
+                self._mark = self._mark_with(self._payload)
+        return self._mark(frames)
 
 
 def _bodies(run: list[Piece], enc: Encoding, tmp: Path) -> None:
@@ -363,12 +379,12 @@ def make_pieces(pieces: list[Piece], enc: Encoding, cache_dir: Path, tmp: Path,
 
 
 def join_pieces(pieces: list[Piece], out_path: Path, audio: Path | None, tmp: Path, n_total: int) -> None:
-    """Stream-copy the pieces into one MP4 (+ the soundtrack, encoded to AAC); exact frame count checked."""
+    """Stream-copy the pieces and the encoded soundtrack (soundtrack.py) into one MP4; exact frame count checked."""
     infos = [mp4_info(p.path) for p in pieces]
     if any(i is None or i.get("extradata") is None for i in infos) or len({i["extradata"] for i in infos}) != 1:
         raise EditError("internal: the cut's pieces were encoded with different decoder settings and cannot be joined")
     concat_copy([p.path for p in pieces], out_path, audio, tmp / "pieces.txt", what="the cut's pieces",
-                expect_frames=n_total, pad_audio=True)
+                expect_frames=n_total, copy_audio=True)
 
 
 def file_identity(path: Path) -> str:
