@@ -267,36 +267,46 @@ def take_record(t: Take) -> dict:
 
 
 def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160,
-                    pieces: list[tuple[int, int, str | None]] | None = None,
-                    cache_dir: Path | None = None) -> list[np.ndarray]:
+                    pieces: list | None = None, cache_dir: Path | None = None) -> list[np.ndarray]:
     """A few small frames from the middle of each shot of a cut.
 
-    With the cut's `pieces` (incremental finishing) and a `cache_dir`, a frame inside a cached piece is
-    kept under the piece's key and its place in it: the piece's bytes are copied into every cut that
-    uses it and it starts with an IDR frame, so it decodes to the same picture in any of them. Only
-    the frames not kept yet are decoded, in one ffmpeg pass; a reordered or re-finished cut of
-    unchanged shots decodes nothing."""
+    With the cut's `pieces` (incremental finishing, tools/edit/segments.PieceRef) and a `cache_dir`, a
+    frame inside a cached piece is kept under the piece's key and its place in it: the piece's bytes
+    are copied into every cut that uses it and it starts with an IDR frame, so it is the same picture
+    in all of them. A frame not kept yet is decoded from its piece's own file (a few dozen frames, not
+    the whole cut) when few pieces are new; a reordered or re-finished cut of unchanged shots decodes
+    nothing."""
     from tools.edit.video_io import probe
 
     shots = [seg for seg in timeline if seg["kind"] == "shot"]
     picks = _shot_picks(shots, per_shot)
     info = probe(path)
     height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
-    kept = {f: _kept_frame_path(cache_dir, pieces or [], f, width, height) for _, f in picks}
-    got: dict[int, np.ndarray] = {}
-    for f, where in kept.items():
-        if where is not None and where.is_file():
-            got[f] = np.load(where)
-    missing = sorted(set(kept) - set(got))
-    for f, frame in zip(missing, _decode_frames(path, missing, width, height)):
-        got[f] = frame
-        where = kept[f]
-        if where is not None:
-            where.parent.mkdir(parents=True, exist_ok=True)
-            part = where.with_name(f".{where.stem}.{uuid.uuid4().hex[:8]}.npy")
-            np.save(part, frame)
-            part.replace(where)
-    return [np.stack([got[f] for o, f in picks if o == i and f in got]) if any(o == i and f in got for o, f in picks)
+    wanted = sorted({f for _, f in picks})
+    home = {f: _piece_of(pieces or [], f) if cache_dir is not None else None for f in wanted}
+    kept = {f: None if piece is None else cache_dir / piece.key[:2] / f"{piece.key}-{f - piece.start}-{width}x{height}.npy"
+            for f, piece in home.items()}
+    got: dict[int, np.ndarray] = {f: np.load(where) for f, where in kept.items() if where is not None and where.is_file()}
+    # what is not kept: from each piece's own file when it is there, the rest in one pass over the cut
+    by_file: dict[Path, list[tuple[int, int]]] = {}
+    for f in wanted:
+        piece = home[f]
+        if f in got:
+            continue
+        if piece is not None and piece.path is not None and piece.path.is_file():
+            by_file.setdefault(piece.path, []).append((f, f - piece.start))
+        else:
+            by_file.setdefault(path, []).append((f, f))
+    if len(by_file) > 3:
+        # many pieces (a first cut): one pass over the cut costs less than a decoder per piece
+        by_file = {path: [(f, f) for f in wanted if f not in got]}
+    for source, frames in by_file.items():
+        for (f, _), frame in zip(frames, _decode_frames(source, [k for _, k in frames], width, height)):
+            got[f] = frame
+            where = kept[f]
+            if where is not None:
+                _keep(where, frame)
+    return [np.stack(mine) if (mine := [got[f] for o, f in picks if o == i and f in got])
             else np.empty((0, height, width, 3), np.uint8) for i in range(len(shots))]
 
 
@@ -311,20 +321,24 @@ def _shot_picks(shots: list[dict], per_shot: int) -> list[tuple[int, int]]:
     return picks
 
 
-def _kept_frame_path(cache_dir: Path | None, pieces: list[tuple[int, int, str | None]], frame: int, width: int,
-                     height: int) -> Path | None:
-    """Where the small picture of `frame` is kept: under its piece's key and offset; None when the frame
-    belongs to a piece made for this cut alone (a card), or there is no cache."""
-    if cache_dir is None:
-        return None
-    for start, n, key in pieces:
-        if start <= frame < start + n:
-            return None if key is None else cache_dir / key[:2] / f"{key}-{frame - start}-{width}x{height}.npy"
+def _piece_of(pieces: list, frame: int):
+    """The keyed piece `frame` lies in; None when it is in a piece made for this cut alone (a card)."""
+    for piece in pieces:
+        if piece.start <= frame < piece.start + piece.frames:
+            return piece if piece.key is not None else None
     return None
 
 
+def _keep(where: Path, frame: np.ndarray) -> None:
+    where.parent.mkdir(parents=True, exist_ok=True)
+    part = where.with_name(f".{where.stem}.{uuid.uuid4().hex[:8]}.npy")
+    np.save(part, frame)
+    part.replace(where)
+
+
 def _decode_frames(path: Path, frames: list[int], width: int, height: int) -> list[np.ndarray]:
-    """The given frames of a video (ascending), scaled to width x height, in one ffmpeg pass."""
+    """The given frames of a video (ascending), scaled to width x height, in one ffmpeg pass that stops
+    after the last of them."""
     import subprocess
 
     from tools.edit.video_io import ffmpeg_exe
@@ -334,7 +348,8 @@ def _decode_frames(path: Path, frames: list[int], width: int, height: int) -> li
     select = "+".join(f"eq(n\\,{f})" for f in frames)
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
                            "-vf", f"select='{select}',scale={width}:{height}", "-fps_mode", "passthrough",
-                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
+                           "-frames:v", str(len(frames)), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          capture_output=True, check=True)
     return list(np.frombuffer(proc.stdout, np.uint8).reshape(-1, height, width, 3))
 
 

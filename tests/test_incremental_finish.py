@@ -66,6 +66,14 @@ def cache_files(home: Path, pattern: str) -> dict[Path, tuple[int, int]]:
     return {p: (p.stat().st_mtime_ns, p.stat().st_size) for p in (home / "segments").rglob(pattern)}
 
 
+def assert_style_as_fresh(cut: Path, sb: Storyboard) -> None:
+    """The critique's style check (from kept frames) is what decoding the delivered file afresh gives."""
+    critique = json.loads((cut.parent / "critique.json").read_text())
+    timeline = json.loads((cut.parent / "manifest.json").read_text())["timeline"]
+    fresh = style_consistency(cut_shot_frames(cut, timeline), looks=[shot_look(s) for s in sb.shots])
+    assert critique["style_consistency"] == json.loads(json.dumps(fresh.model_dump(), default=str))
+
+
 @pytest.fixture
 def director(tmp_path, monkeypatch):
     monkeypatch.setenv("DIRECTOR_HOME", str(tmp_path / "home"))
@@ -81,6 +89,7 @@ def test_a_reorder_of_hard_cuts_re_encodes_no_shot_and_the_film_keeps_every_disc
     project = director.start_project("ann", sb, "test")
     first = director.render("ann", project)
     assert decoded_frames(Path(first.cut)) == expected_frames(sb)
+    assert_style_as_fresh(Path(first.cut), sb)
     shot_pieces, kept_frames = cache_files(home, "*.mp4"), cache_files(home, "*.npy")
     tracks = cache_files(home, "*.m4a")
     assert shot_pieces and kept_frames and len(tracks) == 1
@@ -103,9 +112,7 @@ def test_a_reorder_of_hard_cuts_re_encodes_no_shot_and_the_film_keeps_every_disc
     assert decoded_frames(cut) == frames == mp4_info(cut)["frames"]
     assert len(decoded_audio(cut)) == round(frames / FPS * RATE)
     # ... the style check a fresh decode of the delivered file gives ...
-    critique = json.loads((cut.parent / "critique.json").read_text())
-    fresh = style_consistency(cut_shot_frames(cut, manifest["timeline"]), looks=[shot_look(s) for s in reordered.shots])
-    assert critique["style_consistency"] == json.loads(json.dumps(fresh.model_dump(), default=str))
+    assert_style_as_fresh(cut, reordered)
     # ... and all three disclosures on the new file
     report = verify_video(cut, keys_dir=home / "keys", resolve_watermark=director.store.resolve_watermark)
     assert report["c2pa"]["present"] and report["c2pa"]["valid"] and report["c2pa"]["ai_generated"]
@@ -131,6 +138,12 @@ def test_one_shot_feedback_keeps_the_narrated_soundtrack_as_it_was(director):
     assert len(after) == round(expected_frames(sb) / FPS * RATE)
     assert np.array_equal(after, before)
     assert decoded_frames(cut) == expected_frames(sb)
+    # the new shot's frames for the style check came from its new piece: the same as a fresh decode
+    assert_style_as_fresh(cut, darker_storyboard(director, project))
+
+
+def darker_storyboard(director: Director, project: str) -> Storyboard:
+    return director.store.get_version(project).storyboard
 
 
 def test_the_soundtrack_is_mixed_again_exactly_when_what_is_heard_changes(tmp_path):

@@ -40,7 +40,7 @@ from . import cards
 from .grade import STRENGTH, ShotGrade, plan_grade
 from .narration import mix_soundtrack, place_lines, speak_shots
 from .presets import reframe_or_refuse
-from .segments import Encoding, Marking, ShotSource, file_identity, join_pieces, make_pieces, plan_pieces
+from .segments import Encoding, Marking, PieceRef, ShotSource, file_identity, join_pieces, make_pieces, plan_pieces
 from .soundtrack import Soundtrack
 from .subtitles import SubtitleBurner, cues_from_timeline, write_subtitles
 from .timeline import CutClip, Segment, build_timeline, total_frames
@@ -71,9 +71,7 @@ class CutResult:
     graded_shots: dict[str, dict] = field(default_factory=dict)   # shot id -> ShotGrade.summary(), graded shots only
     pieces_reused: int = 0          # incremental finishing: pieces taken from the cache ...
     pieces_made: int = 0            # ... and pieces encoded for this cut
-    # incremental finishing: the cut's pieces in order, (first frame, frames, cache key or None for a
-    # piece made for this cut alone); a frame inside a keyed piece is the same picture in every cut
-    pieces: list[tuple[int, int, str | None]] = field(default_factory=list)
+    pieces: list[PieceRef] = field(default_factory=list)   # incremental finishing: the cut's pieces in order
     soundtrack: str | None = None   # "reused" (cached, copied in), "mixed" (mixed and encoded for this cut), None: silent
 
     @property
@@ -171,7 +169,7 @@ def assemble_cut(
         planned = plan_grade(shots, infos, width, height, fps, strength=grade)
         grades = {i: g for i, g in planned.items() if not g.identity}
         reused_pieces = made_pieces = 0
-        piece_refs: list[tuple[int, int, str | None]] = []
+        piece_refs: list[PieceRef] = []
         audio: Path | None = None
         track_reused = False    # the soundtrack was taken from the cache
         if not grades and _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
@@ -201,7 +199,7 @@ def assemble_cut(
                 join_pieces(pieces, out_path, audio, tmp, n_total)
             reused_pieces = sum(p.reused for p in pieces)
             made_pieces = len(pieces) - reused_pieces
-            piece_refs = [(p.start, p.frames, p.key) for p in pieces]
+            piece_refs = [PieceRef(p.start, p.frames, p.key, p.path if p.key else None) for p in pieces]
             path_used = "segments"
         else:
             # on 2 cores, mixing in a thread beside the render was measured no faster than mixing first

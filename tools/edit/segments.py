@@ -110,6 +110,17 @@ class Piece:
     reused: bool = False
 
 
+@dataclass(frozen=True)
+class PieceRef:
+    """Where a piece sits in the cut, and its cached file: a frame inside a keyed piece is the same
+    picture in every cut made of it (its bytes are copied in, and it starts with an IDR frame)."""
+
+    start: int                    # first frame in the cut
+    frames: int
+    key: str | None               # None: made for this cut alone (a card, a held frame)
+    path: Path | None             # the cached piece; None for a piece made for this cut alone
+
+
 def _digest(parts: dict) -> str:
     return hashlib.sha256(json.dumps({"v": CACHE_VERSION, **parts}, sort_keys=True).encode()).hexdigest()
 
