@@ -266,6 +266,9 @@ def take_record(t: Take) -> dict:
             "params": t.params, "status": t.status.value}
 
 
+KEPT_FRAMES_VERSION = 1   # bump when the way cut_shot_frames decodes or scales changes: kept frames are then made again
+
+
 def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160,
                     pieces: list | None = None, cache_dir: Path | None = None) -> list[np.ndarray]:
     """A few small frames from the middle of each shot of a cut.
@@ -284,7 +287,8 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
     height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
     wanted = sorted({f for _, f in picks})
     home = {f: _piece_of(pieces or [], f) if cache_dir is not None else None for f in wanted}
-    kept = {f: None if piece is None else cache_dir / piece.key[:2] / f"{piece.key}-{f - piece.start}-{width}x{height}.npy"
+    kept = {f: None if piece is None else
+            cache_dir / piece.key[:2] / f"{piece.key}-{f - piece.start}-{width}x{height}-v{KEPT_FRAMES_VERSION}.npy"
             for f, piece in home.items()}
     got: dict[int, np.ndarray] = {f: np.load(where) for f, where in kept.items() if where is not None and where.is_file()}
     # what is not kept: from each piece's own file when it is there, the rest in one pass over the cut
