@@ -21,6 +21,7 @@ import yaml
 
 from storyboards.store import Store
 from storyboards.workspace import Workspace
+from tools.safety._media import ffmpeg_exe
 
 ROOT = Path(__file__).resolve().parents[1]
 DIRECTOR = [sys.executable, "-m", "server.cli"]
@@ -194,3 +195,24 @@ def test_a_film_signed_by_another_installation_is_not_vouched_for_here(tmp_path)
     text = run(["verify", str(film)], here).stdout
     assert "The signer is not trusted here" in text
     assert "The watermark names no cut of this workspace" in text
+
+
+@pytest.mark.slow
+def test_verify_names_the_cut_of_a_film_cropped_and_reencoded_by_a_platform(tmp_path):
+    """Issue 12: a 10 % centred crop (a platform's crop-to-fill) and a re-encode at CRF 28 used to
+    leave `verify` with "no disclosures found". The watermark is found where the picture moved to."""
+    home = tmp_path / "home"
+    made = run(["make", "A 4-second film: a red kite over a green hill", "--resolution", "720",
+                "--out", str(tmp_path / "film"), "--no-music", "--json"], home, timeout=600)
+    assert made.returncode == 0, made.stderr
+    project_id = json.loads(made.stdout)["project_id"]
+    film = tmp_path / "film" / "final.mp4"
+    cropped = tmp_path / "reuploaded.mp4"
+    subprocess.run([ffmpeg_exe(), "-y", "-loglevel", "error", "-i", str(film), "-vf", "crop=iw*0.9:ih*0.9,setsar=1",
+                    "-c:v", "libx264", "-preset", "veryfast", "-crf", "28", "-an", str(cropped)], check=True)
+    report = run(["verify", str(cropped), "--json"], home)
+    assert report.returncode == 0, report.stderr
+    data = json.loads(report.stdout)
+    assert data["watermark"]["present"] and data["watermark"]["project_id"] == project_id
+    assert data["watermark"]["moved"] and "cropped, shifted or resized" in data["watermark"]["moved"]
+    assert data["verdict"] != "no disclosures found"

@@ -153,3 +153,70 @@ def test_verify_reports_all_three_disclosures(tmp_path):
     assert not v2["c2pa"]["present"]
     assert v2["watermark"]["payload"] == PAYLOAD and v2["label"]["present"]
     assert v2["verdict"] == "ai-generated (partial disclosures)"
+
+
+# ----------------------------------------------------------------------------- crops and shifts (issue 12)
+
+
+def _crop_centre(frames: np.ndarray, fraction: float) -> np.ndarray:
+    n, h, w, _ = frames.shape
+    dh, dw = int(round(h * fraction / 2)), int(round(w * fraction / 2))
+    out = frames[:, dh:h - dh, dw:w - dw]
+    return np.ascontiguousarray(out[:, : out.shape[1] // 2 * 2, : out.shape[2] // 2 * 2])
+
+
+def _shift(frames: np.ndarray, px: int) -> np.ndarray:
+    out = np.zeros_like(frames)
+    out[:, px:, px:] = frames[:, :-px, :-px]
+    return out
+
+
+def _half(frames: np.ndarray) -> np.ndarray:
+    return np.stack([cv2.resize(f, (f.shape[1] // 4 * 2, f.shape[0] // 4 * 2), interpolation=cv2.INTER_AREA) for f in frames])
+
+
+ATTACKS = {
+    "crop 10 %": lambda f: _crop_centre(f, 0.10),
+    "crop 20 %": lambda f: _crop_centre(f, 0.20),
+    "shift 64 px": lambda f: _shift(f, 64),
+    "crop 10 % + shift 64 px + half": lambda f: _half(_shift(_crop_centre(f, 0.10), 64)),
+}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attack", list(ATTACKS))
+def test_watermark_survives_crops_and_shifts_after_crf28(tmp_path, attack):
+    """A platform's crop-to-fill or a moved picture used to remove the mark ("no disclosures found")."""
+    for seed in (21, 22):
+        marked = watermark.embed_frames(make_clip(seed, 1280, 720, 12), PAYLOAD)
+        dec = decode_frames(encode_h264(ATTACKS[attack](marked), tmp_path / "attacked.mp4", crf=28))
+        assert watermark.detect_frames(dec, search=False).payload != PAYLOAD  # the frames as they are read nothing
+        reading = watermark.detect_frames(dec)
+        assert reading.present and reading.payload == PAYLOAD, f"{attack}, clip {seed}: {reading}"
+        assert reading.confidence >= watermark.MIN_CONFIDENCE
+
+
+@pytest.mark.slow
+def test_cropped_unmarked_video_names_no_payload(tmp_path):
+    """Searching for a moved mark must not invent one: no grid, no payload."""
+    for seed in (31, 32):
+        plain = _crop_centre(make_clip(seed, 1280, 720, 12), 0.10)
+        dec = decode_frames(encode_h264(plain, tmp_path / "plain.mp4", crf=28))
+        assert watermark.find_placement(dec) is None
+        reading = watermark.detect_frames(dec)
+        assert not reading.present and reading.payload is None
+
+
+def test_crc_fixes_one_weak_bit_and_never_a_random_word():
+    bits = watermark.encode_payload(PAYLOAD)
+    votes = np.where(bits == 0, 1.0, -1.0)
+    damaged = bits.copy()
+    damaged[7] ^= 1
+    votes[7] = 0.01 * (1 if damaged[7] == 0 else -1)          # the wrong bit is the least certain
+    fixed, payload, ok = watermark._correct_one(damaged, votes)
+    assert ok and payload == PAYLOAD
+    # Two wrong bits are never "fixed" into another valid word (CRC-8 of ATM: distance 4).
+    twice = damaged.copy()
+    twice[20] ^= 1
+    votes[20] = 0.02
+    assert not watermark._correct_one(twice, votes)[2]

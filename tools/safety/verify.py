@@ -54,6 +54,8 @@ def verify_video(path: str | Path, *, keys_dir: str | Path | None = None,
     else:
         reasons.append(f"watermark found: payload {wm_payload}" + (f" = project {wmd['project_id']}, cut {wmd['cut_id']}"
                        if wmd["cut_id"] else "") if wm_present else "no invisible watermark found")
+    if wm_present and wmd.get("moved"):
+        reasons[-1] += f"; {wmd['moved']}"
     reasons.append("disclosure label visible" if lab["present"] else "no disclosure label found")
     found = sum([m.present and m.valid, wm_present, lab["present"]])
     if m.present and not m.valid:
@@ -82,17 +84,13 @@ def read_watermarks(frames, strength: float, resolve=None) -> dict:
     resolved (when `resolve` is given) to the project and cut it belongs to."""
     if not len(frames):
         return {"present": False, "payload": None, "payloads": [], "confidence": 0.0, "frames_checked": 0,
-                "project_id": None, "cut_id": None}
-    counts: dict[int, list[float]] = {}
-    starts = range(0, max(1, len(frames) - WINDOW // 2), WINDOW) if len(frames) > WINDOW else [0]
-    for start in starts:
-        reading = watermark.detect_frames(frames[start:start + WINDOW], strength=strength)
-        if reading.present and reading.payload is not None:
-            counts.setdefault(reading.payload, []).append(reading.confidence)
-    if not counts:  # a short or heavily degraded clip: let every frame vote together
-        whole = watermark.detect_frames(frames, strength=strength)
-        if whole.present and whole.payload is not None:
-            counts[whole.payload] = [whole.confidence]
+                "project_id": None, "cut_id": None, "moved": None}
+    counts = _window_payloads(frames, strength, None)
+    placement = None
+    if not counts:  # cropped, shifted or resized since it was made: find the sync grid once, read again
+        placement = watermark.find_placement(frames, strength)
+        if placement is not None:
+            counts = _window_payloads(frames, strength, placement)
     found = []
     for payload, confidences in sorted(counts.items(), key=lambda kv: -len(kv[1])):
         entry = {"payload": payload, "windows": len(confidences), "confidence": round(max(confidences), 4),
@@ -108,4 +106,32 @@ def read_watermarks(frames, strength: float, resolve=None) -> dict:
     cut = next((f for f in found if f.get("cut_id")), best)
     return {"present": bool(found), "payload": cut.get("payload"), "payloads": found,
             "confidence": best.get("confidence", 0.0), "frames_checked": len(frames),
-            "project_id": cut.get("project_id"), "cut_id": cut.get("cut_id")}
+            "project_id": cut.get("project_id"), "cut_id": cut.get("cut_id"),
+            "moved": _moved(placement, frames.shape[1:3]) if found else None}
+
+
+def _window_payloads(frames, strength: float, placement) -> dict[int, list[float]]:
+    """payload -> confidences of the windows it was read in (a short or heavily degraded clip: of
+    every frame voting together)."""
+    counts: dict[int, list[float]] = {}
+    starts = range(0, max(1, len(frames) - WINDOW // 2), WINDOW) if len(frames) > WINDOW else [0]
+    for start in starts:
+        reading = watermark.detect_frames(frames[start:start + WINDOW], strength=strength,
+                                          placement=placement, search=False)
+        if reading.present and reading.payload is not None:
+            counts.setdefault(reading.payload, []).append(reading.confidence)
+    if not counts:
+        whole = watermark.detect_frames(frames, strength=strength, placement=placement, search=False)
+        if whole.present and whole.payload is not None:
+            counts[whole.payload] = [whole.confidence]
+    return counts
+
+
+def _moved(placement, shape) -> str | None:
+    """How the file differs from the film as made, in words, when the watermark was found there."""
+    if placement is None:
+        return None
+    made = f"{placement.made_w}x{placement.made_h}"
+    seen = f"{shape[1]}x{shape[0]}"
+    return (f"read after finding the made {made} frame in this {seen} file (scale {placement.scale:.2f}, "
+            f"its corner at {placement.origin_x:+.0f},{placement.origin_y:+.0f} px): cropped, shifted or resized since")

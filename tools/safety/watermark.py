@@ -34,6 +34,8 @@ import cv2
 import numpy as np
 import pywt
 
+from tools.safety import watermark_grid
+
 WORK_SHORT = 128               # working resolution, short side (multiple of 16); 128 survives even a 4x downscale of 720p
 BLOCK = 8
 # Coefficients (row, col) of each 8x8 DCT block that carry bits: low-mid frequencies.
@@ -44,14 +46,15 @@ CODE_BITS = PAYLOAD_BITS + CRC_BITS
 DEFAULT_STRENGTH = 1.0
 BASE_STEP = 64.0               # QIM step (DCT-of-LL units) at strength 1.0: PSNR ~40.6 dB
 KEY = 0x5EE1D12E               # public key of the keyed permutation and dither (not a secret)
-MIN_CONFIDENCE = 0.62          # slot agreement needed (chance is 0.5) besides a matching CRC
+MIN_CONFIDENCE = 0.68          # held-out slot agreement needed (chance 0.5; read at a wrong place: max 0.64 in 120 tries)
+MIN_CONFIDENCE_CORRECTED = 0.72  # the same when one bit had to be fixed to match the CRC
 
 
 @dataclass
 class WatermarkReading:
     present: bool
     payload: int | None
-    confidence: float           # fraction of the spread copies agreeing with the decoded bits (0.5 = chance)
+    confidence: float           # fraction of copies agreeing with the bits the other copies decode (0.5 = chance)
     frames_checked: int
     crc_ok: bool = False
 
@@ -93,6 +96,40 @@ def decode_bits(bits: np.ndarray) -> tuple[int, bool]:
         word = (word << 1) | int(b)
     payload, crc = word >> CRC_BITS, word & 0xFF
     return payload, crc8(payload.to_bytes(4, "big")) == crc
+
+
+def _held_out_agreement(softs: np.ndarray, bit_of_slot: np.ndarray, weights: np.ndarray, shown: np.ndarray) -> float:
+    """How often a copy agrees with the bit decoded from the *other* copies (0.5 = chance).
+
+    Agreement with bits decoded from the same copies is biased upwards (a majority agrees with
+    itself): on a frame read at a wrong place it scores 0.6-0.7, as much as a damaged real mark.
+    So the copies are split in two halves; each half is checked against the other's decision."""
+    half = (np.arange(len(bit_of_slot)) // len(COEFFS)) % 2 == 0      # alternate blocks
+    agree, total = 0.0, 0.0
+    for mine, other in ((half, ~half), (~half, half)):
+        votes = np.stack([np.bincount(bit_of_slot[other], weights=s[other], minlength=CODE_BITS) for s in softs])
+        decided = ((votes * weights[:, None]).sum(axis=0) < 0)[bit_of_slot]
+        counted = mine & shown
+        agree += float(((((softs < 0) == decided[None, :]) & counted[None, :]).sum(axis=1) * weights).sum())
+        total += float((counted.sum() * weights).sum())
+    return agree / total if total else 0.5
+
+
+def _correct_one(bits: np.ndarray, votes: np.ndarray) -> tuple[np.ndarray, int, bool]:
+    """Fix one wrong bit, if flipping one of the three least certain makes the CRC match.
+
+    CRC-8 with this polynomial (ATM's header check, made for exactly 32 + 8 bits) gives each
+    single-bit error its own syndrome and lets no two-bit error through, so a one-bit fix never
+    turns a twice-damaged word into another valid one; limiting it to the weakest votes keeps a
+    random word from being "fixed" into a payload (4 in 256 instead of 41 in 256)."""
+    for i in np.argsort(np.abs(votes))[:3]:
+        trial = bits.copy()
+        trial[i] ^= 1
+        payload, ok = decode_bits(trial)
+        if ok:
+            return trial, payload, True
+    payload, ok = decode_bits(bits)
+    return bits, payload, ok
 
 
 def payload_for(text: str) -> int:
@@ -218,53 +255,181 @@ def embed_frames(frames: np.ndarray, payload: int, strength: float = DEFAULT_STR
         up = cv2.resize(np.round(res).astype(np.int16), (w, h), interpolation=cv2.INTER_LINEAR)
         cv2.merge((up, up, up), dst=up3)
         cv2.add(frames[i], up3, dst=out[i], dtype=cv2.CV_8U)
+    # Last, so the payload layer's change is already in the block means it quantises (and its
+    # small per-block steps barely touch the payload layer's big low-frequency coefficients).
+    watermark_grid.embed(out, strength, out)
     return out
 
 
 # ----------------------------------------------------------------------------- detect
 
 
-def _soft_bits(frame: np.ndarray, step: float) -> tuple[np.ndarray, np.ndarray]:
-    """Per-slot soft decisions in [-1, 1] (+1: bit 0, -1: bit 1) and the slot -> bit map."""
+@dataclass(frozen=True)
+class Placement:
+    """Where the made frame sits in frames that were cropped, shifted or resized since: their size
+    over the made size, the made frame's top-left corner in made pixels from theirs, and the made
+    frame's size. The payload layer is read after resampling the frames back to it."""
+
+    scale: float
+    origin_y: float
+    origin_x: float
+    made_w: int
+    made_h: int
+
+
+def _working_luma(frame: np.ndarray, placement: Placement | None) -> np.ndarray:
+    """Luma at the payload layer's working size: of the frame as it is, or of the made frame that
+    `placement` says it was cut from (what fell outside is edge pixels repeated; those slots vote
+    at chance and the copies elsewhere outvote them)."""
     h, w = frame.shape[:2]
-    size = working_size(w, h)
-    ll = pywt.dwt2(_luma_small(frame, size), "haar")[0]
-    c = _slot_values(_block_coeffs(ll))
+    if placement is None:
+        return _luma_small(frame, working_size(w, h))
+    # Rebuild the made frame at full size first, then shrink it exactly as embedding did: the
+    # payload layer's coefficients depend on that anti-aliasing, and shrinking the cropped frame
+    # directly (other ratios, other filters) moves them by several levels on textured pictures.
+    s = placement.scale
+    matrix = np.array([[s, 0, placement.origin_x * s], [0, s, placement.origin_y * s]], np.float32)
+    made = cv2.warpAffine(frame, matrix, (placement.made_w, placement.made_h),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
+    return _luma_small(made, working_size(placement.made_w, placement.made_h))
+
+
+def picture_box(frames: np.ndarray, dark: int = 24) -> tuple[int, int, int, int]:
+    """(top, bottom, left, right) of the picture inside black bars (letterboxing, or the edge a
+    shift uncovered): the outer rows and columns that stay near black in every frame are bars."""
+    luma = frames[..., 1].max(axis=0)                         # green ~ luma; max over frames
+    rows, cols = np.flatnonzero(luma.max(axis=1) > dark), np.flatnonzero(luma.max(axis=0) > dark)
+    if not len(rows) or not len(cols):
+        return 0, frames.shape[1], 0, frames.shape[2]
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def _soft_bits(frame: np.ndarray, step: float, placement: Placement | None = None,
+               box: tuple[int, int, int, int] | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per-slot soft decisions in [-1, 1] (+1: bit 0, -1: bit 1; 0 for a slot the frame does not
+    show, outside it or outside the picture `box` in it) and the slot -> bit map."""
+    ll = pywt.dwt2(_working_luma(frame, placement), "haar")[0]
+    coeffs = _block_coeffs(ll)
+    c = _slot_values(coeffs)
     bit_of_slot, dither, _ = _layout(*ll.shape)
     phase = (c / step - dither) * (2 * np.pi)
-    return np.cos(phase), bit_of_slot
+    soft = np.cos(phase)
+    if placement is not None:
+        soft *= _shown_slots(frame.shape[0], frame.shape[1], placement, box or (0, frame.shape[0], 0, frame.shape[1]))
+    return soft, bit_of_slot
 
 
-def detect_frames(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_frames: int = 96) -> WatermarkReading:
-    """Read the payload back from decoded frames (any size, any number; at most `max_frames`, spread out).
+@lru_cache(maxsize=16)
+def _shown_slots(height: int, width: int, placement: Placement, box: tuple[int, int, int, int]) -> np.ndarray:
+    """1 for the slots whose block lies inside the picture of the frames read, 0 for those a crop
+    cut off, a shift pushed out or black bars cover (invented or black pixels vote at random)."""
+    s = placement.scale
+    matrix = np.array([[s, 0, placement.origin_x * s], [0, s, placement.origin_y * s]], np.float32)
+    picture = np.zeros((height, width), np.float32)
+    picture[box[0]:box[1], box[2]:box[3]] = 1
+    inside = cv2.warpAffine(picture, matrix, (placement.made_w, placement.made_h),
+                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    size = working_size(placement.made_w, placement.made_h)
+    small = cv2.resize(inside, size, interpolation=cv2.INTER_AREA)
+    ll_h, ll_w = size[1] // 2, size[0] // 2
+    blocks = small.reshape(ll_h // BLOCK, 2 * BLOCK, ll_w // BLOCK, 2 * BLOCK).min(axis=(1, 3))
+    return np.repeat((blocks > 0.99).reshape(-1), len(COEFFS)).astype(np.float32)
+
+
+def detect_frames(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_frames: int = 96,
+                  placement: Placement | None = None, search: bool = True) -> WatermarkReading:
+    """Read the payload back from decoded frames (any size, any number; at most `max_frames`, spread out),
+    as they are, or resampled back to the made frame `placement` describes. When neither reads and
+    `search` is on, the sync grid is looked for (`find_placement`: a crop, a shift, a resize) and
+    the frames are read again where it says the made frame is."""
+    frames = _check_frames(frames)
+    if len(frames) > max_frames:
+        frames = frames[np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
+    reading = _read(frames, BASE_STEP * strength, placement)
+    if reading.present or placement is not None or not search:
+        return reading
+    found = find_placement(frames, strength)
+    return _read(frames, BASE_STEP * strength, found) if found is not None else reading
+
+
+def _read(frames: np.ndarray, step: float, placement: Placement | None) -> WatermarkReading:
+    """The payload layer's vote over these frames.
 
     Frames are weighted by how self-consistent their own copies are. After a re-encode the
     intra-coded frames keep the mark almost intact, while predicted frames of moving content
     inherit the previous frame's mark moved with the picture (noise to this detector); a frame
     whose ~20 copies of each bit agree is trusted, a frame of coin flips barely counts."""
-    frames = _check_frames(frames)
-    if len(frames) > max_frames:
-        frames = frames[np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
-    step = BASE_STEP * strength
     rows = []
+    box = picture_box(frames) if placement is not None else None
     for f in frames:
-        soft, bit_of_slot = _soft_bits(f, step)
+        soft, bit_of_slot = _soft_bits(f, step, placement, box)
         rows.append(soft)
     softs = np.stack(rows)                                     # (frames, slots)
-    copies = np.bincount(bit_of_slot, minlength=CODE_BITS)
-    per_bit = np.stack([np.bincount(bit_of_slot, weights=s, minlength=CODE_BITS) for s in softs]) / copies
+    shown = (softs != 0).any(axis=0)                           # slots a crop or shift left in view
+    per_bit = np.stack([np.bincount(bit_of_slot, weights=s, minlength=CODE_BITS)
+                        / np.maximum(np.bincount(bit_of_slot, weights=s != 0, minlength=CODE_BITS), 1) for s in softs])
     # Consistency of a frame: mean |average of a bit's copies|; ~0.8 intact, ~0.15 for chance.
     consistency = np.abs(per_bit).mean(axis=1)
     weights = np.clip(consistency - 0.2, 0.0, None) ** 2 + 1e-6
     votes = (per_bit * weights[:, None]).sum(axis=0)
     bits = (votes < 0).astype(np.uint8)
     payload, crc_ok = decode_bits(bits)
-    # Confidence: the weighted share of single-slot decisions that agree with the decoded bits.
-    agree = ((softs < 0) == bits[bit_of_slot][None, :]).mean(axis=1)
-    confidence = float((agree * weights).sum() / weights.sum())
-    present = bool(crc_ok and confidence >= MIN_CONFIDENCE)
+    needed = MIN_CONFIDENCE
+    if not crc_ok:
+        bits, payload, crc_ok = _correct_one(bits, votes)
+        needed = MIN_CONFIDENCE_CORRECTED
+    confidence = _held_out_agreement(softs, bit_of_slot, weights, shown)
+    present = bool(crc_ok and confidence >= needed)
     return WatermarkReading(present=present, payload=payload if present else None,
                             confidence=round(confidence, 4), frames_checked=len(frames), crc_ok=crc_ok)
+
+
+# Short sides the director renders at (`resolution`), tried as the made size when a crop hid it.
+MADE_SHORT_SIDES = (2160, 1440, 1080, 720, 576, 540, 480, 360, 288, 256, 240)
+
+
+def find_placement(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_frames: int = 16) -> Placement | None:
+    """Where the made frame sits in frames that were cropped, shifted or resized, or None.
+
+    The sync grid gives the scale and a tile corner; the made frame's corner is that corner or a
+    whole tile away, and its size is what a centred crop implies, the frames' own, or a size the
+    director renders at with that shape. Each candidate is read on the frames that show the grid
+    best (the intra-coded ones); the one whose payload reads with a matching CRC and the most
+    agreement wins."""
+    frames = _check_frames(frames)
+    if len(frames) > max_frames:
+        frames = frames[np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
+    geometry = watermark_grid.locate(frames, strength)
+    if geometry is None:
+        return None
+    clearest = frames[np.sort(np.argsort(geometry.frame_weights)[::-1][:4])]
+    best: tuple[float, Placement] | None = None
+    for candidate in _candidate_placements(frames.shape[1], frames.shape[2], geometry):
+        reading = _read(clearest, BASE_STEP * strength, candidate)
+        if reading.present and (best is None or reading.confidence > best[0]):
+            best = (reading.confidence, candidate)
+    return best[1] if best else None
+
+
+def _candidate_placements(height: int, width: int, geometry: watermark_grid.GridGeometry) -> list[Placement]:
+    seen_h, seen_w = height / geometry.scale, width / geometry.scale
+    period = watermark_grid.PERIOD
+
+    def origins(corner: int, extent: float) -> list[int]:
+        return [corner + k * period for k in range(-12, 13) if -extent / 2 <= corner + k * period < extent / 2]
+
+    out: list[Placement] = []
+    for oy in origins(geometry.corner_y, seen_h):
+        for ox in origins(geometry.corner_x, seen_w):
+            centred = (round(seen_w - 2 * min(ox, 0)), round(seen_h - 2 * min(oy, 0)))
+            sizes = [centred, (round(seen_w), round(seen_h))]
+            aspect = centred[0] / centred[1]
+            for short in MADE_SHORT_SIDES:
+                if 0.9 * min(seen_w, seen_h) <= short <= 1.7 * min(seen_w, seen_h):
+                    sizes.append((short, round(short / aspect)) if aspect < 1 else (round(short * aspect), short))
+            for made_w, made_h in dict.fromkeys(sizes):
+                out.append(Placement(geometry.scale, oy, ox, made_w, made_h))
+    return out
 
 
 def frame_bit_accuracy(frame: np.ndarray, payload: int, strength: float = DEFAULT_STRENGTH) -> float:
