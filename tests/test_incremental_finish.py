@@ -171,3 +171,23 @@ def test_the_soundtrack_is_mixed_again_exactly_when_what_is_heard_changes(tmp_pa
     other = write_wav(tmp_path / "other.wav", (0.1 * np.sin(np.arange(RATE * 3) * 0.07)).astype(np.float32))
     how, rebedded = track(0.5, other)
     assert how == "mixed" and rebedded not in (first, moved)
+
+
+@pytest.mark.slow
+def test_a_film_of_untouched_takes_is_joined_with_its_kept_soundtrack(director):
+    """No cards, no transitions: the takes are joined as they are (stream copy), and a reorder copies the
+    kept soundtrack in as well; the film still has every frame and a soundtrack exactly its length."""
+    director, home = director
+    sb = storyboard().model_copy(update={"title_card": False, "end_card": False})
+    sb = sb.model_copy(update={"shots": [s.model_copy(update={"transition": "cut"}) for s in sb.shots]})
+    project = director.start_project("ann", sb, "test")
+    first = Path(director.render("ann", project).cut)
+    made = json.loads((first.parent / "manifest.json").read_text())
+    assert made["edit_path"] == "stream_copy" and made["pieces"]["soundtrack"] == "mixed"
+
+    cut = Path(director.feedback("ann", project, "swap shots 1 and 2").cut)
+    manifest = json.loads((cut.parent / "manifest.json").read_text())
+    assert manifest["edit_path"] == "stream_copy" and manifest["pieces"]["soundtrack"] == "reused"
+    frames = sum(round(s.duration * FPS) for s in sb.shots)
+    assert decoded_frames(cut) == frames
+    assert len(decoded_audio(cut)) == round(frames / FPS * RATE)
