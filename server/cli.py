@@ -449,6 +449,8 @@ def verify(video: Path = typer.Argument(..., help="A video to check for the C2PA
               + (f", {'valid' if c.get('valid') else 'INVALID'}, AI-generated: {c.get('ai_generated')}, issuer: {c.get('issuer')}, {c.get('trust')}" if c["present"] else ""))
     out.print(f"Watermark: {'present, payload ' + str(w.get('payload')) if w['present'] else 'not found'}"
               + (f" → project {w.get('project_id')}, cut {w.get('cut_id')}" if w.get("project_id") else ""))
+    if w.get("moved"):
+        out.print(f"  ({w['moved']})")
     out.print(f"Disclosure label: {'present' if lab['present'] else 'not found'}")
     if c.get("present") and c.get("valid") and not c.get("trusted_here"):
         out.print("[bold yellow]The signer is not trusted here:[/] this file was not made by this installation.")

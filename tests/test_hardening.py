@@ -215,4 +215,5 @@ def test_verify_names_the_cut_of_a_film_cropped_and_reencoded_by_a_platform(tmp_
     data = json.loads(report.stdout)
     assert data["watermark"]["present"] and data["watermark"]["project_id"] == project_id
     assert data["watermark"]["moved"] and "cropped, shifted or resized" in data["watermark"]["moved"]
-    assert data["verdict"] != "no disclosures found"
+    assert data["label"]["present"]           # inside the action-safe area, the crop kept it
+    assert data["verdict"] == "ai-generated (partial disclosures)"   # the re-encode dropped the C2PA manifest

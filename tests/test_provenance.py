@@ -220,3 +220,14 @@ def test_crc_fixes_one_weak_bit_and_never_a_random_word():
     twice[20] ^= 1
     votes[20] = 0.02
     assert not watermark._correct_one(twice, votes)[2]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("position", ["bottom-right", "top-left"])
+def test_label_survives_a_centred_crop_of_10_percent(tmp_path, position):
+    """The label sits inside the action-safe area, so a platform's crop-to-fill keeps it."""
+    frames = label.burn_label(make_clip(7, 1280, 720, 6), position=position)
+    cropped = decode_frames(encode_h264(_crop_centre(frames, 0.10), tmp_path / "c.mp4", crf=28))
+    assert label.detect_label(cropped)
+    plain = decode_frames(encode_h264(_crop_centre(make_clip(7, 1280, 720, 6), 0.10), tmp_path / "p.mp4", crf=28))
+    assert not label.detect_label(plain)

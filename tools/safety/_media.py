@@ -55,11 +55,14 @@ def probe(path: str | Path) -> dict:
     return meta
 
 
-def decode_frames(path: str | Path, *, max_frames: int | None = None, spread: bool = True) -> np.ndarray:
-    """Decode up to `max_frames` RGB frames, spread evenly over the whole file when `spread`.
+def decode_frames(path: str | Path, *, max_frames: int | None = None, spread: bool = True,
+                  keyframes_only: bool = False) -> np.ndarray:
+    """Decode up to `max_frames` RGB frames, spread evenly over the whole file when `spread`
+    (or only its keyframes, the intra-coded frames, when `keyframes_only`).
 
     Spreading matters: the first seconds of a cut are often a flat title card, the hardest
-    content for any invisible mark."""
+    content for any invisible mark. Keyframes matter after a re-encode: they keep an invisible
+    mark almost intact where predicted frames of moving content carry it moved with the picture."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"no video at {path}")
@@ -68,9 +71,12 @@ def decode_frames(path: str | Path, *, max_frames: int | None = None, spread: bo
     vf = []
     duration = float(meta.get("duration") or 0.0)
     fps = float(meta.get("fps") or 24.0)
-    if max_frames and spread and duration > 0 and duration * fps > max_frames:
-        vf = ["-vf", f"fps={max_frames / duration:.6f}"]
-    cmd = [ffmpeg_exe(), "-loglevel", "error", "-i", str(path), *vf]
+    if keyframes_only:
+        cmd = [ffmpeg_exe(), "-loglevel", "error", "-skip_frame", "nokey", "-i", str(path), "-fps_mode", "passthrough"]
+    else:
+        if max_frames and spread and duration > 0 and duration * fps > max_frames:
+            vf = ["-vf", f"fps={max_frames / duration:.6f}"]
+        cmd = [ffmpeg_exe(), "-loglevel", "error", "-i", str(path), *vf]
     if max_frames:
         cmd += ["-frames:v", str(max_frames)]
     cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-"]

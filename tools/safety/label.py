@@ -20,7 +20,7 @@ import numpy as np
 POSITIONS = ("bottom-right", "bottom-left", "top-right", "top-left")
 DEFAULT_TEXT = "AI-generated"
 HEIGHT_FRACTION = 0.045        # pill height / frame height at scale 1.0
-MARGIN_FRACTION = 0.025        # gap to the frame edges / frame height
+MARGIN_FRACTION = 0.06         # gap to each edge / that side's length: a centred crop of 10 % keeps the label whole
 PILL_ALPHA = 0.62              # opacity of the dark pill
 PILL_RGB = (18, 18, 22)
 MASTER_HEIGHT = 96             # the pill is drawn once at this height, then resized: one look at every size
@@ -80,9 +80,11 @@ def render_patch(text: str, frame_height: int, scale: float = 1.0) -> tuple[np.n
 def _origin(position: str, frame_w: int, frame_h: int, pw: int, ph: int) -> tuple[int, int]:
     if position not in POSITIONS:
         raise ValueError(f"label position '{position}' is not one of: {', '.join(POSITIONS)}")
-    m = max(2, int(round(frame_h * MARGIN_FRACTION)))
-    x = frame_w - pw - m if position.endswith("right") else m
-    y = frame_h - ph - m if position.startswith("bottom") else m
+    # Inside the action-safe area rather than against the edge: platforms crop to fill (a 16:9
+    # film in a slightly taller player loses ~5 % a side), and a label at the edge went with it.
+    mx, my = max(2, int(round(frame_w * MARGIN_FRACTION))), max(2, int(round(frame_h * MARGIN_FRACTION)))
+    x = frame_w - pw - mx if position.endswith("right") else mx
+    y = frame_h - ph - my if position.startswith("bottom") else my
     return x, y
 
 
@@ -118,7 +120,8 @@ def _template(text: str, scale: float) -> np.ndarray:
     return cv2.cvtColor(over_grey.astype(np.float32), cv2.COLOR_RGB2GRAY)
 
 
-def label_score(frame: np.ndarray, text: str = DEFAULT_TEXT, scales: tuple[float, ...] = (1.0, 1.25, 1.5, 2.0, 2.5, 3.0),
+def label_score(frame: np.ndarray, text: str = DEFAULT_TEXT,
+                scales: tuple[float, ...] = (1.0, 1.12, 1.25, 1.5, 2.0, 2.5, 3.0),
                 positions: tuple[str, ...] = POSITIONS) -> tuple[float, str | None, float | None]:
     """Best normalised correlation of the label template in the frame's corners: (score, position, scale)."""
     h, w = frame.shape[:2]
@@ -137,10 +140,12 @@ def label_score(frame: np.ndarray, text: str = DEFAULT_TEXT, scales: tuple[float
         x, y_ = 0, 0
         for pos in positions:
             x, y_ = _origin(pos, dw, DETECT_HEIGHT, tw, th)
-            # Search a window around the expected place: rounding and resizing shift it a few px.
+            # Search a window around the expected place (rounding and resizing shift it a few px)
+            # that reaches the corner's edges: after a crop the label sits nearer them.
             pad = max(4, th // 2)
-            x0, y0 = max(0, x - pad), max(0, y_ - pad)
-            x1, y1 = min(dw, x + tw + pad), min(DETECT_HEIGHT, y_ + th + pad)
+            x0, y0 = (max(0, x - pad) if pos.endswith("right") else 0), (max(0, y_ - pad) if pos.startswith("bottom") else 0)
+            x1 = dw if pos.endswith("right") else min(dw, x + tw + pad)
+            y1 = DETECT_HEIGHT if pos.startswith("bottom") else min(DETECT_HEIGHT, y_ + th + pad)
             region = grey[y0:y1, x0:x1]
             if region.shape[0] < th or region.shape[1] < tw:
                 continue

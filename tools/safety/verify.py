@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import numpy as np
+
 from tools.safety import c2pa_manifest, label, watermark
 from tools.safety._media import decode_frames
 
@@ -26,7 +28,8 @@ def verify_video(path: str | Path, *, keys_dir: str | Path | None = None,
             "storyboard": m.storyboard, "problems": m.problems}
 
     frames = decode_frames(path, max_frames=max_frames)
-    wmd = read_watermarks(frames, watermark_strength, resolve_watermark)
+    wmd = read_watermarks(frames, watermark_strength, resolve_watermark,
+                          key_frames=lambda: decode_frames(path, max_frames=16, keyframes_only=True))
     wm_present, wm_payload = wmd["present"], wmd["payload"]
     lab = label.label_reading(frames, text=label_text)
 
@@ -79,16 +82,23 @@ def verify_video(path: str | Path, *, keys_dir: str | Path | None = None,
 WINDOW = 12
 
 
-def read_watermarks(frames, strength: float, resolve=None) -> dict:
+def read_watermarks(frames, strength: float, resolve=None, key_frames: Callable[[], np.ndarray] | None = None) -> dict:
     """Every payload found in the frames, each read from its own window of consecutive frames and
-    resolved (when `resolve` is given) to the project and cut it belongs to."""
+    resolved (when `resolve` is given) to the project and cut it belongs to. When none reads where
+    it is, the file was cropped, shifted or resized: the made frame is looked for once, in the
+    file's keyframes (`key_frames()`, where a re-encode keeps the marks best) and the frames."""
     if not len(frames):
         return {"present": False, "payload": None, "payloads": [], "confidence": 0.0, "frames_checked": 0,
                 "project_id": None, "cut_id": None, "moved": None}
     counts = _window_payloads(frames, strength, None)
     placement = None
     if not counts:  # cropped, shifted or resized since it was made: find the sync grid once, read again
-        placement = watermark.find_placement(frames, strength)
+        search = frames
+        if key_frames is not None:
+            keys = key_frames()
+            if len(keys) and keys.shape[1:] == frames.shape[1:]:
+                search = np.concatenate([keys, frames[np.linspace(0, len(frames) - 1, 8).round().astype(int)]])
+        placement = watermark.find_placement(search, strength, max_frames=24)
         if placement is not None:
             counts = _window_payloads(frames, strength, placement)
     found = []

@@ -20,8 +20,13 @@ How it works (and why):
   frames. The CRC rejects a wrong read; the agreement of the copies is the confidence, and an
   unmarked video scores ~0.5 (chance), so it is not mistaken for a marked one.
 
-This is a provenance aid, not DRM: it survives ordinary re-encoding and resizing, not a
-determined attacker who knows the key and the scheme.
+Crops and shifts move this grid, so a second, sync layer (`watermark_grid.py`: block means on
+fixed pixels, found at any offset) tells where the made frame now sits; `find_placement` then
+rebuilds it and the payload is read there. A read needs the CRC (one weak bit may be fixed: the
+CRC of ATM headers lets no two-bit error through) and a held-out agreement of the copies.
+
+This is a provenance aid, not DRM: it survives ordinary re-encoding, resizing, crops up to 20 %
+and shifts, not a determined attacker who knows the key and the scheme.
 """
 
 from __future__ import annotations
@@ -394,20 +399,23 @@ def find_placement(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_f
     The sync grid gives the scale and a tile corner; the made frame's corner is that corner or a
     whole tile away, and its size is what a centred crop implies, the frames' own, or a size the
     director renders at with that shape. Each candidate is read on the frames that show the grid
-    best (the intra-coded ones); the one whose payload reads with a matching CRC and the most
-    agreement wins."""
+    best (the intra-coded ones), one at a time; the one whose payload reads with a matching CRC
+    and the most agreement wins."""
     frames = _check_frames(frames)
     if len(frames) > max_frames:
         frames = frames[np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
     geometry = watermark_grid.locate(frames, strength)
     if geometry is None:
         return None
-    clearest = frames[np.sort(np.argsort(geometry.frame_weights)[::-1][:4])]
+    # Read frame by frame: the frames may come from different shots, whose takes carry different
+    # payloads, and a vote across them would match no CRC.
+    clearest = [frames[i:i + 1] for i in np.argsort(geometry.frame_weights)[::-1][:3]]
     best: tuple[float, Placement] | None = None
     for candidate in _candidate_placements(frames.shape[1], frames.shape[2], geometry):
-        reading = _read(clearest, BASE_STEP * strength, candidate)
-        if reading.present and (best is None or reading.confidence > best[0]):
-            best = (reading.confidence, candidate)
+        for frame in clearest:
+            reading = _read(frame, BASE_STEP * strength, candidate)
+            if reading.present and (best is None or reading.confidence > best[0]):
+                best = (reading.confidence, candidate)
     return best[1] if best else None
 
 
