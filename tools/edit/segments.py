@@ -54,7 +54,7 @@ from .video_io import (
 )
 
 FinishFrames = Callable[[np.ndarray], np.ndarray]
-CACHE_VERSION = 1          # bump when the way a piece is made changes, so old cache entries are not reused
+CACHE_VERSION = 2          # bump when the way a piece is made changes (2: the label and watermark changed), so old entries are not reused
 CHUNK = 24                 # frames per batch through Python
 
 
