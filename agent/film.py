@@ -14,6 +14,7 @@ import tempfile
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cache
 from importlib import metadata
 from pathlib import Path
 
@@ -34,6 +35,12 @@ OUTPUT_FILES = ("final.mp4", "storyboard.yaml", "critique.json", "manifest.json"
 
 
 def package_versions() -> dict[str, str]:
+    return dict(_package_versions())
+
+
+@cache
+def _package_versions() -> dict[str, str]:
+    # read once per process: the installed packages' metadata costs ~15 ms per cut to parse
     versions = {"python": platform.python_version()}
     for name in PACKAGES:
         try:
@@ -194,7 +201,9 @@ def finish_film(
 
         write_contact_sheet(workspace, storyboard, outcomes, out_dir / "contact_sheet.png")
         # Judged on the cut itself, where the editor's grade has pulled the shots together.
-        style = style_consistency(cut_shot_frames(signed, cut.timeline), looks=[shot_look(s) for s in storyboard.shots])
+        style = style_consistency(cut_shot_frames(signed, cut.timeline, pieces=cut.pieces,
+                                                  cache_dir=workspace.home / "segments" / "frames"),
+                                  looks=[shot_look(s) for s in storyboard.shots])
 
         critique_doc = film_critique(storyboard, outcomes, style, previz=previz, grade=settings.grade)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
@@ -246,7 +255,7 @@ def write_contact_sheet(workspace: Workspace, storyboard: Storyboard, outcomes: 
 def cut_record(cut) -> dict:
     """What the manifest says about the assembled cut."""
     return {"duration": cut.duration, "frames": cut.frames, "timeline": cut.timeline,
-            "edit_path": getattr(cut, "path_used", None), "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made},
+            "edit_path": getattr(cut, "path_used", None), "pieces": {"reused": cut.pieces_reused, "made": cut.pieces_made, "soundtrack": getattr(cut, "soundtrack", None)},
             "edit_warnings": list(cut.warnings)}
 
 
@@ -257,28 +266,95 @@ def take_record(t: Take) -> dict:
             "params": t.params, "status": t.status.value}
 
 
-def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160) -> list[np.ndarray]:
-    """A few small frames from the middle of each shot of a cut, decoded in one ffmpeg pass."""
-    import subprocess
+KEPT_FRAMES_VERSION = 1   # bump when the way cut_shot_frames decodes or scales changes: kept frames are then made again
 
-    from tools.edit.video_io import ffmpeg_exe, probe
+
+def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: int = 160,
+                    pieces: list | None = None, cache_dir: Path | None = None) -> list[np.ndarray]:
+    """A few small frames from the middle of each shot of a cut.
+
+    With the cut's `pieces` (incremental finishing, tools/edit/segments.PieceRef) and a `cache_dir`, a
+    frame inside a cached piece is kept under the piece's key and its place in it: the piece's bytes
+    are copied into every cut that uses it and it starts with an IDR frame, so it is the same picture
+    in all of them. A frame not kept yet is decoded from its piece's own file (a few dozen frames, not
+    the whole cut) when few pieces are new; a reordered or re-finished cut of unchanged shots decodes
+    nothing."""
+    from tools.edit.video_io import probe
 
     shots = [seg for seg in timeline if seg["kind"] == "shot"]
+    picks = _shot_picks(shots, per_shot)
+    info = probe(path)
+    height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
+    wanted = sorted({f for _, f in picks})
+    home = {f: _piece_of(pieces or [], f) if cache_dir is not None else None for f in wanted}
+    kept = {f: None if piece is None else
+            cache_dir / piece.key[:2] / f"{piece.key}-{f - piece.start}-{width}x{height}-v{KEPT_FRAMES_VERSION}.npy"
+            for f, piece in home.items()}
+    got: dict[int, np.ndarray] = {f: np.load(where) for f, where in kept.items() if where is not None and where.is_file()}
+    # what is not kept: from each piece's own file when it is there, the rest in one pass over the cut
+    by_file: dict[Path, list[tuple[int, int]]] = {}
+    for f in wanted:
+        piece = home[f]
+        if f in got:
+            continue
+        if piece is not None and piece.path is not None and piece.path.is_file():
+            by_file.setdefault(piece.path, []).append((f, f - piece.start))
+        else:
+            by_file.setdefault(path, []).append((f, f))
+    if len(by_file) > 3:
+        # many pieces (a first cut): one pass over the cut costs less than a decoder per piece
+        by_file = {path: [(f, f) for f in wanted if f not in got]}
+    for source, frames in by_file.items():
+        for (f, _), frame in zip(frames, _decode_frames(source, [k for _, k in frames], width, height)):
+            got[f] = frame
+            where = kept[f]
+            if where is not None:
+                _keep(where, frame)
+    return [np.stack(mine) if (mine := [got[f] for o, f in picks if o == i and f in got])
+            else np.empty((0, height, width, 3), np.uint8) for i in range(len(shots))]
+
+
+def _shot_picks(shots: list[dict], per_shot: int) -> list[tuple[int, int]]:
+    """(shot index, frame of the cut): `per_shot` frames spread over each shot's middle, clear of transitions."""
     picks: list[tuple[int, int]] = []
     for i, seg in enumerate(shots):
         start, n = int(seg["start_frame"]), int(seg["frames"])
-        lo, hi = start + n // 5, start + max(n // 5 + 1, 4 * n // 5)   # clear of the transitions
+        lo, hi = start + n // 5, start + max(n // 5 + 1, 4 * n // 5)
         for k in range(per_shot):
             picks.append((i, lo + (hi - lo) * (2 * k + 1) // (2 * per_shot)))
-    info = probe(path)
-    height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
-    select = "+".join(f"eq(n\\,{f})" for _, f in picks)
+    return picks
+
+
+def _piece_of(pieces: list, frame: int):
+    """The keyed piece `frame` lies in; None when it is in a piece made for this cut alone (a card)."""
+    for piece in pieces:
+        if piece.start <= frame < piece.start + piece.frames:
+            return piece if piece.key is not None else None
+    return None
+
+
+def _keep(where: Path, frame: np.ndarray) -> None:
+    where.parent.mkdir(parents=True, exist_ok=True)
+    part = where.with_name(f".{where.stem}.{uuid.uuid4().hex[:8]}.npy")
+    np.save(part, frame)
+    part.replace(where)
+
+
+def _decode_frames(path: Path, frames: list[int], width: int, height: int) -> list[np.ndarray]:
+    """The given frames of a video (ascending), scaled to width x height, in one ffmpeg pass that stops
+    after the last of them."""
+    import subprocess
+
+    from tools.edit.video_io import ffmpeg_exe
+
+    if not frames:
+        return []
+    select = "+".join(f"eq(n\\,{f})" for f in frames)
     proc = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:v:0",
                            "-vf", f"select='{select}',scale={width}:{height}", "-fps_mode", "passthrough",
-                           "-f", "rawvideo", "-pix_fmt", "rgb24", "-"], capture_output=True, check=True)
-    frames = np.frombuffer(proc.stdout, np.uint8).reshape(-1, height, width, 3)
-    owners = [i for i, _ in sorted(picks, key=lambda p: p[1])][: len(frames)]
-    return [frames[[j for j, o in enumerate(owners) if o == i]] for i in range(len(shots))]
+                           "-frames:v", str(len(frames)), "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          capture_output=True, check=True)
+    return list(np.frombuffer(proc.stdout, np.uint8).reshape(-1, height, width, 3))
 
 
 def shot_look(shot) -> str:

@@ -30,7 +30,7 @@ BRIEF = ("A 24-second film in six shots: a cyclist crosses a bridge at sunrise, 
 def pieces(result: dict) -> str:
     manifest = json.loads((Path(result["cut"]).parent / "manifest.json").read_text())
     p = manifest.get("pieces") or {}
-    return f"{p.get('made', '?')} pieces encoded, {p.get('reused', '?')} reused"
+    return f"{p.get('made', '?')} pieces encoded, {p.get('reused', '?')} reused, soundtrack {p.get('soundtrack')}"
 
 
 def main() -> None:

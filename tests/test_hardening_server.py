@@ -278,3 +278,43 @@ def test_forty_back_to_back_chat_lines_are_all_applied_in_order(env):
     # Forty changes, far fewer renders: queued renders are served together by one of the latest version.
     assert 1 <= cuts < 10
     assert store.list_cuts(pid)[-1].version == 41
+
+
+def test_sixty_clients_connecting_at_once_are_each_known_as_themselves_without_a_thread_each(env):
+    """The handshake's token lookup runs on the server's one store thread: every client is still told
+    apart (its own film found, someone else's not), an unknown token is refused, and a burst of
+    connections does not grow the server a thread per client (which kept the event loop waiting for
+    the GIL: protocol p99 130-180 ms with 200 clients, bench/ws_load.py)."""
+    import asyncio
+
+    from websockets.asyncio.client import connect as connect_async
+
+    director, store, *_ = env
+    people = [store.create_user(f"crowd-{i}")[1] for i in range(60)]
+    films = [director.start_project(f"crowd-{i}", Storyboard.parse({**BOARD, "title": f"film {i}"}), "test")
+             for i in range(60)]
+
+    async def one(port: int, i: int) -> tuple[str, str]:
+        async with connect_async(f"ws://127.0.0.1:{port}/ws?token={people[i]}") as ws:
+            await ws.send(json.dumps({"type": "subscribe", "project_id": films[i]}))
+            mine = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            await ws.send(json.dumps({"type": "subscribe", "project_id": films[(i + 1) % 60]}))
+            theirs = json.loads(await asyncio.wait_for(ws.recv(), 30))
+            return mine["storyboard"]["title"], theirs.get("code")
+
+    async def crowd(port: int) -> list:
+        async def stranger():
+            try:
+                async with connect_async(f"ws://127.0.0.1:{port}/ws?token=not-a-token"):
+                    return "accepted"
+            except InvalidStatus as err:
+                return err.response.status_code
+        return await asyncio.gather(*[one(port, i) for i in range(60)], stranger())
+
+    with live_server(env) as port:
+        before = threading.active_count()
+        *answers, refused = asyncio.run(crowd(port))
+        grown = threading.active_count() - before
+    assert answers == [(f"film {i}", "not_found") for i in range(60)]
+    assert refused == 401
+    assert grown <= 2, f"{grown} threads appeared for 61 connections"

@@ -133,9 +133,19 @@ def test_feedback_and_reorder_reencode_only_what_changed_and_the_film_plays_ever
     payloads = report["watermark"]["payloads"]
     assert report["watermark"]["cut_id"] == third["cut_id"]
     assert payloads and all(p["project_id"] == project for p in payloads), payloads
-    # subtitles and the soundtrack belong to the new order
+    # subtitles and the soundtrack belong to the new order: the narration moved, so the kept soundtrack
+    # of the earlier order is not reused; the new one is exactly the film's length
     srt = (cut.parent / "final.srt").read_text()
     assert srt.index("The nets.") < srt.index("The gulls.")
+    assert third["pieces"]["soundtrack"] == "mixed"
+    assert audio_samples(cut) == round(expected_frames(new_order) / FPS * 48000)
+
+
+def audio_samples(path: Path) -> int:
+    out = subprocess.run([ffmpeg_exe(), "-hide_banner", "-loglevel", "error", "-i", str(path), "-map", "0:a:0",
+                          "-f", "s16le", "-ac", "1", "-ar", "48000", "-"], capture_output=True)
+    assert out.returncode == 0, out.stderr[-500:]
+    return len(out.stdout) // 2
 
 
 @pytest.mark.browser

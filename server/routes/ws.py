@@ -49,6 +49,14 @@ def error_for(err: BaseException, project_id: str | None) -> ErrorEvent:
     return error_event(error.code, public_message(error.message), project_id)
 
 
+async def store_read(app: Any, fn: Callable[..., Any], *args: Any) -> Any:
+    """`fn(*args)` on the server's store thread (see `store_pool` in server/app.py), off the event loop."""
+    pool = getattr(app.state, "store_pool", None)
+    if pool is None:   # an app run without its lifespan
+        return await run_in_threadpool(fn, *args)
+    return await asyncio.get_running_loop().run_in_executor(pool, fn, *args)
+
+
 def edit_shot(director: Any, owner: str, msg: EditShot, emit: Emit) -> dict:
     """An `edit_shot` message through the Director's edit path (one new storyboard version)."""
     from agent.editing import ShotEdit
@@ -68,6 +76,7 @@ class Session:
     """One websocket's handling of client messages."""
 
     def __init__(self, websocket: WebSocket, owner: str):
+        self.app = websocket.app
         state = websocket.app.state
         self.director = state.director
         self.hub: Hub = state.hub
@@ -161,7 +170,7 @@ class Session:
                                                                        emit=emit)))
         elif isinstance(msg, HistoryRequest):
             try:
-                versions = await run_in_threadpool(d.history, owner, msg.project_id)
+                versions = await store_read(self.app, d.history, owner, msg.project_id)
             except NotFound:
                 raise ProtocolError("not_found", f"no project {msg.project_id!r} for you", msg.project_id,
                                     msg.request_id) from None
@@ -170,7 +179,7 @@ class Session:
     async def subscribe(self, project_id: str, request_id: str | None) -> None:
         """Follow a project; the answer is its latest `storyboard` (the full state is GET /api/projects/{id})."""
         try:
-            board = await run_in_threadpool(self.director.storyboard_event, self.owner, project_id)
+            board = await store_read(self.app, self.director.storyboard_event, self.owner, project_id)
         except NotFound:
             raise ProtocolError("not_found", f"no project {project_id!r} for you", project_id, request_id) from None
         self.hub.subscribe(self.conn, project_id)
@@ -247,7 +256,7 @@ class Session:
 
 @router.websocket("/ws")
 async def websocket_endpoint(websocket: WebSocket) -> None:
-    user = await run_in_threadpool(user_for, websocket, token_from(websocket))
+    user = await store_read(websocket.app, user_for, websocket, token_from(websocket))
     if user is None:
         body = {"detail": "missing or unknown token: connect to /ws?token=TOKEN or send 'Authorization: Bearer TOKEN'"}
         if "websocket.http.response" in websocket.scope.get("extensions", {}):

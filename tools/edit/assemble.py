@@ -16,7 +16,8 @@ Three paths, chosen automatically (`CutResult.path_used` says which ran):
 * ``segments`` (when the caller gives a `segment_cache` folder and burns no subtitles): the same
   frames as ``reencode``, made as separately encoded pieces (cards, shot bodies, transitions) cached
   by the hash of their inputs and joined by stream copy; see `segments.py`. Feedback then re-encodes
-  only the pieces whose inputs changed.
+  only the pieces whose inputs changed. The soundtrack is cached as an AAC track by the hash of the
+  mix's inputs (`soundtrack.py`) and copied in; with a `segment_cache`, stream copy uses it too.
 
 The output lands atomically: a half-written film never appears at `out_path`.
 """
@@ -39,7 +40,8 @@ from . import cards
 from .grade import STRENGTH, ShotGrade, plan_grade
 from .narration import mix_soundtrack, place_lines, speak_shots
 from .presets import reframe_or_refuse
-from .segments import Encoding, Marking, ShotSource, file_identity, join_pieces, make_pieces, plan_pieces
+from .segments import Encoding, Marking, PieceRef, ShotSource, file_identity, join_pieces, make_pieces, plan_pieces
+from .soundtrack import Soundtrack
 from .subtitles import SubtitleBurner, cues_from_timeline, write_subtitles
 from .timeline import CutClip, Segment, build_timeline, total_frames
 from .video_io import EditError, VideoWriter, _fps_arg, concat_copy, ffmpeg_exe, i420_to_rgb, probe
@@ -69,6 +71,8 @@ class CutResult:
     graded_shots: dict[str, dict] = field(default_factory=dict)   # shot id -> ShotGrade.summary(), graded shots only
     pieces_reused: int = 0          # incremental finishing: pieces taken from the cache ...
     pieces_made: int = 0            # ... and pieces encoded for this cut
+    pieces: list[PieceRef] = field(default_factory=list)   # incremental finishing: the cut's pieces in order
+    soundtrack: str | None = None   # "reused" (cached, copied in), "mixed" (mixed and encoded for this cut), None: silent
 
     @property
     def shot_starts(self) -> dict[str, float]:
@@ -160,15 +164,24 @@ def assemble_cut(
                                       end_seconds=end_seconds, hold_seconds=hold)
         n_total = total_frames(segments)
         cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in lines})
-        # on 2 cores, mixing in a thread beside the render was measured no faster than mixing first
-        audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav",
-                               music_path=Path(music_path) if music_path else None, warnings=warnings)
+        music = Path(music_path) if music_path else None
         shots = [s for s in segments if s.kind == "shot"]
         planned = plan_grade(shots, infos, width, height, fps, strength=grade)
         grades = {i: g for i, g in planned.items() if not g.identity}
         reused_pieces = made_pieces = 0
+        piece_refs: list[PieceRef] = []
+        audio: Path | None = None
+        track_reused = False    # the soundtrack was taken from the cache
         if not grades and _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
-            _stream_copy(segments, out_path, audio, tmp, n_total)
+            if segment_cache is not None:
+                with Soundtrack.start(lines, n_total / fps, music, Path(segment_cache) / "audio", tmp, warnings) as track:
+                    audio = track.path()
+                    track_reused = track.reused
+                    concat_copy([s.path for s in shots], out_path, audio, tmp / "concat.txt", what="the takes",
+                                expect_frames=n_total, copy_audio=True)
+            else:
+                audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav", music_path=music, warnings=warnings)
+                _stream_copy(segments, out_path, audio, tmp, n_total)
             path_used = "stream_copy"
             if progress:
                 progress(n_total, n_total)
@@ -178,12 +191,19 @@ def assemble_cut(
                        for i, (s, info, clip) in enumerate(zip(shots, infos, clips))]
             enc = Encoding(width, height, fps, crf, x264_preset)
             pieces = plan_pieces(segments, sources, enc, marking, finish_frames, title=title, credits=credits, blend=_blend)
-            make_pieces(pieces, enc, Path(segment_cache), tmp, progress)
-            join_pieces(pieces, out_path, audio, tmp, n_total)
+            # the soundtrack (cached, or mixed and encoded in the background) while the pieces are made
+            with Soundtrack.start(lines, n_total / fps, music, Path(segment_cache) / "audio", tmp, warnings) as track:
+                make_pieces(pieces, enc, Path(segment_cache), tmp, progress)
+                audio = track.path()
+                track_reused = track.reused
+                join_pieces(pieces, out_path, audio, tmp, n_total)
             reused_pieces = sum(p.reused for p in pieces)
             made_pieces = len(pieces) - reused_pieces
+            piece_refs = [PieceRef(p.start, p.frames, p.key, p.path if p.key else None) for p in pieces]
             path_used = "segments"
         else:
+            # on 2 cores, mixing in a thread beside the render was measured no faster than mixing first
+            audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav", music_path=music, warnings=warnings)
             burner = SubtitleBurner(cues, width, height) if burn_subtitles and cues else None
             _reencode(segments, infos, out_path, width=width, height=height, fps=fps, audio=audio, title=title,
                       credits=credits, finish=finish_frames, burner=burner, progress=progress, crf=crf,
@@ -205,7 +225,8 @@ def assemble_cut(
         timeline=timeline, timeline_clips=segments, warnings=warnings,
         srt_path=srt, vtt_path=vtt, audio=audio is not None, path_used=path_used,
         graded_shots={g.shot_id: g.summary() for g in grades.values()},
-        pieces_reused=reused_pieces, pieces_made=made_pieces,
+        pieces_reused=reused_pieces, pieces_made=made_pieces, pieces=piece_refs,
+        soundtrack=None if audio is None else "reused" if track_reused else "mixed",
     )
 
 

@@ -54,7 +54,7 @@ from .video_io import (
 )
 
 FinishFrames = Callable[[np.ndarray], np.ndarray]
-CACHE_VERSION = 1          # bump when the way a piece is made changes, so old cache entries are not reused
+CACHE_VERSION = 2          # bump when the way a piece is made changes (2: the label and watermark changed), so old entries are not reused
 CHUNK = 24                 # frames per batch through Python
 
 
@@ -108,6 +108,17 @@ class Piece:
     body: tuple[ShotSource, int, int, FinishFrames | None] | None = field(default=None, repr=False)  # src, first, stop, mark
     path: Path | None = None
     reused: bool = False
+
+
+@dataclass(frozen=True)
+class PieceRef:
+    """Where a piece sits in the cut, and its cached file: a frame inside a keyed piece is the same
+    picture in every cut made of it (its bytes are copied in, and it starts with an IDR frame)."""
+
+    start: int                    # first frame in the cut
+    frames: int
+    key: str | None               # None: made for this cut alone (a card, a held frame)
+    path: Path | None             # the cached piece; None for a piece made for this cut alone
 
 
 def _digest(parts: dict) -> str:
@@ -180,7 +191,23 @@ def _finish(frames: np.ndarray, mark: FinishFrames) -> np.ndarray:
 def _mark_for(src: ShotSource, marking: Marking | None, cut_mark: FinishFrames | None) -> FinishFrames | None:
     if src.payload is None or marking is None:
         return cut_mark
-    return marking.mark_with(src.payload)
+    return _Deferred(marking.mark_with, src.payload)
+
+
+class _Deferred:
+    """`mark_with(payload)`, made on first use: a cut whose pieces are all cached marks nothing, and
+    building a marker (it reads the operator's settings) costs milliseconds per piece."""
+
+    def __init__(self, mark_with: Callable[[int], FinishFrames], payload: int):
+        self._mark_with, self._payload = mark_with, payload
+        self._mark: FinishFrames | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self, frames: np.ndarray) -> np.ndarray:
+        with self._lock:
+            if self._mark is None:
+                self._mark = self._mark_with(self._payload)
+        return self._mark(frames)
 
 
 def _bodies(run: list[Piece], enc: Encoding, tmp: Path) -> None:
@@ -363,12 +390,12 @@ def make_pieces(pieces: list[Piece], enc: Encoding, cache_dir: Path, tmp: Path,
 
 
 def join_pieces(pieces: list[Piece], out_path: Path, audio: Path | None, tmp: Path, n_total: int) -> None:
-    """Stream-copy the pieces into one MP4 (+ the soundtrack, encoded to AAC); exact frame count checked."""
+    """Stream-copy the pieces and the encoded soundtrack (soundtrack.py) into one MP4; exact frame count checked."""
     infos = [mp4_info(p.path) for p in pieces]
     if any(i is None or i.get("extradata") is None for i in infos) or len({i["extradata"] for i in infos}) != 1:
         raise EditError("internal: the cut's pieces were encoded with different decoder settings and cannot be joined")
     concat_copy([p.path for p in pieces], out_path, audio, tmp / "pieces.txt", what="the cut's pieces",
-                expect_frames=n_total, pad_audio=True)
+                expect_frames=n_total, copy_audio=True)
 
 
 def file_identity(path: Path) -> str:

@@ -471,10 +471,10 @@ def read_audio(path: str | os.PathLike, rate: int = 48000, channels: int = 1) ->
 
 
 def concat_copy(paths: list[Path], out_path: str | os.PathLike, audio: Path | None, listing: Path, *,
-                what: str, expect_frames: int, pad_audio: bool = False) -> None:
-    """Join MP4 files by stream copy (ffmpeg's concat demuxer), with `audio` encoded to AAC beside them
-    (`pad_audio`: padded with silence, then cut at the video's end). `out_path` is replaced only by a
-    film with exactly `expect_frames` frames. `what` names the parts in errors."""
+                what: str, expect_frames: int, copy_audio: bool = False) -> None:
+    """Join MP4 files by stream copy (ffmpeg's concat demuxer), with `audio` encoded to AAC beside them,
+    or, with `copy_audio`, `audio` already AAC of the film's length, copied as it is. `out_path` is replaced only by a film with
+    exactly `expect_frames` frames. `what` names the parts in errors."""
     # the concat demuxer's quoting: single quotes, with ' written as '\''
     listing.write_text("".join("file '" + str(Path(p).resolve()).replace("'", "'\\''") + "'\n" for p in paths))
     with atomic_output(out_path) as part:
@@ -482,8 +482,10 @@ def concat_copy(paths: list[Path], out_path: str | os.PathLike, audio: Path | No
         if audio is not None:
             cmd += ["-i", str(audio)]
         cmd += ["-map", "0:v:0", "-c:v", "copy"]
-        if audio is not None:
-            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"] + (["-af", "apad", "-shortest"] if pad_audio else [])
+        if audio is not None and copy_audio:
+            cmd += ["-map", "1:a:0", "-c:a", "copy"]
+        elif audio is not None:
+            cmd += ["-map", "1:a:0", "-c:a", "aac", "-b:a", "192k"]
         cmd += ["-movflags", "+faststart", "-f", "mp4", str(part)]
         out = subprocess.run(cmd, capture_output=True)
         if out.returncode != 0:

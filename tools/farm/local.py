@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from typing import Any, TypeVar
 
 from tools.generate.base import GenerationRequest, GenerationResult, get_backend
@@ -89,7 +89,8 @@ def _run_units(run_unit, units, workers: int, cancel: threading.Event | None, st
             if stop.is_set():
                 for f in futures:
                     f.cancel()             # queued: dropped
-            time.sleep(POLL)
+            # returns as soon as the last shot is done (a plain sleep cost up to POLL per render)
+            wait(futures, timeout=POLL)
     except BaseException:                  # Ctrl-C (KeyboardInterrupt) in the waiting thread
         stop.set()
         for f in futures:
