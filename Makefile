@@ -7,6 +7,10 @@ STAMP  := $(VENV)/.installed
 
 .PHONY: demo test check lint types install bench clean
 
+# Keep compiled modules between runs (some shells set PYTHONDONTWRITEBYTECODE): without them every
+# test run compiles the whole project and its libraries again, ~5 s of `make check`.
+unexport PYTHONDONTWRITEBYTECODE
+
 # What the demo needs, and nothing more: a film within two minutes of `make demo` on a fresh machine.
 $(CORE): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
