@@ -6,6 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
+from bench.watermark import crop_centre, half, shift
 from tools.safety import c2pa_manifest, label, watermark
 from tools.safety._media import decode_frames, encode_h264
 from tools.safety.verify import verify_video
@@ -158,28 +159,12 @@ def test_verify_reports_all_three_disclosures(tmp_path):
 # ----------------------------------------------------------------------------- crops and shifts (issue 12)
 
 
-def _crop_centre(frames: np.ndarray, fraction: float) -> np.ndarray:
-    n, h, w, _ = frames.shape
-    dh, dw = int(round(h * fraction / 2)), int(round(w * fraction / 2))
-    out = frames[:, dh:h - dh, dw:w - dw]
-    return np.ascontiguousarray(out[:, : out.shape[1] // 2 * 2, : out.shape[2] // 2 * 2])
-
-
-def _shift(frames: np.ndarray, px: int) -> np.ndarray:
-    out = np.zeros_like(frames)
-    out[:, px:, px:] = frames[:, :-px, :-px]
-    return out
-
-
-def _half(frames: np.ndarray) -> np.ndarray:
-    return np.stack([cv2.resize(f, (f.shape[1] // 4 * 2, f.shape[0] // 4 * 2), interpolation=cv2.INTER_AREA) for f in frames])
-
-
+# The attacks of bench/watermark.py, the same functions.
 ATTACKS = {
-    "crop 10 %": lambda f: _crop_centre(f, 0.10),
-    "crop 20 %": lambda f: _crop_centre(f, 0.20),
-    "shift 64 px": lambda f: _shift(f, 64),
-    "crop 10 % + shift 64 px + half": lambda f: _half(_shift(_crop_centre(f, 0.10), 64)),
+    "crop 10 %": lambda f: crop_centre(f, 0.10),
+    "crop 20 %": lambda f: crop_centre(f, 0.20),
+    "shift 64 px": lambda f: shift(f, 64),
+    "crop 10 % + shift 64 px + half": lambda f: half(shift(crop_centre(f, 0.10), 64)),
 }
 
 
@@ -200,7 +185,7 @@ def test_watermark_survives_crops_and_shifts_after_crf28(tmp_path, attack):
 def test_cropped_unmarked_video_names_no_payload(tmp_path):
     """Searching for a moved mark must not invent one: no grid, no payload."""
     for seed in (31, 32):
-        plain = _crop_centre(make_clip(seed, 1280, 720, 12), 0.10)
+        plain = crop_centre(make_clip(seed, 1280, 720, 12), 0.10)
         dec = decode_frames(encode_h264(plain, tmp_path / "plain.mp4", crf=28))
         assert watermark.find_placement(dec) is None
         reading = watermark.detect_frames(dec)
@@ -227,7 +212,7 @@ def test_crc_fixes_one_weak_bit_and_never_a_random_word():
 def test_label_survives_a_centred_crop_of_10_percent(tmp_path, position):
     """The label sits inside the action-safe area, so a platform's crop-to-fill keeps it."""
     frames = label.burn_label(make_clip(7, 1280, 720, 6), position=position)
-    cropped = decode_frames(encode_h264(_crop_centre(frames, 0.10), tmp_path / "c.mp4", crf=28))
+    cropped = decode_frames(encode_h264(crop_centre(frames, 0.10), tmp_path / "c.mp4", crf=28))
     assert label.detect_label(cropped)
-    plain = decode_frames(encode_h264(_crop_centre(make_clip(7, 1280, 720, 6), 0.10), tmp_path / "p.mp4", crf=28))
+    plain = decode_frames(encode_h264(crop_centre(make_clip(7, 1280, 720, 6), 0.10), tmp_path / "p.mp4", crf=28))
     assert not label.detect_label(plain)
