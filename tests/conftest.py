@@ -24,31 +24,24 @@ def env(tmp_path, monkeypatch):
 @pytest.fixture
 def live_port(env):
     """A real uvicorn server on loopback in a thread, serving the app over env's Director; yields its port."""
-    import socket
-    import threading
-    import time
+    from live_server import live_server
 
-    import uvicorn
+    with live_server(env) as port:
+        yield port
+
+
+@pytest.fixture
+def client(env):
+    """The app over env's Director through FastAPI's TestClient, with rate limits no test reaches."""
+    from fastapi.testclient import TestClient
+    from live_server import FAST_LIMITS
 
     from server.app import create_app
     from server.settings import ServerSettings
 
     director, store, *_ = env
-    app = create_app(director=director, store=store,
-                     settings=ServerSettings(rate_limit_per_minute=1e6, rate_limit_burst=10**6))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    yield sock.getsockname()[1]
-    server.should_exit = True
-    thread.join(10)
-    sock.close()
+    with TestClient(create_app(director=director, store=store, settings=ServerSettings(**FAST_LIMITS))) as c:
+        yield c
 
 
 @pytest.fixture(scope="session")

@@ -9,49 +9,21 @@ from __future__ import annotations
 
 import http.client
 import json
-import socket
 import struct
 import threading
 import time
 import zlib
-from contextlib import contextmanager
 
 import pytest
+from live_server import live_server
 from websockets.exceptions import InvalidStatus
 from websockets.sync.client import connect
 
-from server.app import create_app
 from server.models import server_event_adapter
-from server.settings import ServerSettings
 from storyboards.schema import Storyboard
 
 BOARD = {"title": "queue", "aspect_ratio": "16:9", "fps": 8, "resolution": 64,
          "shots": [{"id": "a", "duration": 1, "subject": "a red kite"}, {"id": "b", "duration": 1, "subject": "a hill"}]}
-
-
-@contextmanager
-def live_server(env, **settings):
-    """A real uvicorn on loopback serving env's Director with these ServerSettings; yields its port."""
-    import uvicorn
-
-    director, store, *_ = env
-    app = create_app(director=director, store=store,
-                     settings=ServerSettings(**{"rate_limit_per_minute": 1e6, "rate_limit_burst": 10**6, **settings}))
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="on"))
-    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        assert time.monotonic() < deadline, "uvicorn did not start"
-        time.sleep(0.02)
-    try:
-        yield sock.getsockname()[1]
-    finally:
-        server.should_exit = True
-        thread.join(10)
-        sock.close()
 
 
 def receive(ws, timeout=60) -> dict:

@@ -8,26 +8,15 @@ import io
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 from PIL import Image
 from test_studio import until
 
-from server.app import create_app
-from server.settings import ServerSettings
 from storyboards.schema import Storyboard
 
 SHOT = {"duration": 1, "setting": "a stone harbour at dawn", "camera": "static"}
 BOARD = {"title": "Harbour", "resolution": 64, "fps": 8,
          "shots": [{**SHOT, "id": "s1", "subject": "a small red fishing boat"},
                    {**SHOT, "id": "s2", "subject": "a white lighthouse", "setting": "a green cliff at noon"}]}
-
-
-@pytest.fixture
-def client(env):
-    director, store, *_ = env
-    settings = ServerSettings(rate_limit_per_minute=1e6, rate_limit_burst=10**6)
-    with TestClient(create_app(director=director, store=store, settings=settings)) as c:
-        yield c
 
 
 def still(client, url, token) -> np.ndarray:

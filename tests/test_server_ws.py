@@ -34,16 +34,8 @@ BOARD = {
         {"id": "lamp", "duration": 1, "subject": "a lighthouse lamp", "lighting": "warm glow", "framing": "close_up"},
     ],
 }
-FAST = dict(rate_limit_per_minute=1e6, rate_limit_burst=10**6)
 
 
-
-
-@pytest.fixture
-def client(env):
-    director, store, *_ = env
-    with TestClient(create_app(director=director, store=store, settings=ServerSettings(**FAST))) as c:
-        yield c
 
 
 def project(env, owner="ann", board=BOARD):

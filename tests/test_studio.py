@@ -11,26 +11,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from fastapi.testclient import TestClient
 
 from agent.editing import ShotEdit
-from server.app import create_app
 from server.models import server_event_adapter
-from server.settings import ServerSettings
 from storyboards.schema import Storyboard
 
 SHOT = {"duration": 1, "subject": "a small fishing boat", "setting": "a stone harbour at dawn", "camera": "dolly_in"}
 BOARD = {"title": "Harbour", "resolution": 64, "fps": 8, "shots": [{**SHOT, "id": f"s{i}"} for i in range(1, 4)]}
 LONG = {**BOARD, "shots": [{**SHOT, "id": f"s{i}", "subject": f"boat number {i}"} for i in range(1, 9)]}
 STATIC = Path(__file__).resolve().parents[1] / "server" / "static"
-
-
-@pytest.fixture
-def client(env):
-    director, store, *_ = env
-    settings = ServerSettings(rate_limit_per_minute=1e6, rate_limit_burst=10**6)
-    with TestClient(create_app(director=director, store=store, settings=settings)) as c:
-        yield c
 
 
 def project(env, board=BOARD, owner="ann"):
