@@ -16,6 +16,8 @@ from typing import Literal
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storyboards.schema import MAX_RESOLUTION, MIN_RESOLUTION
+
 # Prompt budgets in estimated tokens (see agent.prompts.estimate_tokens), per text encoder:
 # CogVideoX's T5 takes 226 tokens, LTX-Video's pipeline default is 128, Wan's UMT5 512, and the
 # CLIP text encoder behind AnimateDiff / Stable Diffusion takes 77 including its start and end
@@ -58,7 +60,7 @@ class AgentSettings(BaseSettings):
 
     # --- production
     default_backend: str = Field("animatic", description="generation backend for shots that name none")
-    resolution: int | None = Field(None, ge=64, le=2160, description="short side in px of planned films (None: the planner's 720)")
+    resolution: int | None = Field(None, ge=MIN_RESOLUTION, le=MAX_RESOLUTION, description="short side in px of planned films (None: the planner's 720)")
     max_shot_seconds: float = Field(8.0, gt=0, le=60, description="the planner never makes a shot longer than this")
     attempts_per_shot: int = Field(3, ge=1, description="takes per shot before the best failing one is kept")
     attempts_per_film_factor: float = Field(

@@ -173,12 +173,13 @@ def plan(brief: str = typer.Argument(..., help="What the film is about, in your 
 def _overrides(aspect: str | None, seconds: float | None, resolution: int | None = None) -> dict:
     from agent.limits import check_seconds
     from agent.settings import AgentSettings
-    from storyboards.schema import ASPECT_RATIOS
+    from storyboards.schema import ASPECT_RATIOS, MAX_RESOLUTION, MIN_RESOLUTION
 
     o = {}
     if resolution is not None:
-        if not (64 <= resolution <= 2160) or resolution % 2:
-            fail(f"--resolution {resolution} must be an even number of pixels between 64 and 2160 (the short side)", code=2)
+        if not (MIN_RESOLUTION <= resolution <= MAX_RESOLUTION) or resolution % 2:
+            fail(f"--resolution {resolution} must be an even number of pixels between {MIN_RESOLUTION} and "
+                 f"{MAX_RESOLUTION} (the short side)", code=2)
         o["resolution"] = resolution
     if aspect is not None:   # --aspect "" is a mistake, not "the default"
         if aspect not in ASPECT_RATIOS:

@@ -18,6 +18,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 ASPECT_RATIOS = ("16:9", "9:16", "1:1")
+# A film's `resolution` (its short side, px, even): every front door and the watermark search use these.
+MIN_RESOLUTION, MAX_RESOLUTION = 64, 2160
 MODES = ("t2v", "i2v", "v2v")
 CAMERA_MOVES = (
     "static", "pan_left", "pan_right", "tilt_up", "tilt_down", "dolly_in", "dolly_out",
@@ -208,8 +210,9 @@ class Storyboard(BaseModel):
     @field_validator("resolution")
     @classmethod
     def _resolution(cls, v: int) -> int:
-        if not (64 <= v <= 2160) or v % 2:
-            raise ValueError(f"resolution {v} must be an even number of pixels between 64 and 2160 (the short side)")
+        if not (MIN_RESOLUTION <= v <= MAX_RESOLUTION) or v % 2:
+            raise ValueError(f"resolution {v} must be an even number of pixels between {MIN_RESOLUTION} and "
+                             f"{MAX_RESOLUTION} (the short side)")
         return v
 
     @field_validator("shots")

@@ -32,6 +32,8 @@ from functools import lru_cache
 import cv2
 import numpy as np
 
+from storyboards.schema import MAX_RESOLUTION
+
 BLOCK = 32                      # px at the size the film was made; a crop keeps it, a resize scales it
 TILE = 8                        # the dither tile is TILE x TILE blocks (256 px)
 PERIOD = BLOCK * TILE
@@ -145,14 +147,11 @@ def _frame_scores(frames: np.ndarray, scale: float, step: float, ys: slice, xs: 
                                optimize=True) for f in frames])
 
 
-MADE_SHORT_MAX = 2160           # the director renders at most this short side (storyboard `resolution`)
-
-
 def _usable_scales(frames: np.ndarray) -> list[float]:
     """The resizes worth trying: the made frame holds more than one tile, and is no bigger than the
     director makes (a 1080p file is not searched as a third of a 3240p film: 9x the pixels for nothing)."""
     h, w = frames.shape[1:3]
-    return [s for s in SCALES if PERIOD + BLOCK <= min(h, w) / s <= MADE_SHORT_MAX * 1.02 and min(h, w) >= 4 * BLOCK * s]
+    return [s for s in SCALES if PERIOD + BLOCK <= min(h, w) / s <= MAX_RESOLUTION * 1.02 and min(h, w) >= 4 * BLOCK * s]
 
 
 def locate(frames: np.ndarray, strength: float = 1.0) -> GridGeometry | None:
