@@ -97,7 +97,7 @@ def read_watermarks(frames, strength: float, resolve=None, key_frames: Callable[
         if key_frames is not None:
             keys = key_frames()
             if len(keys) and keys.shape[1:] == frames.shape[1:]:
-                search = np.concatenate([keys, frames[np.linspace(0, len(frames) - 1, 8).round().astype(int)]])
+                search = np.concatenate([keys, watermark.spread(frames, 8)])
         placement = watermark.find_placement(search, strength, max_frames=24)
         if placement is not None:
             counts = _window_payloads(frames, strength, placement)

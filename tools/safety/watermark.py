@@ -39,6 +39,7 @@ import cv2
 import numpy as np
 import pywt
 
+from storyboards.schema import MAX_RESOLUTION
 from tools.safety import watermark_grid
 
 WORK_SHORT = 128               # working resolution, short side (multiple of 16); 128 survives even a 4x downscale of 720p
@@ -292,11 +293,17 @@ def _working_luma(frame: np.ndarray, placement: Placement | None) -> np.ndarray:
     # Rebuild the made frame at full size first, then shrink it exactly as embedding did: the
     # payload layer's coefficients depend on that anti-aliasing, and shrinking the cropped frame
     # directly (other ratios, other filters) moves them by several levels on textured pictures.
+    made = _to_made_frame(frame, placement, cv2.BORDER_REPLICATE)
+    return _luma_small(made, working_size(placement.made_w, placement.made_h))
+
+
+def _to_made_frame(image: np.ndarray, placement: Placement, border: int) -> np.ndarray:
+    """`image` (a frame read, or a mask of it) resampled onto the made frame `placement` describes;
+    what the frame does not show is filled by `border` (a cv2 border mode; constant is 0)."""
     s = placement.scale
     matrix = np.array([[s, 0, placement.origin_x * s], [0, s, placement.origin_y * s]], np.float32)
-    made = cv2.warpAffine(frame, matrix, (placement.made_w, placement.made_h),
-                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE)
-    return _luma_small(made, working_size(placement.made_w, placement.made_h))
+    return cv2.warpAffine(image, matrix, (placement.made_w, placement.made_h),
+                          flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=border, borderValue=0)
 
 
 def picture_box(frames: np.ndarray, dark: int = 24) -> tuple[int, int, int, int]:
@@ -328,12 +335,9 @@ def _soft_bits(frame: np.ndarray, step: float, placement: Placement | None = Non
 def _shown_slots(height: int, width: int, placement: Placement, box: tuple[int, int, int, int]) -> np.ndarray:
     """1 for the slots whose block lies inside the picture of the frames read, 0 for those a crop
     cut off, a shift pushed out or black bars cover (invented or black pixels vote at random)."""
-    s = placement.scale
-    matrix = np.array([[s, 0, placement.origin_x * s], [0, s, placement.origin_y * s]], np.float32)
     picture = np.zeros((height, width), np.float32)
     picture[box[0]:box[1], box[2]:box[3]] = 1
-    inside = cv2.warpAffine(picture, matrix, (placement.made_w, placement.made_h),
-                            flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+    inside = _to_made_frame(picture, placement, cv2.BORDER_CONSTANT)
     size = working_size(placement.made_w, placement.made_h)
     small = cv2.resize(inside, size, interpolation=cv2.INTER_AREA)
     ll_h, ll_w = size[1] // 2, size[0] // 2
@@ -348,8 +352,7 @@ def detect_frames(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_fr
     `search` is on, the sync grid is looked for (`find_placement`: a crop, a shift, a resize) and
     the frames are read again where it says the made frame is."""
     frames = _check_frames(frames)
-    if len(frames) > max_frames:
-        frames = frames[np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
+    frames = spread(frames, max_frames)
     reading = _read(frames, BASE_STEP * strength, placement)
     if reading.present or placement is not None or not search:
         return reading
@@ -390,7 +393,7 @@ def _read(frames: np.ndarray, step: float, placement: Placement | None) -> Water
 
 
 # Short sides the director renders at (`resolution`), tried as the made size when a crop hid it.
-MADE_SHORT_SIDES = (2160, 1440, 1080, 720, 576, 540, 480, 360, 288, 256, 240)
+MADE_SHORT_SIDES = (MAX_RESOLUTION, 1440, 1080, 720, 576, 540, 480, 360, 288, 256, 240)
 
 
 def find_placement(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_frames: int = 16) -> Placement | None:
@@ -402,8 +405,7 @@ def find_placement(frames: np.ndarray, strength: float = DEFAULT_STRENGTH, max_f
     best (the intra-coded ones), one at a time; the one whose payload reads with a matching CRC
     and the most agreement wins."""
     frames = _check_frames(frames)
-    if len(frames) > max_frames:
-        frames = frames[np.linspace(0, len(frames) - 1, max_frames).round().astype(int)]
+    frames = spread(frames, max_frames)
     geometry = watermark_grid.locate(frames, strength)
     if geometry is None:
         return None
@@ -460,6 +462,13 @@ def detect_video(path: str | Path, strength: float = DEFAULT_STRENGTH, max_frame
 def psnr(a: np.ndarray, b: np.ndarray) -> float:
     mse = float(np.mean((a.astype(np.float32) - b.astype(np.float32)) ** 2))
     return float("inf") if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+def spread(frames: np.ndarray, most: int) -> np.ndarray:
+    """At most `most` of the frames, evenly spread from the first to the last (all when fewer)."""
+    if len(frames) <= most:
+        return frames
+    return frames[np.linspace(0, len(frames) - 1, most).round().astype(int)]
 
 
 def _check_frames(frames: np.ndarray) -> np.ndarray:
