@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import platform
 import shutil
 import tempfile
 import uuid
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import cache
@@ -131,6 +133,54 @@ def take_marking():
     return Marking(mark_with=disclosure_marker, key=key)
 
 
+def card_seconds(storyboard: Storyboard) -> tuple[float, float]:
+    """(title card, end card) seconds on screen; 0 for a card the storyboard does without."""
+    return (CARD_SECONDS if storyboard.title and storyboard.title_card else 0.0,
+            CARD_SECONDS if storyboard.end_card else 0.0)
+
+
+def film_clips(storyboard: Storyboard, workspace: Workspace | None = None, outcomes: dict | None = None) -> list:
+    """The cut's clips in storyboard order: each shot's selected take. Without `outcomes` (before the
+    takes exist) they hold only what the sound depends on, and no file."""
+    from tools.edit.narration import voice_for
+    from tools.edit.timeline import CutClip
+
+    clips = []
+    for shot in storyboard.shots:
+        take = outcomes[shot.id].take if outcomes else None
+        clips.append(CutClip(path=workspace.resolve(take.file) if take and workspace else Path(),
+                             shot_id=shot.id, duration=shot.duration,
+                             transition=shot.transition, narration=shot.narration, caption=shot.caption,
+                             content_hash=take.content_hash if take else None,
+                             watermark=take.params.get("watermark_id") if take else None,
+                             voice=voice_for(speaker(shot))))
+    return clips
+
+
+def start_soundtrack(storyboard: Storyboard, workspace: Workspace) -> Future:
+    """Speak, mix and encode the film's soundtrack on a thread of its own while the takes are made
+    (it needs the storyboard and the music, not the pictures): the cut then copies it in instead of
+    mixing it after the last take. The future gives the SoundPlan for `finish_film`, or None when
+    making it failed; the cut then makes it again itself and reports what is wrong."""
+    from tools.edit.assemble import prepare_soundtrack
+
+    def make():
+        try:
+            music, _ = music_for(storyboard, workspace)
+            title_seconds, end_seconds = card_seconds(storyboard)
+            return prepare_soundtrack(film_clips(storyboard), storyboard.fps, title_seconds=title_seconds,
+                                      end_seconds=end_seconds, narration=True, music_path=music,
+                                      segment_cache=workspace.home / "segments")
+        except Exception:  # noqa: BLE001 - the cut makes the sound again and names the problem
+            return None
+
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="soundtrack")
+    try:
+        return pool.submit(make)
+    finally:
+        pool.shutdown(wait=False)
+
+
 def finish_film(
     store: Store,
     workspace: Workspace,
@@ -144,12 +194,13 @@ def finish_film(
     safety_warnings: list[str] | None = None,
     backend: str | None = None,
     farm: dict | None = None,
+    sound: Future | None = None,
 ) -> Delivery:
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
-    lands by rename, and final.mp4 only after it is signed."""
+    lands by rename, and final.mp4 only after it is signed. `sound` is `start_soundtrack`'s, when
+    the render started it before its takes."""
     from tools.critique.consistency import style_consistency
-    from tools.edit.assemble import CutClip, assemble_cut
-    from tools.edit.narration import voice_for
+    from tools.edit.assemble import assemble_cut
     from tools.edit.otio_export import write_otio
     from tools.safety.c2pa_manifest import sign_video
     from tools.safety.disclosure import disclosure_marker
@@ -160,18 +211,13 @@ def finish_film(
     watermark_id = store.new_watermark_id()
     width, height = storyboard.size
 
-    clips = []
-    for shot in storyboard.shots:
-        take = outcomes[shot.id].take
-        clips.append(CutClip(path=workspace.resolve(take.file), shot_id=shot.id, duration=shot.duration,
-                             transition=shot.transition, narration=shot.narration, caption=shot.caption,
-                             content_hash=take.content_hash, watermark=take.params.get("watermark_id"),
-                             voice=voice_for(speaker(shot))))
+    clips = film_clips(storyboard, workspace, outcomes)
 
     def progress(done, total):
         emit(ShotProgress(project_id=project_id, shot_id="*", stage="assemble", done=done, total=total, attempt=0))
 
     music, music_note = music_for(storyboard, workspace)
+    title_seconds, end_seconds = card_seconds(storyboard)
     # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
     previz = all(outcomes[s.id].take.backend == "animatic" for s in storyboard.shots)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp_name:
@@ -179,31 +225,33 @@ def finish_film(
         cut = assemble_cut(
             clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
             title=storyboard.title if storyboard.title_card else None, credits=storyboard.credits,
-            title_seconds=CARD_SECONDS, end_seconds=CARD_SECONDS if storyboard.end_card else 0.0,
-            finish_frames=disclosure_marker(watermark_id),
+            title_seconds=title_seconds, end_seconds=end_seconds,
+            finish_frames=disclosure_marker(watermark_id), sound=sound.result() if sound else None,
             narration=True, music_path=music, progress=progress,
             grade=0.0 if previz else settings.grade,
             x264_preset=("ultrafast" if previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset,
             segment_cache=workspace.home / "segments", marking=take_marking(),
         )
-        emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
-        takes = [outcomes[s.id].take for s in storyboard.shots]
-        models = sorted({f"{t.backend}:{t.model}" for t in takes})
-        signed = tmp / "signed.mp4"
-        sign_video(
-            tmp / "final.mp4", signed, title=storyboard.title, project_id=project_id, cut_id=cut_id, version=version,
-            models=models, actions=[{"action": "c2pa.edited", "parameters": {"description": "assembled from generated takes"}}],
-            keys_dir=workspace.keys_dir,
-        )
-        # Sidecars first, the film last: a reader who sees final.mp4 sees a complete delivery.
-        deliver_subtitles(cut, out_dir, tmp)
-        write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
-
-        write_contact_sheet(workspace, storyboard, outcomes, out_dir / "contact_sheet.png")
-        # Judged on the cut itself, where the editor's grade has pulled the shots together.
-        style = style_consistency(cut_shot_frames(signed, cut.timeline, pieces=cut.pieces,
-                                                  cache_dir=workspace.home / "segments" / "frames"),
-                                  looks=[shot_look(s) for s in storyboard.shots])
+        # The style check's frames are decoded from the cut (the video the signature leaves as it is)
+        # while it is signed and its sidecars are written.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="style-frames") as pool:
+            style_frames = pool.submit(cut_shot_frames, tmp / "final.mp4", cut.timeline, pieces=cut.pieces,
+                                       cache_dir=workspace.home / "segments" / "frames")
+            emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
+            takes = [outcomes[s.id].take for s in storyboard.shots]
+            models = sorted({f"{t.backend}:{t.model}" for t in takes})
+            signed = tmp / "signed.mp4"
+            sign_video(
+                tmp / "final.mp4", signed, title=storyboard.title, project_id=project_id, cut_id=cut_id, version=version,
+                models=models, actions=[{"action": "c2pa.edited", "parameters": {"description": "assembled from generated takes"}}],
+                keys_dir=workspace.keys_dir,
+            )
+            # Sidecars first, the film last: a reader who sees final.mp4 sees a complete delivery.
+            deliver_subtitles(cut, out_dir, tmp)
+            write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
+            write_contact_sheet(workspace, storyboard, outcomes, out_dir / "contact_sheet.png")
+            # Judged on the cut itself, where the editor's grade has pulled the shots together.
+            style = style_consistency(style_frames.result(), looks=[shot_look(s) for s in storyboard.shots])
 
         critique_doc = film_critique(storyboard, outcomes, style, previz=previz, grade=settings.grade)
         atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
@@ -277,8 +325,8 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
     frame inside a cached piece is kept under the piece's key and its place in it: the piece's bytes
     are copied into every cut that uses it and it starts with an IDR frame, so it is the same picture
     in all of them. A frame not kept yet is decoded from its piece's own file (a few dozen frames, not
-    the whole cut) when few pieces are new; a reordered or re-finished cut of unchanged shots decodes
-    nothing."""
+    the whole cut; a first cut's pieces are its takes), a decoder per file, two or more side by side;
+    a reordered or re-finished cut of unchanged shots decodes nothing."""
     from tools.edit.video_io import probe
 
     shots = [seg for seg in timeline if seg["kind"] == "shot"]
@@ -301,15 +349,16 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
             by_file.setdefault(piece.path, []).append((f, f - piece.start))
         else:
             by_file.setdefault(path, []).append((f, f))
-    if len(by_file) > 3:
-        # many pieces (a first cut): one pass over the cut costs less than a decoder per piece
-        by_file = {path: [(f, f) for f in wanted if f not in got]}
-    for source, frames in by_file.items():
-        for (f, _), frame in zip(frames, _decode_frames(source, [k for _, k in frames], width, height)):
-            got[f] = frame
-            where = kept[f]
-            if where is not None:
-                _keep(where, frame)
+    # A decoder per file, side by side: each stops after its last pick, and two of them finish a first
+    # cut's takes in about half the time of one pass over the whole cut.
+    with ThreadPoolExecutor(max_workers=max(1, min(len(by_file), os.cpu_count() or 1))) as pool:
+        decoded = pool.map(lambda item: _decode_frames(item[0], [k for _, k in item[1]], width, height), by_file.items())
+        for frames, got_frames in zip(by_file.values(), decoded):
+            for (f, _), frame in zip(frames, got_frames):
+                got[f] = frame
+                where = kept[f]
+                if where is not None:
+                    _keep(where, frame)
     return [np.stack(mine) if (mine := [got[f] for o, f in picks if o == i and f in got])
             else np.empty((0, height, width, 3), np.uint8) for i in range(len(shots))]
 

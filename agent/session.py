@@ -8,7 +8,7 @@ restart: nothing lives only in this object.
 from __future__ import annotations
 
 import threading
-from concurrent.futures import Future
+from concurrent.futures import Future, wait
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -27,7 +27,7 @@ from agent.events import (
     StoryboardEvent,
     noop,
 )
-from agent.film import finish_film
+from agent.film import finish_film, start_soundtrack
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.limits import check_caps, check_inputs
 from agent.live import LiveJobs
@@ -686,8 +686,6 @@ class Director:
         if report.reasons:
             emit(SafetyNotice(project_id=project_id, verdict=report.verdict, reasons=report.reasons))
 
-        from agent.production import continuity_waves, farm_lane
-
         plans = [self.producer.plan_shot(storyboard, shot, backend) for shot in storyboard.shots]
         run.retries_left = self.settings.attempts_for_film(len(storyboard.shots)) - len(storyboard.shots)
         estimate = self._estimate(project_id, storyboard, plans, regenerate, run.retries_left, run.budget_usd)
@@ -706,6 +704,19 @@ class Director:
                 f"(or DIRECTOR_BUDGET_USD), or render with fewer or shorter hosted shots.")
         run.spent_usd = estimate.cost_usd or 0.0   # every shot's first take is booked before any retry
         farm = self.producer._farm()
+        sound = start_soundtrack(storyboard, self.workspace)   # mixed and encoded while the takes are made
+        try:
+            return self._produce_and_finish(run, out_dir, backend, regenerate, version, plans, report, farm, sound,
+                                            render_id)
+        finally:
+            wait([sound])   # stopped or not, nothing of this render is still being written after it
+
+    def _produce_and_finish(self, run: RenderRun, out_dir, backend, regenerate: set[str], version, plans: list,
+                            report, farm, sound: Future, render_id: str) -> RenderResult:
+        """The takes, wave by wave on the farm, then the cut."""
+        from agent.production import continuity_waves, farm_lane
+
+        project_id, emit, storyboard, renders = run.project_id, run.emit, version.storyboard, self.store.renders
 
         def one(plan):   # each shot's row in the render job follows it: resume reads these
             renders.shot_running(render_id, plan.shot.id)
@@ -733,7 +744,7 @@ class Director:
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,
                            settings=self.settings, safety_warnings=report.reasons, backend=backend,
-                           farm=farm.describe())
+                           farm=farm.describe(), sound=sound)
         self._keep_cut(project_id, film)
         new_takes = sum(o.new_takes for o in outcomes.values())
         reused = sum(1 for o in outcomes.values() if o.reused)

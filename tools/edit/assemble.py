@@ -79,6 +79,62 @@ class CutResult:
         return {s.shot_id: s.start_seconds for s in self.timeline_clips if s.kind == "shot"}
 
 
+@dataclass
+class SoundPlan:
+    """What the cut says and when: the narration spoken and placed, and how long the end is held so
+    the last line is not cut off. It depends on the shots' lengths, transitions, lines and voices and
+    on the cards, never on the takes' pictures, so it can be made (and the soundtrack mixed and
+    encoded) while the takes are still being generated."""
+
+    key: tuple
+    lines: list
+    hold_seconds: float
+    warnings: list[str]
+    mixed_ahead: bool = False   # prepare_soundtrack mixed and encoded the track for this cut (not an earlier one's)
+
+
+def sound_key(clips: list[CutClip], fps: float, title_seconds: float, end_seconds: float, narration: bool) -> tuple:
+    """Everything a SoundPlan depends on: a plan is used for a cut only when this is equal."""
+    return (tuple((c.shot_id, c.duration, c.transition, c.narration, c.voice) for c in clips),
+            fps, title_seconds, end_seconds, narration)
+
+
+def plan_sound(clips: list[CutClip], fps: float, *, title_seconds: float, end_seconds: float,
+               narration: bool = True) -> SoundPlan:
+    """Speak and place every shot's narration (`title_seconds` 0: no title card)."""
+    warnings: list[str] = []
+    segments = build_timeline(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds)
+    lines = speak_shots(segments, warnings) if narration else []
+    place_lines(lines, warnings)
+    film_end = total_frames(segments) / fps
+    voice_end = max((line.end for line in lines), default=0.0)
+    hold = 0.0
+    if voice_end > film_end:
+        hold = voice_end - film_end + 0.25
+        where = "the end card is held" if end_seconds > 0 else "the last frame is held"
+        warnings.append(f"narration runs {voice_end - film_end:.1f} s past the end of the film: {where} {hold:.1f} s longer")
+    return SoundPlan(sound_key(clips, fps, title_seconds, end_seconds, narration), lines, hold, warnings)
+
+
+def prepare_soundtrack(clips: list[CutClip], fps: float, *, title_seconds: float, end_seconds: float,
+                       narration: bool, music_path: str | os.PathLike | None, segment_cache: str | os.PathLike) -> SoundPlan:
+    """Plan the cut's sound and mix and encode its soundtrack into `segment_cache`, where the
+    `assemble_cut` given this plan and the same cache copies it in instead of mixing it again. The
+    clips' paths are not read: a render calls this before its takes exist, so the mix and the AAC
+    encode overlap the takes instead of following the last one."""
+    sound = plan_sound(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, narration=narration)
+    n_total = total_frames(build_timeline(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds,
+                                          hold_seconds=sound.hold_seconds))
+    cache = Path(segment_cache)
+    cache.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(dir=cache, prefix=".sound-") as tmp:
+        music = Path(music_path) if music_path else None
+        with Soundtrack.start(sound.lines, n_total / fps, music, cache / "audio", Path(tmp), []) as track:
+            track.path()
+            sound.mixed_ahead = not track.reused
+    return sound
+
+
 def _probe_takes(clips: list[CutClip]) -> list[dict]:
     def one(clip: CutClip) -> dict:
         if not clip.path.is_file():
@@ -115,6 +171,7 @@ def assemble_cut(
     grade: float = STRENGTH,
     segment_cache: str | os.PathLike | None = None,
     marking: Marking | None = None,
+    sound: SoundPlan | None = None,
 ) -> CutResult:
     """Assemble `clips` into an H.264/AAC MP4 at `out_path`, with `final.srt`/`.vtt` sidecars beside it
     (same stem as `out_path`).
@@ -130,6 +187,10 @@ def assemble_cut(
     pieces cached there and joined by stream copy, so a later cut re-encodes only what changed.
     `marking` then marks the frames made from a take with that take's own payload (`CutClip.watermark`);
     `finish_frames` still marks the cards with the cut's.
+
+    `sound` is the cut's narration as `plan_sound` placed it for these clips, when the caller made it
+    ahead (with `prepare_soundtrack`, while the takes were made); it is made here otherwise, or when
+    it was planned for other clips.
     """
     out_path = Path(out_path)
     if not clips:
@@ -146,22 +207,16 @@ def assemble_cut(
         except EditError as err:
             raise EditError(f"shot '{clip.shot_id}' ({clip.path.name}): {err}") from None
 
-    show_title = bool(title) and title_seconds > 0
-    segments = build_timeline(clips, fps, title_seconds=title_seconds if show_title else 0.0, end_seconds=end_seconds)
+    title_seconds = title_seconds if title and title_seconds > 0 else 0.0
+    if sound is None or sound.key != sound_key(clips, fps, title_seconds, end_seconds, narration):
+        sound = plan_sound(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, narration=narration)
+    warnings.extend(sound.warnings)
+    lines = sound.lines
+    segments = build_timeline(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, hold_seconds=sound.hold_seconds)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".assemble-") as tmp:
         tmp = Path(tmp)
-        lines = speak_shots(segments, warnings) if narration else []
-        place_lines(lines, warnings)
-        film_end = total_frames(segments) / fps
-        voice_end = max((line.end for line in lines), default=0.0)
-        if voice_end > film_end:
-            hold = voice_end - film_end + 0.25
-            where = "the end card is held" if end_seconds > 0 else "the last frame is held"
-            warnings.append(f"narration runs {voice_end - film_end:.1f} s past the end of the film: {where} {hold:.1f} s longer")
-            segments = build_timeline(clips, fps, title_seconds=title_seconds if show_title else 0.0,
-                                      end_seconds=end_seconds, hold_seconds=hold)
         n_total = total_frames(segments)
         cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in lines})
         music = Path(music_path) if music_path else None
@@ -179,6 +234,9 @@ def assemble_cut(
                     track_reused = track.reused
                     concat_copy([s.path for s in shots], out_path, audio, tmp / "concat.txt", what="the takes",
                                 expect_frames=n_total, copy_audio=True)
+                # each take's bytes are the cut's: a frame of it is the same picture in any cut that copies it
+                piece_refs = [PieceRef(s.start, s.frames, clip.content_hash, s.path if clip.content_hash else None)
+                              for s, clip in zip(shots, clips)]
             else:
                 audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav", music_path=music, warnings=warnings)
                 _stream_copy(segments, out_path, audio, tmp, n_total)
@@ -226,7 +284,7 @@ def assemble_cut(
         srt_path=srt, vtt_path=vtt, audio=audio is not None, path_used=path_used,
         graded_shots={g.shot_id: g.summary() for g in grades.values()},
         pieces_reused=reused_pieces, pieces_made=made_pieces, pieces=piece_refs,
-        soundtrack=None if audio is None else "reused" if track_reused else "mixed",
+        soundtrack=None if audio is None else "reused" if track_reused and not sound.mixed_ahead else "mixed",
     )
 
 
