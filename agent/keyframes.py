@@ -56,12 +56,12 @@ def load_proposals(workspace: Workspace, project_id: str) -> KeyframeSet | None:
         return None
 
 
-def png_bytes(image: np.ndarray) -> bytes:
-    """An RGB picture (H, W, 3) uint8 encoded as PNG."""
+def png_bytes(image: np.ndarray, compress_level: int = 6) -> bytes:
+    """An RGB picture (H, W, 3) uint8 encoded as PNG (lossless at any `compress_level`, 0-9)."""
     from PIL import Image
 
     buf = io.BytesIO()
-    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG")
+    Image.fromarray(np.ascontiguousarray(image)).save(buf, format="PNG", compress_level=compress_level)
     return buf.getvalue()
 
 
