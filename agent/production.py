@@ -125,6 +125,13 @@ def reference_for(storyboard: Storyboard, shot: Shot) -> Path | None:
     return None
 
 
+def frames_fingerprint(frames: np.ndarray) -> str:
+    """XXH3-128 of the frames' pixels, as hex."""
+    import xxhash
+
+    return xxhash.xxh3_128_hexdigest(np.ascontiguousarray(frames).data)
+
+
 def write_png(frame: np.ndarray, path: Path) -> Path:
     """One RGB frame as a PNG at `path`, written atomically. Fast compression: a take's last frame is
     read back only by the shot that continues it, and at 720p level 1 takes 44 ms against 117 ms for
@@ -374,10 +381,11 @@ class Producer:
                     f"backend {plan.backend} returned {frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}; "
                     f"the shot needs {request.frames} of {request.width}x{request.height}"
                 )
-            # the generated pixels' own hash (the file's differs: each take carries its own watermark id);
-            # the same request on any farm, local or Ray, must give the same value
-            take.params = {**result.params, "notes": result.notes,
-                           "frames_sha256": hashlib.sha256(np.ascontiguousarray(frames).data).hexdigest()}
+            # the generated pixels' own fingerprint (the file's hash differs: each take carries its own
+            # watermark id); the same request on any farm, local or Ray, must give the same value.
+            # XXH3-128: 9 ms for a 720p take's 250 MB where SHA-256 took 140 ms, and a fingerprint
+            # that tells runs apart needs no resistance to forgery.
+            take.params = {**result.params, "notes": result.notes, "frames_xxh3": frames_fingerprint(frames)}
             frames = self._finish_tier(frames, request, plan, take, timings)
             if run.stopping:   # between steps (critique, marks, encode): stop here when the render is stopping
                 raise GenerationCancelled()

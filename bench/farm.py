@@ -80,8 +80,8 @@ def main() -> None:
         ray_s, ray_m = render("ray", board, home)
         ray.shutdown()
 
-    same = ([t["params"]["frames_sha256"] for t in local_m["takes"]]
-            == [t["params"]["frames_sha256"] for t in ray_m["takes"]])
+    same = ([t["params"]["frames_xxh3"] for t in local_m["takes"]]
+            == [t["params"]["frames_xxh3"] for t in ray_m["takes"]])
     ratio = ray_s / local_s
     print(f"film: 8 shots x {args.seconds:g} s at {w}x{h}, 24 fps, animatic, default settings; "
           f"{args.cpus} CPUs for Ray, {default_workers()} local workers")

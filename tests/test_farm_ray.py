@@ -37,7 +37,7 @@ def render(tmp_path, monkeypatch, farm: str, board: Storyboard, **settings):
     out = tmp_path / f"out-{farm}"
     director.render("ada", project, out_dir=out)
     manifest = json.loads((out / "manifest.json").read_text())
-    takes = {t["shot_id"]: (t["key"], t["params"]["frames_sha256"], t["model"]) for t in manifest["takes"]}
+    takes = {t["shot_id"]: (t["key"], t["params"]["frames_xxh3"], t["model"]) for t in manifest["takes"]}
     return takes, manifest
 
 
