@@ -332,11 +332,10 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
     shots = [seg for seg in timeline if seg["kind"] == "shot"]
     picks = _shot_picks(shots, per_shot)
     info = probe(path)
-    height = max(2, round(width * info["height"] / info["width"] / 2) * 2)
+    height = _thumb_height(info["width"], info["height"], width)
     wanted = sorted({f for _, f in picks})
     home = {f: _piece_of(pieces or [], f) if cache_dir is not None else None for f in wanted}
-    kept = {f: None if piece is None else
-            cache_dir / piece.key[:2] / f"{piece.key}-{f - piece.start}-{width}x{height}-v{KEPT_FRAMES_VERSION}.npy"
+    kept = {f: None if piece is None or cache_dir is None else _kept_path(cache_dir, piece.key, f - piece.start, width, height)
             for f, piece in home.items()}
     got: dict[int, np.ndarray] = {f: np.load(where) for f, where in kept.items() if where is not None and where.is_file()}
     # what is not kept: from each piece's own file when it is there, the rest in one pass over the cut
@@ -361,6 +360,45 @@ def cut_shot_frames(path: Path, timeline: list[dict], per_shot: int = 3, width: 
                     _keep(where, frame)
     return [np.stack(mine) if (mine := [got[f] for o, f in picks if o == i and f in got])
             else np.empty((0, height, width, 3), np.uint8) for i in range(len(shots))]
+
+
+def _thumb_height(film_width: int, film_height: int, width: int) -> int:
+    return max(2, round(width * film_height / film_width / 2) * 2)
+
+
+def _kept_path(cache_dir: Path, key: str, offset: int, width: int, height: int) -> Path:
+    """Where the frame `offset` frames into the piece `key` is kept, at width x height."""
+    return cache_dir / key[:2] / f"{key}-{offset}-{width}x{height}-v{KEPT_FRAMES_VERSION}.npy"
+
+
+def takes_join_as_they_are(storyboard: Storyboard) -> bool:
+    """Will the cut most likely be the takes joined by stream copy (no cards, only hard cuts)? Then
+    each take is a piece of it, whole. (A shot the editor grades still rules that out; then
+    keeping its frames early was wasted, a few dozen frames' decoding.)"""
+    return card_seconds(storyboard) == (0.0, 0.0) and all(s.transition == "cut" for s in storyboard.shots)
+
+
+def keep_take_frames(workspace: Workspace, storyboard: Storyboard, shot, take: Take, per_shot: int = 3,
+                     width: int = 160) -> None:
+    """Decode the style check's frames of a take as soon as it is made, for a cut that will join the
+    takes as they are: the farm is still making other takes, and `cut_shot_frames` then finds them
+    kept instead of decoding after the last take (0.6 s of a 30 s film's render, all of it waiting)."""
+    from tools.edit.timeline import shot_frames
+
+    if not takes_join_as_they_are(storyboard) or not take.content_hash or not take.file:
+        return
+    n = shot_frames(shot.duration, storyboard.fps)
+    if take.frames != n or (take.width, take.height) != storyboard.size:
+        return
+    height = _thumb_height(take.width, take.height, width)
+    cache_dir = workspace.home / "segments" / "frames"
+    offsets = sorted({f for _, f in _shot_picks([{"start_frame": 0, "frames": n}], per_shot)})
+    missing = [k for k in offsets if not _kept_path(cache_dir, take.content_hash, k, width, height).is_file()]
+    try:
+        for k, frame in zip(missing, _decode_frames(workspace.resolve(take.file), missing, width, height)):
+            _keep(_kept_path(cache_dir, take.content_hash, k, width, height), frame)
+    except Exception:  # noqa: BLE001 - only a head start: the cut decodes what is missing and names a broken file
+        return
 
 
 def _shot_picks(shots: list[dict], per_shot: int) -> list[tuple[int, int]]:

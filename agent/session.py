@@ -27,7 +27,7 @@ from agent.events import (
     StoryboardEvent,
     noop,
 )
-from agent.film import finish_film, start_soundtrack
+from agent.film import finish_film, keep_take_frames, start_soundtrack
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
 from agent.limits import check_caps, check_inputs
 from agent.live import LiveJobs
@@ -728,6 +728,7 @@ class Director:
                 renders.shot_failed(render_id, plan.shot.id, str(err))
                 raise
             renders.shot_done(render_id, plan.shot.id, outcome.take.id, outcome.reused, outcome.new_takes)
+            keep_take_frames(self.workspace, storyboard, plan.shot, outcome.take)   # the cut's style check, early
             return outcome
 
         outcomes: dict = {}

@@ -184,6 +184,11 @@ def test_a_film_of_untouched_takes_is_joined_with_its_kept_soundtrack(director):
     first = Path(director.render("ann", project).cut)
     made = json.loads((first.parent / "manifest.json").read_text())
     assert made["edit_path"] == "stream_copy" and made["pieces"]["soundtrack"] == "mixed"
+    # the style check's frames were decoded from each take while the others were made (3 a shot, kept
+    # under the take's hash), and judge what a fresh decode of the delivered film judges
+    for take in made["takes"]:
+        assert len(list((home / "segments" / "frames").rglob(f"{take['content_hash']}-*.npy"))) == 3
+    assert_style_as_fresh(first, sb)
 
     cut = Path(director.feedback("ann", project, "swap shots 1 and 2").cut)
     manifest = json.loads((cut.parent / "manifest.json").read_text())
@@ -191,3 +196,39 @@ def test_a_film_of_untouched_takes_is_joined_with_its_kept_soundtrack(director):
     frames = sum(round(s.duration * FPS) for s in sb.shots)
     assert decoded_frames(cut) == frames
     assert len(decoded_audio(cut)) == round(frames / FPS * RATE)
+
+
+def test_a_soundtrack_planned_for_other_shots_is_never_used(tmp_path):
+    """The render mixes the soundtrack before its takes exist; the cut takes that mix only when it was
+    planned for exactly its shots. A plan for other lines makes no difference to what is heard."""
+    from tools.edit.assemble import CutClip, assemble_cut, prepare_soundtrack
+    from tools.edit.video_io import write_video
+
+    takes = []
+    for i, colour in enumerate([(200, 60, 40), (40, 80, 200)]):
+        takes.append(write_video(np.full((36, 96, 128, 3), colour, np.uint8), FPS, tmp_path / f"take{i}.mp4"))
+
+    def clips(lines: list[str]) -> list[CutClip]:
+        return [CutClip(path=take, shot_id=f"s{i + 1}", duration=1.5, narration=line) for i, (take, line) in
+                enumerate(zip(takes, lines))]
+
+    def cut(name: str, lines: list[str], sound=None) -> np.ndarray:
+        out = assemble_cut(clips(lines), tmp_path / name / "final.mp4", width=128, height=96, fps=FPS, end_seconds=0,
+                           segment_cache=tmp_path / "cache", sound=sound)
+        assert out.soundtrack == "mixed"
+        return decoded_audio(out.path)
+
+    said, other = ["Boats.", "Gulls."], ["Nets.", "The lighthouse at dusk."]
+    planned = prepare_soundtrack(clips(said), FPS, title_seconds=0, end_seconds=0, narration=True, music_path=None,
+                                 segment_cache=tmp_path / "cache")
+    tracks = set((tmp_path / "cache" / "audio").rglob("*.m4a"))
+    assert len(tracks) == 1
+    # the plan's own shots: its track is copied in (no second mix) and sounds as a fresh cut would
+    heard = cut("planned", said, planned)
+    assert set((tmp_path / "cache" / "audio").rglob("*.m4a")) == tracks
+    # other lines: the plan is set aside, and the film says the new lines, as a cut made without it does
+    with_stale_plan = cut("stale", other, planned)
+    fresh = assemble_cut(clips(other), tmp_path / "fresh" / "final.mp4", width=128, height=96, fps=FPS, end_seconds=0,
+                         segment_cache=tmp_path / "another-cache")
+    assert np.array_equal(with_stale_plan, decoded_audio(fresh.path))
+    assert not np.array_equal(with_stale_plan[: len(heard)], heard)
