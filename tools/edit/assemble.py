@@ -211,65 +211,130 @@ def assemble_cut(
     if sound is None or sound.key != sound_key(clips, fps, title_seconds, end_seconds, narration):
         sound = plan_sound(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, narration=narration)
     warnings.extend(sound.warnings)
-    lines = sound.lines
     segments = build_timeline(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, hold_seconds=sound.hold_seconds)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    shots = [s for s in segments if s.kind == "shot"]
+    planned = plan_grade(shots, infos, width, height, fps, strength=grade)
+    grades = {i: g for i, g in planned.items() if not g.identity}
+    cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in sound.lines})
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".assemble-") as tmp:
-        tmp = Path(tmp)
-        n_total = total_frames(segments)
-        cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in lines})
-        music = Path(music_path) if music_path else None
-        shots = [s for s in segments if s.kind == "shot"]
-        planned = plan_grade(shots, infos, width, height, fps, strength=grade)
-        grades = {i: g for i, g in planned.items() if not g.identity}
-        reused_pieces = made_pieces = 0
-        piece_refs: list[PieceRef] = []
-        audio: Path | None = None
-        track_reused = False    # the soundtrack was taken from the cache
+        work = _CutWork(clips, infos, segments, sound.lines, Path(music_path) if music_path else None, width, height, fps,
+                        out_path, Path(tmp), warnings, progress)
         if not grades and _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
-            if segment_cache is not None:
-                with Soundtrack.start(lines, n_total / fps, music, Path(segment_cache) / "audio", tmp, warnings) as track:
-                    audio = track.path()
-                    track_reused = track.reused
-                    concat_copy([s.path for s in shots], out_path, audio, tmp / "concat.txt", what="the takes",
-                                expect_frames=n_total, copy_audio=True)
-                # each take's bytes are the cut's: a frame of it is the same picture in any cut that copies it
-                piece_refs = [PieceRef(s.start, s.frames, clip.content_hash, s.path if clip.content_hash else None)
-                              for s, clip in zip(shots, clips)]
-            else:
-                audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav", music_path=music, warnings=warnings)
-                _stream_copy(segments, out_path, audio, tmp, n_total)
-            path_used = "stream_copy"
-            if progress:
-                progress(n_total, n_total)
+            joined = _join_takes(work, segment_cache)
         elif segment_cache is not None and not burn_subtitles:
-            sources = [ShotSource(segment=s, info=info, grade=grades.get(i),
-                                  ident=clip.content_hash or file_identity(clip.path), payload=clip.watermark)
-                       for i, (s, info, clip) in enumerate(zip(shots, infos, clips))]
-            enc = Encoding(width, height, fps, crf, x264_preset)
-            pieces = plan_pieces(segments, sources, enc, marking, finish_frames, title=title, credits=credits, blend=_blend)
-            # the soundtrack (cached, or mixed and encoded in the background) while the pieces are made
-            with Soundtrack.start(lines, n_total / fps, music, Path(segment_cache) / "audio", tmp, warnings) as track:
-                make_pieces(pieces, enc, Path(segment_cache), tmp, progress)
-                audio = track.path()
-                track_reused = track.reused
-                join_pieces(pieces, out_path, audio, tmp, n_total)
-            reused_pieces = sum(p.reused for p in pieces)
-            made_pieces = len(pieces) - reused_pieces
-            piece_refs = [PieceRef(p.start, p.frames, p.key, p.path if p.key else None) for p in pieces]
-            path_used = "segments"
+            joined = _join_pieces(work, Path(segment_cache), grades, Encoding(width, height, fps, crf, x264_preset),
+                                  marking, finish_frames, title, credits)
         else:
             # on 2 cores, mixing in a thread beside the render was measured no faster than mixing first
-            audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav", music_path=music, warnings=warnings)
+            audio = mix_soundtrack(work.lines, work.seconds, work.tmp / "soundtrack.wav", music_path=work.music,
+                                   warnings=warnings)
             burner = SubtitleBurner(cues, width, height) if burn_subtitles and cues else None
             _reencode(segments, infos, out_path, width=width, height=height, fps=fps, audio=audio, title=title,
                       credits=credits, finish=finish_frames, burner=burner, progress=progress, crf=crf,
                       x264_preset=x264_preset, warnings=warnings, grades=grades)
-            path_used = "reencode"
+            joined = _Joined("reencode", audio)
         # sidecars only once the film is there: a failed cut leaves nothing behind
         srt, vtt = write_subtitles(cues, out_path.with_suffix(".srt"), out_path.with_suffix(".vtt"))
 
+    n_total = work.n_total
+    return CutResult(
+        path=out_path, duration=n_total / fps, frames=n_total, fps=fps, width=width, height=height,
+        timeline=_timeline_record(segments, shots, grades), timeline_clips=segments, warnings=warnings,
+        srt_path=srt, vtt_path=vtt, audio=joined.audio is not None, path_used=joined.path_used,
+        graded_shots={g.shot_id: g.summary() for g in grades.values()},
+        pieces_reused=joined.reused, pieces_made=joined.made, pieces=joined.pieces,
+        soundtrack=None if joined.audio is None else "reused" if joined.track_reused and not sound.mixed_ahead else "mixed",
+    )
+
+
+@dataclass
+class _CutWork:
+    """What every way of joining a cut works from."""
+
+    clips: list[CutClip]
+    infos: list[dict]
+    segments: list[Segment]
+    lines: list
+    music: Path | None
+    width: int
+    height: int
+    fps: float
+    out_path: Path
+    tmp: Path
+    warnings: list[str]
+    progress: Progress | None
+
+    @property
+    def n_total(self) -> int:
+        return total_frames(self.segments)
+
+    @property
+    def seconds(self) -> float:
+        return self.n_total / self.fps
+
+    @property
+    def shots(self) -> list[Segment]:
+        return [s for s in self.segments if s.kind == "shot"]
+
+    def soundtrack(self, segment_cache: Path) -> Soundtrack:
+        return Soundtrack.start(self.lines, self.seconds, self.music, segment_cache / "audio", self.tmp, self.warnings)
+
+
+@dataclass
+class _Joined:
+    """How the cut was joined, and from what."""
+
+    path_used: str                  # "stream_copy" | "segments" | "reencode"
+    audio: Path | None
+    track_reused: bool = False      # the soundtrack was taken from the cache
+    pieces: list[PieceRef] = field(default_factory=list)
+    reused: int = 0
+    made: int = 0
+
+
+def _join_takes(work: _CutWork, segment_cache: str | os.PathLike | None) -> _Joined:
+    """The takes as they are, by stream copy, with the soundtrack."""
+    shots, n_total = work.shots, work.n_total
+    if segment_cache is None:
+        audio = mix_soundtrack(work.lines, work.seconds, work.tmp / "soundtrack.wav", music_path=work.music,
+                               warnings=work.warnings)
+        _stream_copy(work.segments, work.out_path, audio, work.tmp, n_total)
+        joined = _Joined("stream_copy", audio)
+    else:
+        with work.soundtrack(Path(segment_cache)) as track:
+            audio = track.path()
+            concat_copy([s.path for s in shots], work.out_path, audio, work.tmp / "concat.txt", what="the takes",
+                        expect_frames=n_total, copy_audio=True)
+        # each take's bytes are the cut's: a frame of it is the same picture in any cut that copies it
+        joined = _Joined("stream_copy", audio, track.reused,
+                         [PieceRef(s.start, s.frames, clip.content_hash, s.path if clip.content_hash else None)
+                          for s, clip in zip(shots, work.clips)])
+    if work.progress:
+        work.progress(n_total, n_total)
+    return joined
+
+
+def _join_pieces(work: _CutWork, segment_cache: Path, grades: dict, enc: Encoding, marking: Marking | None,
+                 finish_frames: FinishFrames | None, title: str | None, credits) -> _Joined:
+    """Separately encoded pieces, cached by their inputs (segments.py), joined by stream copy."""
+    sources = [ShotSource(segment=s, info=info, grade=grades.get(i),
+                          ident=clip.content_hash or file_identity(clip.path), payload=clip.watermark)
+               for i, (s, info, clip) in enumerate(zip(work.shots, work.infos, work.clips))]
+    pieces = plan_pieces(work.segments, sources, enc, marking, finish_frames, title=title, credits=credits, blend=_blend)
+    # the soundtrack (cached, or mixed and encoded in the background) while the pieces are made
+    with work.soundtrack(segment_cache) as track:
+        make_pieces(pieces, enc, segment_cache, work.tmp, work.progress)
+        audio = track.path()
+        join_pieces(pieces, work.out_path, audio, work.tmp, work.n_total)
+    reused = sum(p.reused for p in pieces)
+    return _Joined("segments", audio, track.reused, [PieceRef(p.start, p.frames, p.key, p.path if p.key else None)
+                                                       for p in pieces], reused, len(pieces) - reused)
+
+
+def _timeline_record(segments: list[Segment], shots: list[Segment], grades: dict[int, ShotGrade]) -> list[dict]:
+    """The cut's timeline as the manifest lists it: each segment, and each shot's grade."""
     by_segment = {id(shots[i]): g for i, g in grades.items()}
     timeline = []
     for s in segments:
@@ -278,14 +343,7 @@ def assemble_cut(
             g = by_segment.get(id(s))
             d["grade"] = g.summary() if g else None
         timeline.append(d)
-    return CutResult(
-        path=out_path, duration=n_total / fps, frames=n_total, fps=fps, width=width, height=height,
-        timeline=timeline, timeline_clips=segments, warnings=warnings,
-        srt_path=srt, vtt_path=vtt, audio=audio is not None, path_used=path_used,
-        graded_shots={g.shot_id: g.summary() for g in grades.values()},
-        pieces_reused=reused_pieces, pieces_made=made_pieces, pieces=piece_refs,
-        soundtrack=None if audio is None else "reused" if track_reused and not sound.mixed_ahead else "mixed",
-    )
+    return timeline
 
 
 # ----------------------------------------------------------------------------- stream copy
