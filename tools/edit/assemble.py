@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -513,7 +514,6 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
               burner: SubtitleBurner | None, progress: Progress | None, crf: int, x264_preset: str,
               warnings: list[str], grades: dict[int, ShotGrade] | None = None) -> None:
     shots = [s for s in segments if s.kind == "shot"]
-    grade_of = {id(shots[i]): g for i, g in (grades or {}).items()}
     for s, info in zip(shots, infos):
         # estimated from the header; the decoder pads or trims to the exact count either way
         if info["frames"] < s.frames - 1:
@@ -522,106 +522,13 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
     # frames travel as yuv420p: half the bytes of RGB, and a take's pixels are never colour-converted;
     # only the frames the editor makes or changes are turned into RGB and back
     frame_bytes = width * height * 3 // 2
-    n_total = total_frames(segments)
     source = _RawFrames(_decoder_cmd(shots, infos, width, height, fps), frame_bytes, sum(s.frames for s in shots), shots)
     writer = VideoWriter(out_path, width, height, fps, crf=crf, preset=x264_preset, audio_path=audio,
                          input_pix_fmt="yuv420p")
-    done = 0
-
-    def emit(frames: np.ndarray | bytes | memoryview, first: int) -> None:
-        nonlocal done
-        writer.write(frames)
-        n = len(frames) // frame_bytes if isinstance(frames, (bytes, bytearray, memoryview)) else len(frames)
-        done = first + n
-        if progress:
-            progress(done, n_total)
-
-    def as_frames(data: bytes) -> np.ndarray:
-        return i420_to_rgb(data, width, height)
-
-    def take_frames(n: int, seg: Segment) -> bytes | memoryview:
-        """The next `n` frames of `seg`'s take, raw, through its grade if it has one."""
-        data = source.read(n, seg)
-        g = grade_of.get(id(seg))
-        return g.apply_i420(data, width, height) if g is not None else data
-
-    def cues_in(first: int, n: int) -> list[tuple[int, int]]:
-        if burner is None:
-            return []
-        hits = [(k, burner.cue_at((first + k) / fps)) for k in range(n)]
-        return [(k, c) for k, c in hits if c is not None]
-
-    def burned(frames: np.ndarray, first: int) -> np.ndarray:
-        """Burn subtitles into the frames showing a cue."""
-        hits = cues_in(first, len(frames))
-        if not hits:
-            return frames
-        frames = frames.copy()
-        for k, c in hits:
-            burner.burn(frames[k], c)
-        return frames
-
-    def emit_made(frames: np.ndarray, first: int) -> None:
-        """Frames the editor made: burn subtitles, then the label and watermark, in CHUNK batches."""
-        for k in range(0, len(frames), CHUNK):
-            part = burned(frames[k:k + CHUNK], first + k)
-            emit(_finish(np.ascontiguousarray(part), finish), first + k)
-
-    def emit_card(frame: np.ndarray, seg: Segment) -> None:
-        if not cues_in(seg.start, seg.frames):
-            # A still card: label and watermark one frame, then repeat it (identical frames, a tenth of the work).
-            done = _finish(np.ascontiguousarray(frame[None]), finish)
-            for k in range(0, seg.frames, CHUNK):
-                emit(np.repeat(done, min(CHUNK, seg.frames - k), axis=0), seg.start + k)
-            return
-        for k in range(0, seg.frames, CHUNK):
-            n = min(CHUNK, seg.frames - k)
-            emit_made(np.repeat(frame[None], n, axis=0), seg.start + k)
-
+    grade_of = {id(shots[i]): g for i, g in (grades or {}).items()}
+    job = _Reencoder(source, writer, width, height, fps, total_frames(segments), finish, burner, progress, grade_of)
     try:
-        tail: np.ndarray | None = None     # the outgoing shot's frames that overlap the next shot
-        last: np.ndarray | None = None
-        previous: Segment | None = None    # the segment before this one (its transition blends into this)
-        for seg in segments:
-            if seg.kind == "title":
-                emit_card(cards.title_card(width, height, title or ""), seg)
-            elif seg.kind == "end":
-                emit_card(cards.end_card(width, height, credits, title=title), seg)
-            elif seg.kind == "hold":
-                emit_card(last, seg)
-            else:
-                t = seg.start
-                # graded frames are the editor's: every one is marked again (without a hook they stay yuv)
-                remark = id(seg) in grade_of and finish is not None
-                if seg.overlap_in:
-                    head = as_frames(take_frames(seg.overlap_in, seg))
-                    emit_made(_blend(previous.transition_out, tail, head), t)
-                    t += seg.overlap_in
-                body = seg.frames - seg.overlap_in - seg.overlap_out
-                k = 0
-                while k < body:
-                    n = min(CHUNK * 2, body - k)
-                    data = take_frames(n, seg)
-                    hits = cues_in(t + k, n)
-                    if remark:
-                        emit_made(as_frames(data), t + k)      # subtitles, label and watermark, in batches
-                    elif hits:
-                        # frames with a burned subtitle are the editor's now: mark those again
-                        frames = burned(as_frames(data), t + k)
-                        changed = [j for j, _ in hits]
-                        frames[changed] = _finish(np.ascontiguousarray(frames[changed]), finish)
-                        emit(frames, t + k)
-                    else:
-                        emit(data, t + k)
-                    if k + n == body:
-                        last = as_frames(data[-frame_bytes:])[0]
-                    k += n
-                if seg.overlap_out:
-                    tail = as_frames(take_frames(seg.overlap_out, seg))
-                    last = tail[-1].copy()
-                previous = seg
-        if done != n_total:
-            raise EditError(f"internal: wrote {done} frames where the timeline has {n_total}")
+        job.run(segments, title, credits)
         writer.close()
         source._proc.wait()
         said = source.messages()
@@ -635,3 +542,117 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
         raise
     finally:
         source.close()
+
+
+class _Reencoder:
+    """One pass over the timeline: takes' frames from the decoder straight to the encoder, and the
+    frames the editor makes (cards, transitions, graded or subtitled frames) marked on the way."""
+
+    def __init__(self, source: _RawFrames, writer: VideoWriter, width: int, height: int, fps: float, n_total: int,
+                 finish: FinishFrames | None, burner: SubtitleBurner | None, progress: Progress | None,
+                 grade_of: dict[int, ShotGrade]):
+        self.source, self.writer = source, writer
+        self.width, self.height, self.fps, self.n_total = width, height, fps, n_total
+        self.finish, self.burner, self.progress, self.grade_of = finish, burner, progress, grade_of
+        self.frame_bytes = width * height * 3 // 2
+        self.done = 0
+        self.tail: np.ndarray | None = None      # the outgoing shot's frames that overlap the next shot
+        self.last: np.ndarray | None = None      # the last frame written from a take (a hold repeats it)
+        self.previous: Segment | None = None     # the segment before this one (its transition blends into this)
+
+    def run(self, segments: list[Segment], title: str | None, credits) -> None:
+        for seg in segments:
+            if seg.kind == "title":
+                self.emit_card(cards.title_card(self.width, self.height, title or ""), seg)
+            elif seg.kind == "end":
+                self.emit_card(cards.end_card(self.width, self.height, credits, title=title), seg)
+            elif seg.kind == "hold":
+                assert self.last is not None, "a hold follows a shot"
+                self.emit_card(self.last, seg)
+            else:
+                self.shot(seg)
+                self.previous = seg
+        if self.done != self.n_total:
+            raise EditError(f"internal: wrote {self.done} frames where the timeline has {self.n_total}")
+
+    def emit(self, frames: np.ndarray | bytes | memoryview, first: int) -> None:
+        self.writer.write(frames)
+        n = len(frames) // self.frame_bytes if isinstance(frames, (bytes, bytearray, memoryview)) else len(frames)
+        self.done = first + n
+        if self.progress:
+            self.progress(self.done, self.n_total)
+
+    def as_frames(self, data: bytes | memoryview) -> np.ndarray:
+        return i420_to_rgb(data, self.width, self.height)
+
+    def take_frames(self, n: int, seg: Segment) -> bytes | memoryview:
+        """The next `n` frames of `seg`'s take, raw, through its grade if it has one."""
+        data = self.source.read(n, seg)
+        g = self.grade_of.get(id(seg))
+        return g.apply_i420(data, self.width, self.height) if g is not None else data
+
+    def cues_in(self, first: int, n: int) -> list[tuple[int, Any]]:
+        if self.burner is None:
+            return []
+        hits = [(k, self.burner.cue_at((first + k) / self.fps)) for k in range(n)]
+        return [(k, c) for k, c in hits if c is not None]
+
+    def burned(self, frames: np.ndarray, first: int) -> np.ndarray:
+        """Burn subtitles into the frames showing a cue."""
+        hits = self.cues_in(first, len(frames))
+        if not hits or self.burner is None:
+            return frames
+        frames = frames.copy()
+        for k, c in hits:
+            self.burner.burn(frames[k], c)
+        return frames
+
+    def emit_made(self, frames: np.ndarray, first: int) -> None:
+        """Frames the editor made: burn subtitles, then the label and watermark, in CHUNK batches."""
+        for k in range(0, len(frames), CHUNK):
+            part = self.burned(frames[k:k + CHUNK], first + k)
+            self.emit(_finish(np.ascontiguousarray(part), self.finish), first + k)
+
+    def emit_card(self, frame: np.ndarray, seg: Segment) -> None:
+        if not self.cues_in(seg.start, seg.frames):
+            # A still card: label and watermark one frame, then repeat it (identical frames, a tenth of the work).
+            marked = _finish(np.ascontiguousarray(frame[None]), self.finish)
+            for k in range(0, seg.frames, CHUNK):
+                self.emit(np.repeat(marked, min(CHUNK, seg.frames - k), axis=0), seg.start + k)
+            return
+        for k in range(0, seg.frames, CHUNK):
+            n = min(CHUNK, seg.frames - k)
+            self.emit_made(np.repeat(frame[None], n, axis=0), seg.start + k)
+
+    def shot(self, seg: Segment) -> None:
+        """A shot: the blend in from the previous shot, its body, and the frames that blend out."""
+        t = seg.start
+        if seg.overlap_in:
+            head = self.as_frames(self.take_frames(seg.overlap_in, seg))
+            assert self.previous is not None and self.tail is not None, "an overlap follows a shot"
+            self.emit_made(_blend(self.previous.transition_out, self.tail, head), t)
+            t += seg.overlap_in
+        # graded frames are the editor's: every one is marked again (without a hook they stay yuv)
+        remark = id(seg) in self.grade_of and self.finish is not None
+        body = seg.frames - seg.overlap_in - seg.overlap_out
+        k = 0
+        while k < body:
+            n = min(CHUNK * 2, body - k)
+            data = self.take_frames(n, seg)
+            hits = self.cues_in(t + k, n)
+            if remark:
+                self.emit_made(self.as_frames(data), t + k)      # subtitles, label and watermark, in batches
+            elif hits:
+                # frames with a burned subtitle are the editor's now: mark those again
+                frames = self.burned(self.as_frames(data), t + k)
+                changed = [j for j, _ in hits]
+                frames[changed] = _finish(np.ascontiguousarray(frames[changed]), self.finish)
+                self.emit(frames, t + k)
+            else:
+                self.emit(data, t + k)
+            if k + n == body:
+                self.last = self.as_frames(data[-self.frame_bytes:])[0]
+            k += n
+        if seg.overlap_out:
+            self.tail = self.as_frames(self.take_frames(seg.overlap_out, seg))
+            self.last = self.tail[-1].copy()
