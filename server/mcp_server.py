@@ -96,29 +96,42 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
         from agent.session import Director
 
         director = Director()
-    store = director.store
+    app = MCPServer("reel-director", instructions=(
+        "Reel Director makes short AI-generated films from a brief. plan → (feedback …) → render → get_cut / verify. "
+        "Every film carries a visible AI label, an invisible watermark and a signed C2PA manifest."),
+        **(_http_auth(director.store, host, port) if http else {}))
+    calls = DirectorCalls(director, http)
+    _add_film_tools(app, calls)
+    _add_cut_tools(app, calls)
+    _add_resources(app, calls)
+    return app
+
+
+def _http_auth(store, host: str, port: int) -> dict:
+    """Bearer tokens checked against the store's users (`director users add NAME`), as the web server does."""
 
     class StoreTokens:
-        """`director users add` tokens, as the web server takes them."""
-
         async def verify_token(self, token: str) -> AccessToken | None:
             user = store.user_for_token(token) if token and len(token) <= 512 else None
             return None if user is None else AccessToken(token=token, client_id=user.name, scopes=["director"],
                                                           subject=user.name)
 
-    auth = {}
-    if http:
-        base = f"http://{host}:{port}"
-        auth = dict(token_verifier=StoreTokens(),
-                    auth=AuthSettings(issuer_url=base, resource_server_url=f"{base}/mcp", required_scopes=["director"],
-                                      # Store API tokens are not audience-bound; StoreTokens checks them itself.
-                                      validate_token_resource=False))
-    app = MCPServer("reel-director", instructions=(
-        "Reel Director makes short AI-generated films from a brief. plan → (feedback …) → render → get_cut / verify. "
-        "Every film carries a visible AI label, an invisible watermark and a signed C2PA manifest."), **auth)
+    base = f"http://{host}:{port}"
+    return dict(token_verifier=StoreTokens(),
+                auth=AuthSettings(issuer_url=base, resource_server_url=f"{base}/mcp", required_scopes=["director"],
+                                  # Store API tokens are not audience-bound; StoreTokens checks them itself.
+                                  validate_token_resource=False))
 
-    def who() -> str:
-        if http:
+
+class DirectorCalls:
+    """How a tool reaches the director: as whom, with our errors turned into tool errors, and with
+    a long call's progress turned into MCP progress notifications."""
+
+    def __init__(self, director, http: bool):
+        self.director, self.store, self.http = director, director.store, http
+
+    def who(self) -> str:
+        if self.http:
             token = get_access_token()
             if token is None:  # the middleware refuses these before any tool runs; belt and braces
                 raise ToolError("not signed in: send Authorization: Bearer TOKEN (from `director users add NAME`)")
@@ -127,7 +140,7 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
 
         return owner()
 
-    def guard(fn, *args, **kwargs):
+    def guard(self, fn, *args, **kwargs):
         """Our errors as tool errors a model can act on (their stable code first); never a traceback,
         never a server path."""
         from agent.errors import Internal, Refused, as_director_error, public_message
@@ -145,17 +158,26 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
             hint = "; list_projects shows your films" if error.code == "not_found" else ""
             raise ToolError(f"{error.code}: {public_message(error.message)}{hint}") from None
 
+    @staticmethod
     def media(project_id: str, name: str = "final.mp4") -> str:
         return f"/media/{project_id}/{name}"
 
-    def render_result(out: dict) -> RenderResult:
+    def render_result(self, out: dict) -> RenderResult:
         return RenderResult(project_id=out["project_id"], version=out["version"], cut_id=out["cut_id"],
                             duration=out["duration"], verdict=out["verdict"], new_takes=out["new_takes"],
                             reused_takes=out["reused_takes"], changed_shots=out.get("changed_shots") or [],
-                            media_url=media(out["project_id"]), path=None if http else out["cut"],
+                            media_url=self.media(out["project_id"]), path=None if self.http else out["cut"],
                             warnings=list(out.get("warnings") or [])[:20])
 
-    async def run_with_progress(ctx: Context, fn, *args, **kwargs):
+    def latest_cut(self, project_id: str):
+        """The project's newest cut, for its owner or a member; a tool error when there is none yet."""
+        self.guard(self.director.project_state, self.who(), project_id)   # owner or member, else "no project"
+        cuts = self.store.list_cuts(project_id)
+        if not cuts:
+            raise ToolError(f"project '{project_id}' has no cut yet: call render first")
+        return cuts[-1]
+
+    async def run_with_progress(self, ctx: Context, fn, *args, **kwargs):
         """Run a blocking director call in a worker thread; its progress events become MCP progress
         notifications (shots ready out of all, and what is happening now)."""
         import anyio
@@ -181,21 +203,24 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
             except Exception as e:  # a client that went away must not stop the render
                 log.debug("progress notification failed: %s", e)
 
-        state["total"] = len(store.get_version(args[1]).storyboard.shots) if len(args) > 1 else 0
-        return await anyio.to_thread.run_sync(lambda: guard(fn, *args, emit=emit, **kwargs))
+        state["total"] = len(self.store.get_version(args[1]).storyboard.shots) if len(args) > 1 else 0
+        return await anyio.to_thread.run_sync(lambda: self.guard(fn, *args, emit=emit, **kwargs))
 
-    # ------------------------------------------------------------------ tools
+
+def _add_film_tools(app, calls: DirectorCalls) -> None:
+    """plan, render, feedback: making and changing a film."""
+
     @app.tool()
     def plan(brief: str, seconds: float | None = None, aspect_ratio: Literal["16:9", "9:16", "1:1"] | None = None) -> PlanResult:
         """Plan a storyboard from a brief and start a film with it (nothing is rendered yet)."""
         overrides = {k: v for k, v in (("seconds", seconds), ("aspect_ratio", aspect_ratio)) if v is not None}
-        result = guard(director.plan, brief, overrides)
+        result = calls.guard(calls.director.plan, brief, overrides)
         if result.question:
             return PlanResult(question=result.question)
         from agent.prompts import with_prompts
 
-        project_id = guard(director.start_project, who(), result.storyboard, "planned from the brief", brief=brief)
-        sb = with_prompts(result.storyboard, settings=director.settings)
+        project_id = calls.guard(calls.director.start_project, calls.who(), result.storyboard, "planned from the brief", brief=brief)
+        sb = with_prompts(result.storyboard, settings=calls.director.settings)
         return PlanResult(project_id=project_id, version=1, title=sb.title, duration=sb.duration,
                           storyboard=sb.model_dump(mode="json", exclude_none=True), notes=list(result.notes))
 
@@ -203,8 +228,8 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
     async def render(project_id: str, ctx: Context) -> RenderResult:
         """Render the film's latest storyboard version; unchanged shots reuse their takes. Sends progress
         notifications while it works (shots ready of all)."""
-        out = await run_with_progress(ctx, director.render, who(), project_id)
-        return render_result(out)
+        out = await calls.run_with_progress(ctx, calls.director.render, calls.who(), project_id)
+        return calls.render_result(out)
 
     @app.tool()
     async def feedback(project_id: str, text: str, ctx: Context, shots: list[str] | None = None,
@@ -212,32 +237,32 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
         """Change the film in plain words ("shot 2 darker", "make it vertical", "undo"): a new storyboard
         version. With render=true, re-render what changed (progress notifications as for render)."""
         if render:
-            out = await run_with_progress(ctx, director.feedback, who(), project_id, text, shots=shots, render=True)
+            out = await calls.run_with_progress(ctx, calls.director.feedback, calls.who(), project_id, text, shots=shots, render=True)
         else:
             import anyio
 
-            out = await anyio.to_thread.run_sync(lambda: guard(director.feedback, who(), project_id, text, shots=shots,
+            out = await anyio.to_thread.run_sync(lambda: calls.guard(calls.director.feedback, calls.who(), project_id, text, shots=shots,
                                                                render=False))
-        version = store.get_version(project_id)
-        rendered = render_result(out) if out.get("cut") else None
+        version = calls.store.get_version(project_id)
+        rendered = calls.render_result(out) if out.get("cut") else None
         return FeedbackResult(project_id=project_id, version=out["version"], changed_shots=out.get("changed_shots") or [],
                               question=out.get("question"), reason=version.reason, rendered=rendered)
+
+
+def _add_cut_tools(app, calls: DirectorCalls) -> None:
+    """get_cut, verify, list_projects: what was made."""
 
     @app.tool()
     def get_cut(project_id: str, include_video: bool = False) -> CutInfo:
         """The film's latest cut: its id, size, hash and where to fetch it; with include_video, the MP4
         itself (base64) when it is under 20 MB."""
-        guard(director.project_state, who(), project_id)   # owner or member, else "no project"
-        cuts = store.list_cuts(project_id)
-        if not cuts:
-            raise ToolError(f"project '{project_id}' has no cut yet: call render first")
-        cut = cuts[-1]
+        cut = calls.latest_cut(project_id)
         path = Path(cut.file)
         data = path.read_bytes()
         inline = base64.b64encode(data).decode() if include_video and len(data) <= MAX_INLINE_VIDEO else None
         return CutInfo(project_id=project_id, version=cut.version, cut_id=cut.id, bytes=len(data),
-                       sha256=hashlib.sha256(data).hexdigest(), media_url=media(project_id, path.name),
-                       path=None if http else str(path), video_base64=inline)
+                       sha256=hashlib.sha256(data).hexdigest(), media_url=calls.media(project_id, path.name),
+                       path=None if calls.http else str(path), video_base64=inline)
 
     @app.tool()
     def verify(project_id: str) -> VerifyResult:
@@ -245,33 +270,31 @@ def build_server(director=None, *, http: bool = False, port: int = 8765, host: s
         AI generation), the invisible watermark (and which film and cut it names), the visible label."""
         from tools.safety.verify import verify_video
 
-        guard(director.project_state, who(), project_id)
-        cuts = store.list_cuts(project_id)
-        if not cuts:
-            raise ToolError(f"project '{project_id}' has no cut yet: call render first")
-        report = verify_video(cuts[-1].file, keys_dir=director.workspace.keys_dir, resolve_watermark=store.resolve_watermark)
+        report = verify_video(calls.latest_cut(project_id).file, keys_dir=calls.director.workspace.keys_dir,
+                              resolve_watermark=calls.store.resolve_watermark)
         return VerifyResult(verdict=report["verdict"], c2pa=report["c2pa"], watermark=report["watermark"],
                             label=report["label"], reasons=report["reasons"])
 
     @app.tool()
     def list_projects() -> list[ProjectSummary]:
         """Your films, latest first."""
-        return [ProjectSummary(project_id=p.id, title=p.title) for p in store.list_projects(owner=who())]
+        return [ProjectSummary(project_id=p.id, title=p.title) for p in calls.store.list_projects(owner=calls.who())]
 
-    # ------------------------------------------------------------------ resources
+
+def _add_resources(app, calls: DirectorCalls) -> None:
+    """The film's storyboard, as a resource."""
+
     @app.resource("director://projects/{project_id}/storyboard", mime_type="application/json",
                   description="The film's latest storyboard version (same keys as storyboard.yaml), with its version history")
     def storyboard(project_id: str) -> str:
         import json
 
         try:
-            state = guard(director.project_state, who(), project_id)
+            state = calls.guard(calls.director.project_state, calls.who(), project_id)
         except ToolError as e:  # resources answer "not found" in their own terms
             raise ResourceNotFoundError(str(e)) from None
         return json.dumps({"project_id": project_id, "version": state["version"], "storyboard": state["storyboard"],
                            "versions": state["versions"]}, indent=1)
-
-    return app
 
 
 def run(http_port: int | None = None, host: str = "127.0.0.1") -> None:
