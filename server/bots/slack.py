@@ -204,35 +204,57 @@ def build_app(dispatcher: BotDispatcher, settings: BotSettings, client=None, soc
     except BoltError as e:
         raise BotConfigError(f"Slack refused SLACK_BOT_TOKEN ({e}). Copy the Bot User OAuth Token (xoxb-…) from the app's "
                              "OAuth & Permissions page.") from None
-    max_upload = int(settings.slack_max_upload_mb * MB)
-    seen = _Seen()
-    names: dict[str, str] = {}
+    people = SlackPeople(int(settings.slack_max_upload_mb * MB))
+    _add_interactions(app, dispatcher, people)
+    _add_messages(app, dispatcher, settings, people)
+    return app
 
-    def display_name(client, user_id: str, fallback: str | None = None) -> str:
+
+class SlackPeople:
+    """Who is talking, from where: display names (cached), teams, the conversation a modal came from,
+    and the messages already answered."""
+
+    def __init__(self, max_upload: int):
+        self.max_upload = max_upload
+        self.seen = _Seen()
+        self.names: dict[str, str] = {}
+
+    def display_name(self, client, user_id: str, fallback: str | None = None) -> str:
         """The person's Slack display name, for the version history (users.info, cached)."""
-        if user_id not in names:
+        if user_id not in self.names:
             try:
                 profile = client.users_info(user=user_id)["user"]
-                names[user_id] = (profile.get("profile") or {}).get("display_name") or profile.get("real_name") or profile.get("name") or user_id
+                self.names[user_id] = ((profile.get("profile") or {}).get("display_name") or profile.get("real_name")
+                                       or profile.get("name") or user_id)
             except Exception as e:  # no users:read scope, or Slack is slow: the id will do
                 log.info("users.info %s failed: %s", user_id, e)
                 return fallback or user_id
-        return names[user_id]
+        return self.names[user_id]
 
+    @staticmethod
     def team_of(body: dict) -> str | None:
         return (body.get("team") or {}).get("id") or (body.get("user") or {}).get("team_id") or body.get("team_id")
+
+    def view_conversation(self, body: dict, view: dict, client) -> SlackConversation:
+        where = json.loads(view.get("private_metadata") or "{}")
+        return SlackConversation(client, self.team_of(body), where.get("channel"), thread_ts=where.get("thread_ts"),
+                                 max_upload_bytes=self.max_upload)
+
+
+def _add_interactions(app, dispatcher: BotDispatcher, people: SlackPeople) -> None:
+    """Buttons, and the edit and invite modals they open."""
 
     @app.action(re.compile(r"^rd:"))
     def on_button(ack, body, action, client, respond):
         ack()  # Slack wants the acknowledgement within 3 s; the work follows
-        team, user = team_of(body), body["user"]["id"]
+        team, user = people.team_of(body), body["user"]["id"]
         message = body.get("message") or {}
         container = body.get("container") or {}
         channel = (body.get("channel") or {}).get("id") or container.get("channel_id")
         conv = SlackConversation(client, team, channel, thread_ts=message.get("thread_ts") or container.get("thread_ts"),
-                                 respond=respond, max_upload_bytes=max_upload)
+                                 respond=respond, max_upload_bytes=people.max_upload)
         key, custom_id = slack_user_key(team, user), action["action_id"]
-        author = lambda: display_name(client, user, body["user"].get("name"))  # noqa: E731  (asked only for members)
+        author = lambda: people.display_name(client, user, body["user"].get("name"))  # noqa: E731  (asked only for members)
         m = BUTTON_ID.match(custom_id)
         if m and m["action"] in ("edit", "invite"):
             # A modal must open within 3 s of the press (the trigger id expires): no render work first.
@@ -247,46 +269,45 @@ def build_app(dispatcher: BotDispatcher, settings: BotSettings, client=None, soc
             return
         dispatcher.press(conv, key, custom_id, author=author)
 
-    def _view_conversation(body: dict, view: dict, client) -> SlackConversation:
-        where = json.loads(view.get("private_metadata") or "{}")
-        return SlackConversation(client, team_of(body), where.get("channel"), thread_ts=where.get("thread_ts"),
-                                 max_upload_bytes=max_upload)
-
     @app.view(re.compile(r"^rd-edit:p-"))
     def on_edit(ack, body, view, client):
         ack()
         project_id = view["callback_id"].split(":", 1)[1]
         values = {block: (fields.get(block) or {}).get("value") or "" for block, fields in view["state"]["values"].items()}
         user = body["user"]["id"]
-        dispatcher.submit_edit(_view_conversation(body, view, client), slack_user_key(team_of(body), user), project_id,
-                               values, author=lambda: display_name(client, user, body["user"].get("name")))
+        dispatcher.submit_edit(people.view_conversation(body, view, client), slack_user_key(people.team_of(body), user), project_id,
+                               values, author=lambda: people.display_name(client, user, body["user"].get("name")))
 
     @app.view(re.compile(r"^rd-invite:p-"))
     def on_invite(ack, body, view, client):
         ack()
         project_id = view["callback_id"].split(":", 1)[1]
         members = view["state"]["values"]["members"]["members"].get("selected_users") or []
-        dispatcher.invite(_view_conversation(body, view, client), slack_user_key(team_of(body), body["user"]["id"]),
+        dispatcher.invite(people.view_conversation(body, view, client), slack_user_key(people.team_of(body), body["user"]["id"]),
                           project_id, members)
+
+
+def _add_messages(app, dispatcher: BotDispatcher, settings: BotSettings, people: SlackPeople) -> None:
+    """The /director command, mentions, and replies in a film's thread."""
 
     @app.command(settings.command)
     def on_command(ack, command, client, respond):
         ack()
         conv = SlackConversation(client, command.get("team_id"), command["channel_id"], respond=respond,
-                                 max_upload_bytes=max_upload)
+                                 max_upload_bytes=people.max_upload)
         dispatcher.handle(conv, slack_user_key(command.get("team_id"), command["user_id"]), command.get("text") or "",
-                          author=lambda: display_name(client, command["user_id"], command.get("user_name")))
+                          author=lambda: people.display_name(client, command["user_id"], command.get("user_name")))
 
     @app.event("app_mention")
     def on_mention(event, body, client):
         # Slack retries an event it thinks we missed (X-Slack-Retry-Num); the same message is answered once.
-        if event.get("bot_id") or not seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
+        if event.get("bot_id") or not people.seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
             return
         team = body.get("team_id") or event.get("team")
         conv = SlackConversation(client, team, event["channel"], thread_ts=event.get("thread_ts"),
-                                 reply_ts=None if event.get("thread_ts") else event.get("ts"), max_upload_bytes=max_upload)
+                                 reply_ts=None if event.get("thread_ts") else event.get("ts"), max_upload_bytes=people.max_upload)
         dispatcher.handle(conv, slack_user_key(team, event["user"]), event.get("text") or "",
-                          author=lambda: display_name(client, event["user"]))
+                          author=lambda: people.display_name(client, event["user"]))
 
     @app.event("message")
     def on_message(event, body, client, context):
@@ -300,14 +321,12 @@ def build_app(dispatcher: BotDispatcher, settings: BotSettings, client=None, soc
         text = event.get("text") or ""
         if context.bot_user_id and f"<@{context.bot_user_id}" in text:
             return
-        if not seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
+        if not people.seen.first_time(f"{event.get('channel')}:{event.get('ts')}"):
             return
         team = body.get("team_id") or event.get("team")
-        conv = SlackConversation(client, team, event["channel"], thread_ts=thread_ts, max_upload_bytes=max_upload)
+        conv = SlackConversation(client, team, event["channel"], thread_ts=thread_ts, max_upload_bytes=people.max_upload)
         dispatcher.handle(conv, slack_user_key(team, event["user"]), text, explicit=False,
-                          author=lambda: display_name(client, event["user"]))
-
-    return app
+                          author=lambda: people.display_name(client, event["user"]))
 
 
 def create_http_app(bolt_app, settings: BotSettings):
