@@ -23,6 +23,11 @@ What it understands (examples):
   words ........... "no narration", "add narration: '...'", "caption on shot 2: '...'"
   takes ........... "use the second take of shot 4" (select_take, 0-based take index), "redo shot 2"
   history ......... "undo" (undo=True: the caller restores the parent version)
+
+How a message is read: `apply_feedback` is the outline. Each clause of the message is one instruction,
+handled by the function for its kind (_select_take, _add_shot, _move, _remove, _narration, _looks,
+_length, _pace, _camera, _aspect ...), tried in the order `_WHOLE_CLAUSE` and `_CLAUSE_EDITS` give;
+edits of the order wait in `_Edits` and are applied last (`_apply_structure`).
 """
 
 from __future__ import annotations
@@ -1039,6 +1044,8 @@ _CLAUSE_EDITS = (_transitions, _fade_out, _regenerate, _aspect, _frame_rate, _re
 
 
 def _apply_clause(c: _Clause, msg: _Message, edits: _Edits) -> None:
+    """One clause: the first whole-clause kind that applies, else every edit that applies, else words in
+    the picture; a clause nothing applied to is noted as not understood."""
     for whole in _WHOLE_CLAUSE:
         if whole(c, msg, edits):
             return
