@@ -350,8 +350,6 @@ class Producer:
     def _generate_take(self, run: RenderRun, plan: ShotPlan, request: GenerationRequest, attempt: int) -> Take:
         """Generate, critique, mark and encode one take; record it whatever happens."""
         from tools.critique import critique_frames
-        from tools.edit.contact_sheet import sample_take, samples_path
-        from tools.edit.video_io import write_video
 
         shot, project_id, emit = plan.shot, run.project_id, run.emit
         key = request_key({**plan.spec_fields, "prompt": request.prompt, "negative_prompt": request.negative_prompt, "seed": request.seed})
@@ -397,24 +395,7 @@ class Producer:
             if run.stopping:
                 raise GenerationCancelled()
             emit(ShotProgress(project_id=project_id, shot_id=shot.id, stage="encode", done=0, total=1, attempt=attempt))
-            t0 = time.perf_counter()
-            watermark_id = self.store.new_watermark_id()
-            take.params["watermark_id"] = watermark_id
-            # The last frame as generated, before the marks: a shot that continues this one starts from
-            # it (a label burned into a start frame would be carried along by the next shot's camera).
-            last_frame = frames[-1].copy()
-            marked = run.mark(frames, watermark_id)
-            timings["mark"] = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            # Encoded under the take's own temporary name, then named by its content (takefiles.py).
-            staging = self.workspace.takes_dir / "incoming" / f"{take.id}.mp4"
-            # Takes are masters the cut is encoded from again: ultrafast is ~3x quicker than veryfast here,
-            # at the cost of larger files, which the quality-tuned encode of the cut does not inherit.
-            write_video(marked, take.fps, staging, crf=17, preset="ultrafast")
-            record_file(take, self.workspace, adopt_take_file(self.workspace, staging))
-            sample_take(marked).save(samples_path(self.workspace, key))
-            write_png(last_frame, self.workspace.take_path(key, suffix=".last.png"))
-            timings["encode"] = time.perf_counter() - t0
+            marked = self._mark_and_encode(run, take, frames, timings)
             self._write_thumbnail(project_id, take.id, marked[len(marked) // 2])
             take.timings = timings
             self.speeds.record(plan.backend, plan.model, sum(timings.values()), request.width, request.height, request.frames)
@@ -440,6 +421,32 @@ class Producer:
             ) from err
         self.store.add_take(project_id, take.model_copy())
         return take
+
+    def _mark_and_encode(self, run: RenderRun, take: Take, frames: np.ndarray, timings: dict[str, float]) -> np.ndarray:
+        """Label and watermark the take's frames with a payload of its own, encode them into its file,
+        and keep its samples and last frame; returns the marked frames."""
+        from tools.edit.contact_sheet import sample_take, samples_path
+        from tools.edit.video_io import write_video
+
+        t0 = time.perf_counter()
+        watermark_id = self.store.new_watermark_id()
+        take.params["watermark_id"] = watermark_id
+        # The last frame as generated, before the marks: a shot that continues this one starts from
+        # it (a label burned into a start frame would be carried along by the next shot's camera).
+        last_frame = frames[-1].copy()
+        marked = run.mark(frames, watermark_id)
+        timings["mark"] = time.perf_counter() - t0
+        t0 = time.perf_counter()
+        # Encoded under the take's own temporary name, then named by its content (takefiles.py).
+        staging = self.workspace.takes_dir / "incoming" / f"{take.id}.mp4"
+        # Takes are masters the cut is encoded from again: ultrafast is ~3x quicker than veryfast here,
+        # at the cost of larger files, which the quality-tuned encode of the cut does not inherit.
+        write_video(marked, take.fps, staging, crf=17, preset="ultrafast")
+        record_file(take, self.workspace, adopt_take_file(self.workspace, staging))
+        sample_take(marked).save(samples_path(self.workspace, take.key))
+        write_png(last_frame, self.workspace.take_path(take.key, suffix=".last.png"))
+        timings["encode"] = time.perf_counter() - t0
+        return marked
 
     @staticmethod
     def _finish_tier(frames: np.ndarray, request: GenerationRequest, plan: ShotPlan, take: Take, timings: dict) -> np.ndarray:
