@@ -23,6 +23,11 @@ What it understands (examples):
   words ........... "no narration", "add narration: '...'", "caption on shot 2: '...'"
   takes ........... "use the second take of shot 4" (select_take, 0-based take index), "redo shot 2"
   history ......... "undo" (undo=True: the caller restores the parent version)
+
+How a message is read: `apply_feedback` is the outline. Each clause of the message is one instruction,
+handled by the function for its kind (_select_take, _add_shot, _move, _remove, _narration, _looks,
+_length, _pace, _camera, _aspect ...), tried in the order `_WHOLE_CLAUSE` and `_CLAUSE_EDITS` give;
+edits of the order wait in `_Edits` and are applied last (`_apply_structure`).
 """
 
 from __future__ import annotations
@@ -46,6 +51,7 @@ from agent.planner.rules import (
     NUM,
     ORDINALS,
     QUOTE,
+    Beat,
     find_aspects,
     find_camera,
     find_framing,
@@ -328,6 +334,798 @@ def _narration_for(shot: Shot) -> str:
     return (line[0].upper() + line[1:] + ".") if line else ""
 
 
+# ----------------------------------------------------------------------------- reading a message
+
+class _Ask(Exception):
+    """A clause cannot be applied without an answer. Raised where a clause is read, answered in
+    apply_feedback: the storyboard stays as it was and the question goes back to the person."""
+
+    def __init__(self, question: str) -> None:
+        super().__init__(question)
+        self.question = question
+
+
+@dataclass
+class _Message:
+    """The message as read before its clauses: what every clause consults and none changes."""
+
+    original: Storyboard
+    raw: str                        # the words, less "and render it" and "keep it 20 s"
+    quotes: list[str]               # quoted lines: the clauses carry ⟦i⟧, so commas in a line split nothing
+    clauses: list[str]
+    order: list[str]                # shot ids as the person saw them: numbers in the message mean these
+    takes_by_shot: Mapping[str, Sequence[Any] | int] | None
+    picked: Sequence[str] | None    # shots picked in the interface
+    max_shot_seconds: float
+    keep_seconds: float | None      # "keep it 20 s": the film's length once the edits are made
+    wants_render: bool | None       # "... and render it" (None: not said)
+
+    @property
+    def valid(self) -> str:
+        """The shots there are, to name in a question about one that isn't."""
+        return ", ".join(f"{i + 1} ({sid})" for i, sid in enumerate(self.order))
+
+    def lines_in(self, clause: str) -> list[str]:
+        """The quoted lines a clause carries ("add narration: '...'")."""
+        return [self.quotes[int(i)] for i in _MARK_RE.findall(clause)]
+
+
+@dataclass
+class _Move:
+    shot_id: str
+    where: str              # "start" | "end" | "after" | "before"
+    anchor: str | None      # the shot it goes after or before
+
+
+@dataclass
+class _Addition:
+    shot: Shot
+    where: str              # "start" | "end" | "after" | "before"
+    anchor: str | None
+
+
+@dataclass
+class _Edits:
+    """What the clauses have done so far. Edits of shots change `sb` at once; edits of the order wait
+    in the lists below until every clause is read, so every shot number meant the order the person saw."""
+
+    sb: Storyboard                                   # the working copy
+    by_id: dict[str, Shot]
+    notes: list[str] = field(default_factory=list)
+    reasons: list[str] = field(default_factory=list)   # in the order the clauses asked
+    not_understood: list[str] = field(default_factory=list)
+    select: tuple[str, int] | None = None
+    previous_targets: list[str] = field(default_factory=list)   # "shot 2 darker, and make it slower"
+    swaps: list[tuple[str, str]] = field(default_factory=list)
+    moves: list[_Move] = field(default_factory=list)
+    adds: list[_Addition] = field(default_factory=list)
+    removals: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Clause:
+    """One instruction of the message and the shots it is about."""
+
+    text: str
+    refs: _Refs
+    targets: list[str]
+    carried: bool        # the targets were not named here: picked in the interface, or the previous clause's
+    by_position: bool    # "open with a drone shot": the opening shot is edited, not moved
+    is_swap: bool
+
+    @property
+    def low(self) -> str:
+        return self.text.lower()
+
+    @property
+    def rest(self) -> str:
+        """The clause without its shot references, lower case."""
+        return self.refs.text.lower()
+
+    @property
+    def named(self) -> str:
+        """The shots it names, for a reason: 's2, s3' or 'every shot'."""
+        return ", ".join(self.targets) if self.targets else "every shot"
+
+
+def _unchanged(original: Storyboard, notes: list[str], question: str | None, reason: str = "no change",
+               undo: bool = False) -> FeedbackResult:
+    return FeedbackResult(storyboard=original.model_copy(deep=True), reason=reason, changed_shots=[], notes=notes,
+                          select_take=None, undo=undo, question=question)
+
+
+def _read_message(original: Storyboard, raw: str, takes_by_shot: Mapping[str, Sequence[Any] | int] | None,
+                  picked: Sequence[str] | None, max_shot_seconds: float) -> _Message:
+    """Take "and render it" and "keep it 20 s" off the words, stash the quoted lines, split the clauses."""
+    wants_render: bool | None = None
+    if RENDER_TAIL.search(raw) and not RENDER_ONLY.match(RENDER_TAIL.sub("", raw) or "x"):
+        raw, wants_render = RENDER_TAIL.sub("", raw).strip(" ,;"), True   # "make it vertical and render it"
+    keep = KEEP_LENGTH.search(raw)
+    keep_seconds: float | None = None
+    if keep:
+        keep_seconds = float(keep.group(1)) if keep.group(1) else film_seconds(original)
+        raw = (raw[:keep.start()] + raw[keep.end():]).strip(" ,;")
+    quotes: list[str] = []
+
+    def stash(m: re.Match[str]) -> str:
+        quotes.append(next(g for g in m.groups() if g is not None).strip())
+        return f" ⟦{len(quotes) - 1}⟧ "
+
+    clauses = _split_clauses(QUOTE.sub(stash, raw))
+    return _Message(original=original, raw=raw, quotes=quotes, clauses=clauses, order=[s.id for s in original.shots],
+                    takes_by_shot=takes_by_shot, picked=picked, max_shot_seconds=max_shot_seconds,
+                    keep_seconds=keep_seconds, wants_render=wants_render)
+
+
+def _read_clause(text: str, msg: _Message, edits: _Edits) -> _Clause:
+    """The shots a clause is about: named in it, else picked in the interface, else ("and make it slower")
+    the previous clause's; a shot number past the end is a question."""
+    low = text.lower()
+    is_swap = bool(re.search(r"\b(?:swap|switch|exchange|flip)\b", low))
+    refs = _find_refs(text, msg.order, bare_numbers=is_swap, subjects={s.id: s.subject for s in edits.sb.shots})
+    if refs.bad:
+        shots_word = "shot" if len(refs.bad) == 1 else "shots"
+        raise _Ask(f"There is no {shots_word} {' or '.join(refs.bad)}: this storyboard has shots {msg.valid}. Which did you mean?")
+    targets = refs.ids
+    rest = refs.text.lower()
+    carried = False
+    if not targets and msg.picked:
+        # shots picked in the interface: they scope shot edits, but "make it vertical" is still the whole film
+        targets, carried = [s for s in msg.picked if s in edits.by_id], True
+    if not targets and edits.previous_targets and re.match(r"^(?:and\s+)?(?:make\s+)?(?:it|them|that\s+one|too|also)\b|^(?:and\s+)?(?:a\s+bit\s+|much\s+|more\s+|less\s+)?\w+er\b", rest):
+        targets, carried = edits.previous_targets, True
+    by_position = False
+    opening = re.match(r"^(?:and\s+)?(?:open|start|begin)\s+(?:with|on)\s+(?:an?\s+)", low)
+    ending = re.match(r"^(?:and\s+)?(?:end|finish|close)\s+(?:with|on)\s+(?:an?\s+)", low)
+    if not targets and (opening or ending) and (find_camera(text) or find_framing(text)):
+        targets = [msg.order[0] if opening else msg.order[-1]]   # "open with a drone shot": the opening only
+        by_position = True   # scoped by position, not a shot to move
+    return _Clause(text=text, refs=refs, targets=targets, carried=carried, by_position=by_position, is_swap=is_swap)
+
+
+def _scope(c: _Clause, edits: _Edits) -> list[Shot]:
+    """The shots a shot edit changes: the clause's targets, or every shot."""
+    return [edits.by_id[t] for t in c.targets] if c.targets else edits.sb.shots
+
+
+# ----------------------------------------------------------------------------- clauses that are about one thing
+# Each returns True when the clause was its kind; the clause then goes no further.
+
+def _add_weather(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"add rain", "add fog to shot 2": weather and texture on shots, not a new shot."""
+    added = ADD_WEATHER.search(c.low)
+    if not added or re.search(r"\b(?:shot|scene|clip)\s+of\b", c.low):
+        return False
+    word = re.sub(r"\s+", " ", added.group(1).lower())
+    fld, words = ADDITIONS[word]
+    if fld == "style":
+        edits.sb.style_guide = merge_items(edits.sb.style_guide, words)
+    else:
+        for s in _scope(c, edits):
+            setattr(s, fld, merge_items(getattr(s, fld), words))
+    edits.reasons.append(f"{word} on {', '.join(c.targets) if c.targets and fld != 'style' else 'every shot'}")
+    edits.previous_targets = c.targets
+    return True
+
+
+def _select_take(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"use the second take of shot 4", "take 2 for shot 1": which take the cut uses (no pixels)."""
+    m = re.search(rf"\b(?:(?:the\s+)?({'|'.join(ORDINALS)}|last|latest|previous|earlier|original|newest)\s+take|take\s+(?:number\s+|#)?(\d+))\b", c.low)
+    if m and not c.targets and not re.search(r"\b(?:add|another|new|one\s+more)\b", c.low):
+        raise _Ask("Which shot's take? For example: 'use the second take of shot 2'.")
+    if not (m and c.targets):
+        return False
+    sid = c.targets[0]
+    index = _take_index(m, sid, msg)
+    edits.select = (sid, index)
+    edits.reasons.append(f"use take {index + 1} of {sid}")
+    edits.previous_targets = c.targets
+    return True
+
+
+def _take_index(m: re.Match[str], sid: str, msg: _Message) -> int:
+    """The 0-based take the words mean, checked against the shot's takes when the caller gave them."""
+    number = msg.order.index(sid) + 1
+    word = m.group(1)
+    count = None
+    if msg.takes_by_shot is not None and sid in msg.takes_by_shot:
+        v = msg.takes_by_shot[sid]
+        count = v if isinstance(v, int) else len(v)
+    if m.group(2):
+        index = int(m.group(2)) - 1
+    elif word in {"last", "latest", "newest"}:
+        if count is None:
+            raise _Ask(f"How many takes does shot {number} have? Say which take, e.g. 'use take 2 of shot {number}'.")
+        index = count - 1
+    elif word in {"previous", "earlier"}:
+        index = (count - 2) if count else 0
+    elif word == "original":
+        index = 0
+    else:
+        index = ORDINALS[word] - 1
+    if count is not None and not (0 <= index < count):
+        raise _Ask(f"Shot {number} ({sid}) has {count} take{'s' if count != 1 else ''}; which one do you want (1–{count})?")
+    if index < 0:
+        raise _Ask(f"Which take of shot {number} do you want?")
+    return index
+
+
+def _anchor_ids(target: str, msg: _Message) -> list[str]:
+    """The shots "after shot 3" / "before the opening" names; a number past the end is a question."""
+    anchor_refs = _find_refs(f"shot {target}" if target.isdigit() else target, msg.order)
+    if anchor_refs.bad:
+        raise _Ask(f"There is no shot {anchor_refs.bad[0]}: this storyboard has shots {msg.valid}.")
+    return anchor_refs.ids
+
+
+def _add_shot(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"add a shot of the logo at the end", "add a close-up of the cup after shot 2": a new shot, put in
+    its place once every clause is read."""
+    pos = re.search(r"\b(?:at\s+the\s+(end|start|beginning|front)|to\s+the\s+(end|start|beginning)|(first|last)|(after|before)\s+((?:shot\s+)?\d+|the\s+\w+\s+shot|shot\s+[a-z0-9_-]+))\b", c.text, re.I)
+    add_text = c.text.replace(pos.group(0), " ") if pos else c.text
+    m = re.match(r"^(?:please\s+)?(?:and\s+)?(?:add|insert|include|append|put\s+in)\s+(?:(?:a|an|one|another)\s+)?(?:more\s+|new\s+|extra\s+|final\s+|closing\s+|opening\s+)?(.*)$", add_text.strip(), re.I)
+    if not m or re.match(r"^(?:some\s+|the\s+)?(?:narration|voice[\s-]?over|captions?|subtitles?|text|music|a\s+caption|film\s+grain|grain|fog|mist|rain|snow|more)\b", m.group(1), re.I):
+        return False
+    where, anchor = _where_to_add(pos, msg)
+    body = re.sub(r"\b(?:at\s+the\s+(?:end|start|beginning|front)|to\s+the\s+(?:end|start|beginning))\b", " ", m.group(1), flags=re.I)
+    body = re.sub(r"^(?:shot|scene|clip)\s*(?:of|with|showing)?\s*", "", body.strip(), flags=re.I)
+    body = re.sub(r"\s+", " ", body).strip(" ,:")
+    beat = parse_beat(body, msg.quotes)
+    if not (beat.subject or beat.action or beat.setting):
+        edits.not_understood.append(c.text)
+        return True
+    new = _new_shot(beat, where, msg, edits)
+    edits.adds.append(_Addition(new, where, anchor))
+    edits.reasons.append(f"added {new.id} ({beat.subject or beat.action}) {'at the ' + where if where in {'start', 'end'} else where + ' ' + str(anchor)}")
+    return True
+
+
+def _where_to_add(pos: re.Match[str] | None, msg: _Message) -> tuple[str, str | None]:
+    """Where a new shot goes: the end unless the words say the start, or after/before a shot."""
+    where, anchor = "end", None
+    if pos:
+        word = (pos.group(1) or pos.group(2) or pos.group(3) or pos.group(4) or "").lower()
+        if word in {"start", "beginning", "front", "first"}:
+            where = "start"
+        elif word in {"after", "before"}:
+            ids = _anchor_ids(pos.group(5), msg)
+            if ids:
+                where, anchor = word, ids[0]
+    return where, anchor
+
+
+def _new_shot(beat: Beat, where: str, msg: _Message, edits: _Edits) -> Shot:
+    """A new shot from the words: the film's typical length, its shared negative prompt, and a camera and
+    framing that suit where it goes (a logo or title card is a static close-up)."""
+    sb = edits.sb
+    sid = _new_id(msg.order + [a.shot.id for a in edits.adds])
+    durations = [s.duration for s in sb.shots]
+    neg = sb.shots[0].negative_prompt if all(s.negative_prompt == sb.shots[0].negative_prompt for s in sb.shots) else ""
+    is_card = bool(re.search(r"\b(?:logo|title|card|tagline|product)\b", beat.subject, re.I))
+    framing = beat.framing or ("close_up" if is_card else ("wide" if where in {"start", "end"} else "medium"))
+    camera = beat.camera or ("static" if is_card else ("dolly_in" if where == "start" else ("dolly_out" if where == "end" else "static")))
+    return Shot(
+        id=sid, duration=round(statistics.median(durations), 1), subject=beat.subject, action=beat.action,
+        setting=beat.setting or ("" if is_card else sb.shots[-1 if where == "end" else 0].setting),
+        atmosphere=", ".join(beat.atmosphere), lighting=", ".join(beat.lighting), technical=", ".join(beat.technical),
+        camera=camera, framing=framing, negative_prompt=neg, seed=seed_for(f"{sb.title}|{msg.raw}", sid),
+        transition=sb.shots[0].transition, narration=" ".join(beat.narration) or None, caption=beat.caption,
+    )
+
+
+def _swap(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"swap shots 1 and 3" (no pixels)."""
+    if not (c.is_swap and len(c.targets) >= 2):
+        return False
+    edits.swaps.append((c.targets[0], c.targets[1]))
+    edits.reasons.append(f"swapped shots {msg.order.index(c.targets[0]) + 1} and {msg.order.index(c.targets[1]) + 1}")
+    edits.previous_targets = c.targets
+    return True
+
+
+def _move(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"move shot 4 to the start", "put shot 1 after shot 3", "open with shot 2" (no pixels)."""
+    m = re.search(r"\b(?:move|put|bring|place|shift)\b|\b(?:open|start|begin)\s+(?:with|on)\b|\b(?:end|finish|close)\s+(?:with|on)\b", c.low)
+    if not (m and c.targets and not c.by_position and not re.search(r"\b(?:narration|caption|text)\b", c.low)):
+        return False
+    # "after shot 3" names a shot; "to the start" is read with the shot references taken out ("the last shot")
+    dest = re.search(r"\b(after|before)\s+((?:shot\s+)?\d+|the\s+\w+(?:\s+shot)?|shot\s+[a-z0-9_-]+)", c.text, re.I) \
+        or re.search(r"\b(?:to\s+the\s+)?(start|beginning|front|top|first|end|last|back)\b", c.refs.text, re.I)
+    verb = m.group(0).lower()
+    where: str | None = None
+    anchor: str | None = None
+    moving = c.targets
+    if verb.startswith(("open", "start", "begin")):
+        where = "start"
+    elif verb.startswith(("end", "finish", "close")):
+        where = "end"
+    elif dest and dest.group(1).lower() in {"after", "before"}:
+        ids = _anchor_ids(dest.group(2), msg)
+        if ids:
+            where, anchor = dest.group(1).lower(), ids[-1]
+            moving = [t for t in c.targets if t != anchor] or c.targets
+    elif dest:
+        where = "start" if dest.group(1).lower() in {"start", "beginning", "front", "top", "first"} else "end"
+    if not where:
+        return False
+    for sid in moving:
+        edits.moves.append(_Move(sid, where, anchor))
+    edits.reasons.append(f"moved {', '.join(moving)} to the {where}" if not anchor else f"moved {', '.join(moving)} {where} {anchor}")
+    edits.previous_targets = moving
+    return True
+
+
+def _remove(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"cut the last shot", "remove shot 2", "drop the opening" (no pixels)."""
+    if not (re.search(r"\b(?:cut(?!\s+to)|remove|drop|delete|lose|scrap|skip|get\s+rid\s+of|take\s+out|kill|ditch)\b", c.low) and c.targets
+            and not re.search(r"\b(?:narration|voice[\s-]?over|captions?|text|music|transitions?|seconds?|shorter|down)\b", c.low)):
+        return False
+    edits.removals += [t for t in c.targets if t not in edits.removals]
+    edits.reasons.append(f"removed {', '.join(c.targets)}")
+    edits.previous_targets = c.targets
+    return True
+
+
+def _narration_and_captions(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """Spoken and written words (no pixels): a clause that sets them is about nothing else."""
+    narrated = _narration(c, msg, edits)
+    captioned = _captions(c, msg, edits)
+    if not (narrated or captioned):
+        return False
+    edits.previous_targets = c.targets
+    return True
+
+
+def _narration(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"no narration", "add narration: '...'", "narration on shot 2: '...'"."""
+    sb, by_id, targets, low = edits.sb, edits.by_id, c.targets, c.low
+    if re.search(r"\b(?:no|without|remove|drop|cut|lose|kill|delete)\s+(?:the\s+|all\s+(?:the\s+)?)?(?:narration|voice[\s-]?over|narrator|voice)\b", low):
+        for s in sb.shots:
+            if not targets or s.id in targets:
+                s.narration = None
+        edits.reasons.append("no narration" if not targets else f"no narration on {', '.join(targets)}")
+        return True
+    if not (re.search(r"\b(?:narration|voice[\s-]?over|narrator|say|says|line|lines)\b", low) and (msg.lines_in(c.text) or re.search(r"\badd\b|\bwith\b", low))):
+        return False
+    lines = msg.lines_in(c.text)
+    if lines:
+        # the quoted lines go to the named shots, else to the shots with no narration yet, in order
+        slots = targets or [s.id for s in sb.shots if not s.narration] or msg.order
+        for sid, line in zip(slots, lines):
+            by_id[sid].narration = line
+        if len(lines) > len(slots):
+            by_id[slots[-1]].narration = " ".join([by_id[slots[-1]].narration or ""] + lines[len(slots):]).strip()
+        edits.reasons.append(f"narration on {', '.join(slots[:len(lines)])}")
+    else:
+        for s in sb.shots:
+            if (not targets or s.id in targets) and not s.narration:
+                s.narration = _narration_for(s)
+        edits.reasons.append("added narration")
+        edits.notes.append("Narration lines are written from each shot's description; give me quoted lines to use your words.")
+    return True
+
+
+def _captions(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"no captions", "caption on shot 2: '...'" (the last shot when none is named)."""
+    targets, low = c.targets, c.low
+    if re.search(r"\b(?:no|without|remove|drop)\s+(?:the\s+)?(?:captions?|subtitles?|on[\s-]screen\s+text|titles?)\b", low):
+        for s in edits.sb.shots:
+            if not targets or s.id in targets:
+                s.caption = None
+        edits.reasons.append("no captions")
+        return True
+    if re.search(r"\b(?:caption|text|title|tagline|super)\b", low) and msg.lines_in(c.text) and not re.search(r"narration|voice", low):
+        sid = targets[0] if targets else msg.order[-1]
+        edits.by_id[sid].caption = " ".join(msg.lines_in(c.text))
+        edits.reasons.append(f"caption on {sid}")
+        return True
+    return False
+
+
+# ----------------------------------------------------------------------------- edits that add up
+# One clause may ask several of these ("shot 2 darker and slower"): each returns True when it applied.
+
+def _transitions(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"crossfades", "hard cuts only", "wipes" between shots (no pixels)."""
+    tr = re.search(r"\b(crossfades?|cross-fades?|dissolves?|hard\s+cuts|straight\s+cuts|cuts\s+only|wipes?)\b", c.low)
+    if not tr or re.search(r"\bshorter|seconds\b", c.low):
+        return False
+    word = tr.group(1)
+    kind = "crossfade" if word.startswith(("cross", "dissolve")) else "wipe" if word.startswith("wipe") else "cut"
+    for s in edits.sb.shots[:-1]:
+        if not c.targets or s.id in c.targets:
+            s.transition = kind
+    edits.reasons.append(f"{kind} transitions")
+    return True
+
+
+def _fade_out(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"fade out", "fade to black" at the end."""
+    if not re.search(r"\bfade\s+(?:out|to\s+black)\b", c.low):
+        return False
+    edits.sb.shots[-1].transition = "fade"
+    edits.reasons.append("fade out at the end")
+    return True
+
+
+def _regenerate(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"redo shot 2", "try again": a new seed, so a new take of the same words."""
+    if not re.search(r"\b(?:regenerate|re-?render|redo|re-?roll|try\s+(?:it\s+|that\s+)?again|another\s+(?:take|version|go)|new\s+take|one\s+more\s+take|different\s+seed)\b", c.low):
+        return False
+    for sid in c.targets or msg.order:
+        s = edits.by_id[sid]
+        s.seed = seed_for(f"{s.seed}|{msg.raw}", sid)
+    edits.reasons.append(f"new take of {c.named}")
+    return True
+
+
+def _aspect(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"make it vertical for TikTok", "make it square", "widescreen": always the whole film."""
+    sb = edits.sb
+    aspects = find_aspects(c.text)
+    if re.search(r"\bsquare\b", c.low) and not any(a[0] == "1:1" for a in aspects):
+        aspects.append(("1:1", "square", True, 0))
+    if not aspects or (c.targets and not c.carried):
+        return False
+    ratio = next((a for a in aspects if a[2]), aspects[0])[0]
+    if ratio != sb.aspect_ratio:
+        sb.aspect_ratio = ratio
+        edits.reasons.append(f"aspect ratio {ratio}")
+        edits.notes.append(f"Every shot is reframed for {ratio}, so every shot renders again.")
+    else:
+        edits.reasons.append(f"already {ratio}")
+        edits.notes.append(f"The film is already {ratio}.")
+    return True
+
+
+def _frame_rate(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"30 fps"."""
+    m = re.search(r"\b(\d{1,2})\s*fps\b", c.low)
+    if not m:
+        return False
+    edits.sb.fps = int(m.group(1))
+    edits.reasons.append(f"{edits.sb.fps} fps")
+    return True
+
+
+def _resolution(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"1080p"."""
+    m = re.search(r"\b(2160|1440|1080|720|576|480|360)p\b", c.low)
+    if not m:
+        return False
+    edits.sb.resolution = int(m.group(1))
+    edits.reasons.append(f"{edits.sb.resolution}p")
+    return True
+
+
+def _style(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"make it look like film noir" replaces the film's style; "more cinematic" adds to it."""
+    sb, low = edits.sb, c.low
+    styles = find_style(c.text)
+    look_like = re.search(r"\b(?:look(?:s)?\s+like|feel\s+like|in\s+the\s+style\s+of|style\s+of)\s+(?:an?\s+|the\s+)?([^,.;]+)", c.refs.text, re.I)
+    if not (styles or look_like) or (c.targets and not c.carried):
+        return False
+    replace_it = bool(look_like) or bool(re.search(r"\b(?:make\s+it|turn\s+it\s+into|instead|style|look)\b", low)) and not re.search(r"\b(?:more|add|also|a\s+bit|slightly|extra)\b", low)
+    new_style = ", ".join(styles) if styles else look_like.group(1).strip()  # type: ignore[union-attr]
+    sb.style_guide = new_style if replace_it else merge_items(sb.style_guide, new_style)
+    edits.reasons.append(f"look: {sb.style_guide}")
+    return True
+
+
+def _length(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"make it 20 seconds", "shot 2 6 seconds", "shorter", "longer". A shot's length is its frame count,
+    so every retimed shot renders again."""
+    sb, targets, low, notes, reasons = edits.sb, c.targets, c.low, edits.notes, edits.reasons
+    max_shot_seconds = msg.max_shot_seconds
+    secs = _seconds_in(c.text)
+    scope = _scope(c, edits)
+    at_most = bool(re.search(r"\b(?:no\s+more\s+than|at\s+most|under|max(?:imum)?|less\s+than|no\s+longer\s+than)\b", low))
+    if secs and at_most and not targets and sb.duration <= secs:
+        reasons.append(f"already {round(sb.duration, 1):g} s")
+        return True
+    if secs and (at_most or re.search(r"\b(?:make|cut|trim|set|bring|keep|it|to|shorten|long|total|down|film|video|be)\b", low)) and not re.search(r"\bfps\b", low):
+        if targets:
+            for s in scope:
+                s.duration = round(min(secs, 60.0), 1)
+            reasons.append(f"{', '.join(targets)} {secs:g} s")
+        else:
+            _retime(sb.shots, secs)
+            if abs(sb.duration - secs) > 0.05:
+                notes.append(f"{secs:g} s doesn't fit {len(sb.shots)} shots of 0.5–{MAX_SHOT_SECONDS:g} s; the film is now {round(sb.duration, 1):g} s.")
+            reasons.append(f"length {round(sb.duration, 1):g} s")
+        notes.append("A shot's length is its frame count, so the retimed shots render again.")
+        if any(s.duration > max_shot_seconds for s in scope):
+            long = [s.id for s in scope if s.duration > max_shot_seconds]
+            notes.append(f"{', '.join(long)} now run longer than {max_shot_seconds:g} s, more than most video models make in one go.")
+        return True
+    if _SHORTER.search(low) or (re.search(r"\bcut\s+it\b", low) and not targets):
+        for s in scope:
+            s.duration = _scale(s, 0.75, max_shot_seconds)
+        reasons.append(f"{'shorter ' + ', '.join(targets) if targets else 'shorter: every shot 25% shorter'}")
+        notes.append("Durations set frame counts, so the shortened shots render again.")
+        return True
+    if _LONGER.search(low):
+        for s in scope:
+            s.duration = _scale(s, 1.25, max(max_shot_seconds, 60.0 if targets else max_shot_seconds))
+        reasons.append(f"{'longer ' + ', '.join(targets) if targets else 'longer: every shot 25% longer'}")
+        notes.append("Durations set frame counts, so the lengthened shots render again.")
+        return True
+    return False
+
+
+def _pace(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"more energetic" (the whole film), "slower", "faster": durations, camera moves and transitions."""
+    sb, targets, low = edits.sb, c.targets, c.low
+    max_shot_seconds = msg.max_shot_seconds
+    scope = _scope(c, edits)
+    if _ENERGETIC.search(low) and (not targets or c.carried):
+        steady = any(re.search(r"shak|jitter", s.negative_prompt, re.I) for s in sb.shots)
+        dynamic = ["tracking", "orbit" if steady else "handheld", "zoom_in", "orbit"]
+        for i, s in enumerate(sb.shots):
+            s.duration = _scale(s, 0.75, max_shot_seconds)
+            if s.camera in {"static", "dolly_in", "dolly_out", "pan_left", "pan_right", "tilt_up", "tilt_down"}:
+                s.camera = dynamic[i % len(dynamic)]
+            s.technical = _edit_items(s.technical, _FAST_TECH, r"slow|gentle")
+            s.atmosphere = _edit_items(s.atmosphere, "energetic", r"calm|serene|still|meditative")
+            if s is not sb.shots[-1]:
+                s.transition = "cut"
+        edits.reasons.append("more energetic: shorter shots, hard cuts, moving camera")
+        return True
+    if _SLOWER.search(low):
+        for s in scope:
+            s.duration = _scale(s, 1.25, max_shot_seconds)
+            s.technical = _edit_items(s.technical, _SLOW_TECH, r"fast|quick|rapid|dynamic")
+            if s.camera in {"handheld"}:
+                s.camera = "dolly_in"
+            if not targets and s is not sb.shots[-1]:
+                s.transition = "crossfade"
+        capped = [s.id for s in scope if s.duration >= max_shot_seconds]
+        if capped:
+            edits.notes.append(f"{', '.join(capped)} stay at most {max_shot_seconds:g} s; slower camera moves instead.")
+        edits.reasons.append(f"slower {', '.join(targets) if targets else 'pace'}")
+        return True
+    if _FASTER.search(low):
+        for s in scope:
+            s.duration = _scale(s, 0.8, max_shot_seconds)
+            s.technical = _edit_items(s.technical, _FAST_TECH, r"slow|gentle")
+        edits.reasons.append(f"faster {', '.join(targets) if targets else 'pace'}")
+        return True
+    return False
+
+
+def _camera(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"change the camera on shot 2 to an orbit", "close-up on shot 3", "shot 1 wider"."""
+    low = c.low
+    if re.search(r"\b(?:add|insert)\b", low):
+        return False   # "add a close-up of the cup" is a new shot, not a camera edit
+    cam_text = re.sub(r"\bcamera\b", " ", c.refs.text)
+    camera = find_camera(cam_text)
+    framing = find_framing(cam_text)
+    if not framing:
+        m = re.search(r"\b(?:make\s+(?:it|them)\s+)?(?:an?\s+)?(wide|medium)\b(?:\s+shot)?", c.rest)
+        if m and (c.targets or re.search(r"\bshots?\b", c.rest)):
+            framing = m.group(1)
+    step = 0
+    if re.search(r"\b(?:wider|pull\s+back|further\s+away|zoom\s+out\s+the\s+framing)\b", low):
+        step = -1
+    elif re.search(r"\b(?:tighter|closer|nearer)\b", low):
+        step = 1
+    if not (camera or framing or step):
+        return False
+    for s in _scope(c, edits):
+        if camera:
+            s.camera = camera
+        if framing:
+            s.framing = framing
+        elif step and s.framing in _FRAMING_STEPS:
+            k = min(max(_FRAMING_STEPS.index(s.framing) + step, 0), len(_FRAMING_STEPS) - 1)
+            s.framing = _FRAMING_STEPS[k]
+        elif step:
+            s.framing = "close_up" if step > 0 else "wide"
+    what = ", ".join(x.replace("_", " ") for x in (camera, framing) if x) or ("tighter" if step > 0 else "wider")
+    edits.reasons.append(f"{c.named}: {what}")
+    return True
+
+
+def _looks(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"darker", "stormier", "warmer" ... (see _LOOKS): words added to and taken from the shots' fields."""
+    looked = []
+    for pattern, label, field_edits in _LOOKS:
+        if re.search(rf"\b(?:{pattern})\b", c.low):
+            for s in _scope(c, edits):
+                for fld, add, remove in field_edits:
+                    current = getattr(s, fld)
+                    if fld == "setting":
+                        if add and "storm" not in current.lower():
+                            setattr(s, fld, f"{current}, {add}" if current else add)
+                    else:
+                        setattr(s, fld, _edit_items(current, add, remove))
+            looked.append(label)
+    if not looked:
+        return False
+    edits.reasons.append(f"{c.named} {' and '.join(looked)}")
+    return True
+
+
+_TIME_LIGHT = {"night": "night, artificial light", "midnight": "night, artificial light", "night time": "night, artificial light",
+               "nighttime": "night, artificial light", "dawn": "soft dawn light", "sunrise": "soft dawn light",
+               "daybreak": "soft dawn light", "dusk": "warm low sunset light", "sunset": "warm low sunset light",
+               "twilight": "warm low sunset light", "golden hour": "warm golden hour light",
+               "midday": "bright midday sun", "noon": "bright midday sun", "daytime": "bright daylight"}
+_TIMES = r"\b(?:at\s+)?(?:night|dawn|dusk|sunset|sunrise|midday|noon|midnight|daybreak|twilight|golden\s+hour|morning|evening)\b"
+
+
+def _time_of_day(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"at night", "make it sunset": the setting says when, the lighting follows."""
+    tod = re.search(r"\b(?:at|by|to|into)\s+(night|dawn|dusk|sunset|sunrise|midday|noon|midnight|daybreak|twilight)\b|\b(night[\s-]?time|golden\s+hour|daytime|sunset|sunrise)\b", c.low)
+    if not tod:
+        return False
+    when = (tod.group(1) or tod.group(2)).replace("-", " ")
+    light = _TIME_LIGHT.get(when, "")
+    for s in _scope(c, edits):
+        setting = re.sub(r"\s*,?\s*" + _TIMES, "", s.setting, flags=re.I).strip(" ,")
+        phrase = when if when in {"golden hour", "daytime"} else f"at {when}"
+        s.setting = f"{setting} {phrase}".strip() if setting else phrase
+        s.lighting = _edit_items(s.lighting, light, r"dawn|sunset|dusk|night|midday|daylight|golden|moon|sun")
+    edits.reasons.append(f"{c.named} {when}")
+    return True
+
+
+# ----------------------------------------------------------------------------- words in the picture
+# Read only when nothing else in the clause applied: "replace" and "change" say too little on their own.
+
+def _replace_words(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"replace the dog with a cat", "change the boat to a yacht", "the hunter should be a woman",
+    "make the boat red"."""
+    m = re.search(r"\b(?:replace|swap\s+out|switch)\s+(?:the\s+)?(.+?)\s+(?:with|for)\s+(.+)$|\bchange\s+(?:the\s+)?(.+?)\s+(?:to|into)\s+(.+)$"
+                  r"|\bmake\s+the\s+(.+?)\s+(?:an?\s+)(.+)$|(?:^|,\s*|\b(?:in|on)\s+)(?:the\s+)?([a-z][\w' -]*?)\s+should\s+be\s+(?:an?\s+)?(.+)$",
+                  c.refs.text.strip(" ,"), re.I)
+    if m is None:
+        colour = re.fullmatch(r"(?:make|paint|turn)\s+the\s+([a-z][\w'-]*)\s+([a-z]+)", c.refs.text.strip(" ,."), re.I)
+        return colour is not None and _recolour(colour, c, edits)
+    old_words = m.group(1) or m.group(3) or m.group(5) or m.group(7)
+    new_words = m.group(2) or m.group(4) or m.group(6) or m.group(8)
+    member = find_member(edits.sb, (old_words or ""))
+    if member is not None:
+        # a cast member: change them once, and every shot they are in changes with them
+        recast_sb, what = recast(edits.sb, member.id, new_words)
+        edits.sb.cast = recast_sb.cast
+        for shot in recast_sb.shots:
+            for fld in ("subject", "action", "narration"):
+                setattr(edits.by_id[shot.id], fld, getattr(shot, fld))
+        edits.reasons.append(what)
+        return True
+    return _replace_word(old_words, new_words, c, edits)
+
+
+def _recolour(colour: re.Match[str], c: _Clause, edits: _Edits) -> bool:
+    """"make the boat red": the thing gets the adjective, in every shot that shows it."""
+    thing, adjective = colour.group(1), colour.group(2)
+    if not any(re.search(rf"\b{re.escape(thing)}\b", x.subject, re.I) for x in edits.sb.shots):
+        return False
+    scope = _scope(c, edits)
+    hit = [x.id for x in scope if re.search(rf"\b{re.escape(thing)}\b", x.subject, re.I)]
+    for x in scope:
+        x.subject = re.sub(rf"\b{re.escape(thing)}\b", f"{adjective} {thing}", x.subject, count=1, flags=re.I)
+    edits.reasons.append(f"{adjective} {thing} in {', '.join(hit)}")
+    return True
+
+
+def _replace_word(old_words: str, new_words: str, c: _Clause, edits: _Edits) -> bool:
+    """One word for another in the subject, action and setting of the shots in scope."""
+    old_word = old_words.strip(" ,")
+    new_word = new_words.strip(" .")
+    old_word = re.sub(r"^(?:in|on)\s+,?\s*", "", old_word, flags=re.I).strip(" ,")
+    new_word = re.sub(r"^(?:an?|the)\s+", "", new_word, flags=re.I)
+    old_word = re.sub(r"^(?:an?|the)\s+", "", old_word, flags=re.I)
+    hit: list[str] = []
+    for s in _scope(c, edits):
+        for fld in ("subject", "action", "setting"):
+            value = getattr(s, fld)
+            new_value = re.sub(rf"\b{re.escape(old_word)}\b", new_word, value, flags=re.I)
+            if new_value != value:
+                setattr(s, fld, new_value)
+                if s.id not in hit:
+                    hit.append(s.id)
+    if not hit:
+        edits.notes.append(f"No shot shows '{old_word}'.")
+        return False
+    edits.reasons.append(f"{old_word} -> {new_word} in {', '.join(hit)}")
+    return True
+
+
+# ----------------------------------------------------------------------------- the message as a whole
+
+# Clauses of one kind, tried in this order: the first that applies takes the whole clause.
+_WHOLE_CLAUSE = (_add_weather, _select_take, _add_shot, _swap, _move, _remove, _narration_and_captions)
+# Edits that add up, all tried, in this order (it is the order of the reasons).
+_CLAUSE_EDITS = (_transitions, _fade_out, _regenerate, _aspect, _frame_rate, _resolution, _style, _length, _pace,
+                 _camera, _looks, _time_of_day)
+
+
+def _apply_clause(c: _Clause, msg: _Message, edits: _Edits) -> None:
+    """One clause: the first whole-clause kind that applies, else every edit that applies, else words in
+    the picture; a clause nothing applied to is noted as not understood."""
+    for whole in _WHOLE_CLAUSE:
+        if whole(c, msg, edits):
+            return
+    handled = False
+    for edit in _CLAUSE_EDITS:
+        handled = edit(c, msg, edits) or handled   # every edit runs: "shot 2 darker and slower"
+    if not handled:
+        handled = _replace_words(c, msg, edits)
+    if not handled:
+        edits.not_understood.append(c.text)
+    elif not c.carried:
+        edits.previous_targets = c.targets
+
+
+def _apply_structure(edits: _Edits) -> list[Shot]:
+    """The new order: swaps, then moves, then additions, then removals. Applied last, so every shot
+    number in the message meant the order the person saw."""
+    shots_now = list(edits.sb.shots)
+    for a, b in edits.swaps:
+        ia, ib = [s.id for s in shots_now].index(a), [s.id for s in shots_now].index(b)
+        shots_now[ia], shots_now[ib] = shots_now[ib], shots_now[ia]
+    for move in edits.moves:
+        shot = edits.by_id[move.shot_id]
+        shots_now.remove(shot)
+        if move.where == "start":
+            shots_now.insert(0, shot)
+        elif move.where == "end":
+            shots_now.append(shot)
+        else:
+            k = [s.id for s in shots_now].index(move.anchor)  # type: ignore[arg-type]
+            shots_now.insert(k + 1 if move.where == "after" else k, shot)
+    for added in edits.adds:
+        new = added.shot
+        if added.where == "start":
+            shots_now.insert(0, new)
+        elif added.where == "end":
+            if shots_now and shots_now[-1].transition == "fade":
+                # the old ending's fade-out now belongs to the new last shot
+                shots_now[-1].transition = shots_now[0].transition if len(shots_now) > 1 else "cut"
+                new.transition = "fade"
+            shots_now.append(new)
+        else:
+            k = [s.id for s in shots_now].index(added.anchor)  # type: ignore[arg-type]
+            shots_now.insert(k + 1 if added.where == "after" else k, new)
+    if edits.removals:
+        remaining = [s for s in shots_now if s.id not in edits.removals]
+        if not remaining:
+            raise _Ask("That would remove every shot. Which shot should stay?")
+        shots_now = remaining
+    return shots_now
+
+
+def _check_understood(msg: _Message, edits: _Edits) -> None:
+    """Nothing done is a question; clauses not understood beside ones that were are a note."""
+    if not edits.reasons and edits.select is None:
+        if edits.not_understood:
+            raise _Ask(f"I didn't understand \"{msg.raw}\". Could you rephrase? For example: {EXAMPLES}.")
+        raise _Ask(f"What should I change? For example: {EXAMPLES}.")
+    if edits.not_understood:
+        shown = [_MARK_RE.sub(lambda m: repr(msg.quotes[int(m.group(1))]), c) for c in edits.not_understood]
+        edits.notes.append("I didn't understand: " + "; ".join(f"'{c}'" for c in shown) + ".")
+
+
+def _new_version(msg: _Message, edits: _Edits, shots_now: list[Shot]) -> FeedbackResult:
+    """The new storyboard in its new order, held to "keep it N s" when asked, and which shots need pixels."""
+    original, notes = msg.original, edits.notes
+    new_sb = Storyboard.model_validate({**edits.sb.model_dump(exclude={"shots"}), "shots": [s.model_dump() for s in shots_now]})
+    if msg.keep_seconds is not None:
+        new_sb, kept = hold_length(original, new_sb, msg.keep_seconds, msg.max_shot_seconds)
+        notes.append(kept)
+    notes += length_notes(original, new_sb)
+    changed = changed_shot_ids(original, new_sb)
+    if not changed and edits.reasons and edits.select is None:
+        notes.append("No shot needs new pixels.")
+    reason = "; ".join(edits.reasons) if edits.reasons else "no change"
+    reason = reason[0].upper() + reason[1:]
+    return FeedbackResult(storyboard=new_sb, reason=reason, changed_shots=changed, notes=notes, select_take=edits.select,
+                          undo=False, question=None, wants_render=msg.wants_render)
+
+
 def apply_feedback(
     storyboard: Storyboard,
     text: str,
@@ -344,541 +1142,22 @@ def apply_feedback(
     """
     max_shot_seconds = settings.max_shot_seconds
     original = storyboard
-    sb = storyboard.model_copy(deep=True)
-    order = [s.id for s in sb.shots]
-    notes: list[str] = []
-    reasons: list[str] = []
-    not_understood: list[str] = []
-    select: tuple[str, int] | None = None
-    valid = ", ".join(f"{i + 1} ({sid})" for i, sid in enumerate(order))
-
-    def unchanged(question: str | None, reason: str = "no change", undo: bool = False) -> FeedbackResult:
-        return FeedbackResult(storyboard=original.model_copy(deep=True), reason=reason, changed_shots=[], notes=notes,
-                              select_take=None, undo=undo, question=question)
-
     raw = (text or "").strip()
     if not raw:
-        return unchanged(f"What should I change? For example: {EXAMPLES}.")
+        return _unchanged(original, [], f"What should I change? For example: {EXAMPLES}.")
     if _UNDO.match(raw):
-        return unchanged(None, reason="undo: back to the previous version", undo=True)
-
-    quotes: list[str] = []
-
-    def _stash(m: re.Match) -> str:
-        quotes.append(next(g for g in m.groups() if g is not None).strip())
-        return f" ⟦{len(quotes) - 1}⟧ "
-
-    wants_render: bool | None = None
+        return _unchanged(original, [], None, reason="undo: back to the previous version", undo=True)
     if RENDER_ONLY.match(raw):
-        return FeedbackResult(storyboard=original.model_copy(deep=True), reason="render", changed_shots=[], notes=notes,
+        return FeedbackResult(storyboard=original.model_copy(deep=True), reason="render", changed_shots=[], notes=[],
                               wants_render=True)
-    if RENDER_TAIL.search(raw) and not RENDER_ONLY.match(RENDER_TAIL.sub("", raw) or "x"):
-        raw, wants_render = RENDER_TAIL.sub("", raw).strip(" ,;"), True   # "make it vertical and render it"
-    keep = KEEP_LENGTH.search(raw)
-    keep_seconds: float | None = None
-    if keep:
-        keep_seconds = float(keep.group(1)) if keep.group(1) else film_seconds(original)
-        raw = (raw[:keep.start()] + raw[keep.end():]).strip(" ,;")
-
-    work = QUOTE.sub(_stash, raw)
-    clauses = _split_clauses(work)
-    by_id = {s.id: s for s in sb.shots}
-    previous_targets: list[str] = []
-    pending_removals: list[str] = []
-    pending_moves: list[tuple[str, str, str | None]] = []   # (shot_id, "start"|"end"|"after"|"before", anchor)
-    pending_swaps: list[tuple[str, str]] = []
-    pending_adds: list[tuple[Shot, str, str | None]] = []
-
-    def lines_in(clause: str) -> list[str]:
-        return [quotes[int(i)] for i in re.findall(r"⟦(\d+)⟧", clause)]
-
-    for clause in clauses:
-        low = clause.lower()
-        is_swap = bool(re.search(r"\b(?:swap|switch|exchange|flip)\b", low))
-        refs = _find_refs(clause, order, bare_numbers=is_swap, subjects={s.id: s.subject for s in sb.shots})
-        if refs.bad:
-            shots_word = "shot" if len(refs.bad) == 1 else "shots"
-            return unchanged(f"There is no {shots_word} {' or '.join(refs.bad)}: this storyboard has shots {valid}. Which did you mean?")
-        targets = refs.ids
-        rest = refs.text.lower()
-        carried = False
-        if not targets and shots:
-            # shots picked in the interface: they scope shot edits, but "make it vertical" is still the whole film
-            targets, carried = [s for s in shots if s in by_id], True
-        if not targets and previous_targets and re.match(r"^(?:and\s+)?(?:make\s+)?(?:it|them|that\s+one|too|also)\b|^(?:and\s+)?(?:a\s+bit\s+|much\s+|more\s+|less\s+)?\w+er\b", rest):
-            targets, carried = previous_targets, True
-        handled = False
-        by_position = False
-        opening = re.match(r"^(?:and\s+)?(?:open|start|begin)\s+(?:with|on)\s+(?:an?\s+)", low)
-        ending = re.match(r"^(?:and\s+)?(?:end|finish|close)\s+(?:with|on)\s+(?:an?\s+)", low)
-        if not targets and (opening or ending) and (find_camera(clause) or find_framing(clause)):
-            targets = [order[0] if opening else order[-1]]   # "open with a drone shot": the opening only
-            by_position = True   # scoped by position, not a shot to move
-
-        # --- "add rain", "add fog to shot 2": weather and texture on shots, not a new shot
-        added = ADD_WEATHER.search(low)
-        if added and not re.search(r"\b(?:shot|scene|clip)\s+of\b", low):
-            word = re.sub(r"\s+", " ", added.group(1).lower())
-            fld, words = ADDITIONS[word]
-            if fld == "style":
-                sb.style_guide = merge_items(sb.style_guide, words)
-            else:
-                for s in ([by_id[t] for t in targets] if targets else sb.shots):
-                    setattr(s, fld, merge_items(getattr(s, fld), words))
-            reasons.append(f"{word} on {', '.join(targets) if targets and fld != 'style' else 'every shot'}")
-            previous_targets = targets
-            continue
-
-        # --- take selection: "use the second take of shot 4", "take 2 for shot 1"
-        m = re.search(rf"\b(?:(?:the\s+)?({'|'.join(ORDINALS)}|last|latest|previous|earlier|original|newest)\s+take|take\s+(?:number\s+|#)?(\d+))\b", low)
-        if m and not targets and not re.search(r"\b(?:add|another|new|one\s+more)\b", low):
-            return unchanged("Which shot's take? For example: 'use the second take of shot 2'.")
-        if m and targets:
-            sid = targets[0]
-            word = m.group(1)
-            count = None
-            if takes_by_shot is not None and sid in takes_by_shot:
-                v = takes_by_shot[sid]
-                count = v if isinstance(v, int) else len(v)
-            if m.group(2):
-                index = int(m.group(2)) - 1
-            elif word in {"last", "latest", "newest"}:
-                if count is None:
-                    return unchanged(f"How many takes does shot {order.index(sid) + 1} have? Say which take, e.g. 'use take 2 of shot {order.index(sid) + 1}'.")
-                index = count - 1
-            elif word in {"previous", "earlier"}:
-                index = (count - 2) if count else 0
-            elif word == "original":
-                index = 0
-            else:
-                index = ORDINALS[word] - 1
-            if count is not None and not (0 <= index < count):
-                return unchanged(f"Shot {order.index(sid) + 1} ({sid}) has {count} take{'s' if count != 1 else ''}; which one do you want (1–{count})?")
-            if index < 0:
-                return unchanged(f"Which take of shot {order.index(sid) + 1} do you want?")
-            select = (sid, index)
-            reasons.append(f"use take {index + 1} of {sid}")
-            previous_targets = targets
-            continue
-
-        # --- add a shot
-        pos = re.search(r"\b(?:at\s+the\s+(end|start|beginning|front)|to\s+the\s+(end|start|beginning)|(first|last)|(after|before)\s+((?:shot\s+)?\d+|the\s+\w+\s+shot|shot\s+[a-z0-9_-]+))\b", clause, re.I)
-        add_text = clause.replace(pos.group(0), " ") if pos else clause
-        m = re.match(r"^(?:please\s+)?(?:and\s+)?(?:add|insert|include|append|put\s+in)\s+(?:(?:a|an|one|another)\s+)?(?:more\s+|new\s+|extra\s+|final\s+|closing\s+|opening\s+)?(.*)$", add_text.strip(), re.I)
-        if m and not re.match(r"^(?:some\s+|the\s+)?(?:narration|voice[\s-]?over|captions?|subtitles?|text|music|a\s+caption|film\s+grain|grain|fog|mist|rain|snow|more)\b", m.group(1), re.I):
-            body = m.group(1)
-            where, anchor = "end", None
-            if pos:
-                word = (pos.group(1) or pos.group(2) or pos.group(3) or pos.group(4) or "").lower()
-                if word in {"start", "beginning", "front", "first"}:
-                    where = "start"
-                elif word in {"after", "before"}:
-                    target = pos.group(5)
-                    anchor_refs = _find_refs(f"shot {target}" if target.isdigit() else target, order)
-                    if anchor_refs.bad:
-                        return unchanged(f"There is no shot {anchor_refs.bad[0]}: this storyboard has shots {valid}.")
-                    if anchor_refs.ids:
-                        where, anchor = word, anchor_refs.ids[0]
-            body = re.sub(r"\b(?:at\s+the\s+(?:end|start|beginning|front)|to\s+the\s+(?:end|start|beginning))\b", " ", body, flags=re.I)
-            body = re.sub(r"^(?:shot|scene|clip)\s*(?:of|with|showing)?\s*", "", body.strip(), flags=re.I)
-            body = re.sub(r"\s+", " ", body).strip(" ,:")
-            beat = parse_beat(body, quotes)
-            if not (beat.subject or beat.action or beat.setting):
-                not_understood.append(clause)
-                continue
-            all_ids = order + [a[0].id for a in pending_adds]
-            sid = _new_id(all_ids)
-            durations = [s.duration for s in sb.shots]
-            neg = sb.shots[0].negative_prompt if all(s.negative_prompt == sb.shots[0].negative_prompt for s in sb.shots) else ""
-            is_card = bool(re.search(r"\b(?:logo|title|card|tagline|product)\b", beat.subject, re.I))
-            framing = beat.framing or ("close_up" if is_card else ("wide" if where in {"start", "end"} else "medium"))
-            camera = beat.camera or ("static" if is_card else ("dolly_in" if where == "start" else ("dolly_out" if where == "end" else "static")))
-            new = Shot(
-                id=sid, duration=round(statistics.median(durations), 1), subject=beat.subject, action=beat.action,
-                setting=beat.setting or ("" if is_card else sb.shots[-1 if where == "end" else 0].setting),
-                atmosphere=", ".join(beat.atmosphere), lighting=", ".join(beat.lighting), technical=", ".join(beat.technical),
-                camera=camera, framing=framing, negative_prompt=neg, seed=seed_for(f"{sb.title}|{raw}", sid),
-                transition=sb.shots[0].transition, narration=" ".join(beat.narration) or None, caption=beat.caption,
-            )
-            pending_adds.append((new, where, anchor))
-            reasons.append(f"added {sid} ({beat.subject or beat.action}) {'at the ' + where if where in {'start', 'end'} else where + ' ' + str(anchor)}")
-            handled = True
-            continue
-
-        # --- swap
-        if is_swap and len(targets) >= 2:
-            pending_swaps.append((targets[0], targets[1]))
-            reasons.append(f"swapped shots {order.index(targets[0]) + 1} and {order.index(targets[1]) + 1}")
-            previous_targets = targets
-            continue
-
-        # --- move / open with / end on
-        m = re.search(r"\b(?:move|put|bring|place|shift)\b|\b(?:open|start|begin)\s+(?:with|on)\b|\b(?:end|finish|close)\s+(?:with|on)\b", low)
-        if m and targets and not by_position and not re.search(r"\b(?:narration|caption|text)\b", low):
-            # "after shot 3" names a shot; "to the start" is read with the shot references taken out ("the last shot")
-            dest = re.search(r"\b(after|before)\s+((?:shot\s+)?\d+|the\s+\w+(?:\s+shot)?|shot\s+[a-z0-9_-]+)", clause, re.I) \
-                or re.search(r"\b(?:to\s+the\s+)?(start|beginning|front|top|first|end|last|back)\b", refs.text, re.I)
-            verb = m.group(0).lower()
-            where, anchor = None, None
-            moving = targets
-            if verb.startswith(("open", "start", "begin")):
-                where = "start"
-            elif verb.startswith(("end", "finish", "close")):
-                where = "end"
-            elif dest and dest.group(1).lower() in {"after", "before"}:
-                target = dest.group(2)
-                anchor_refs = _find_refs(f"shot {target}" if target.isdigit() else target, order)
-                if anchor_refs.bad:
-                    return unchanged(f"There is no shot {anchor_refs.bad[0]}: this storyboard has shots {valid}.")
-                if anchor_refs.ids:
-                    where, anchor = dest.group(1).lower(), anchor_refs.ids[-1]
-                    moving = [t for t in targets if t != anchor] or targets
-            elif dest:
-                where = "start" if dest.group(1).lower() in {"start", "beginning", "front", "top", "first"} else "end"
-            if where:
-                for sid in moving:
-                    pending_moves.append((sid, where, anchor))
-                reasons.append(f"moved {', '.join(moving)} to the {where}" if not anchor else f"moved {', '.join(moving)} {where} {anchor}")
-                previous_targets = moving
-                continue
-
-        # --- remove
-        if re.search(r"\b(?:cut(?!\s+to)|remove|drop|delete|lose|scrap|skip|get\s+rid\s+of|take\s+out|kill|ditch)\b", low) and targets \
-                and not re.search(r"\b(?:narration|voice[\s-]?over|captions?|text|music|transitions?|seconds?|shorter|down)\b", low):
-            pending_removals += [t for t in targets if t not in pending_removals]
-            reasons.append(f"removed {', '.join(targets)}")
-            previous_targets = targets
-            continue
-
-        # --- narration and captions (no pixels)
-        if re.search(r"\b(?:no|without|remove|drop|cut|lose|kill|delete)\s+(?:the\s+|all\s+(?:the\s+)?)?(?:narration|voice[\s-]?over|narrator|voice)\b", low):
-            for s in sb.shots:
-                if not targets or s.id in targets:
-                    s.narration = None
-            reasons.append("no narration" if not targets else f"no narration on {', '.join(targets)}")
-            handled = True
-        elif re.search(r"\b(?:narration|voice[\s-]?over|narrator|say|says|line|lines)\b", low) and (lines_in(clause) or re.search(r"\badd\b|\bwith\b", low)):
-            lines = lines_in(clause)
-            if lines:
-                slots = targets or [s.id for s in sb.shots if not s.narration] or order
-                for sid, line in zip(slots, lines):
-                    by_id[sid].narration = line
-                if len(lines) > len(slots):
-                    by_id[slots[-1]].narration = " ".join([by_id[slots[-1]].narration or ""] + lines[len(slots):]).strip()
-                reasons.append(f"narration on {', '.join(slots[:len(lines)])}")
-            else:
-                for s in sb.shots:
-                    if (not targets or s.id in targets) and not s.narration:
-                        s.narration = _narration_for(s)
-                reasons.append("added narration")
-                notes.append("Narration lines are written from each shot's description; give me quoted lines to use your words.")
-            handled = True
-        if re.search(r"\b(?:no|without|remove|drop)\s+(?:the\s+)?(?:captions?|subtitles?|on[\s-]screen\s+text|titles?)\b", low):
-            for s in sb.shots:
-                if not targets or s.id in targets:
-                    s.caption = None
-            reasons.append("no captions")
-            handled = True
-        elif re.search(r"\b(?:caption|text|title|tagline|super)\b", low) and lines_in(clause) and not re.search(r"narration|voice", low):
-            sid = targets[0] if targets else order[-1]
-            by_id[sid].caption = " ".join(lines_in(clause))
-            reasons.append(f"caption on {sid}")
-            handled = True
-        if handled:
-            previous_targets = targets
-            continue
-
-        # --- transitions (no pixels)
-        tr = re.search(r"\b(crossfades?|cross-fades?|dissolves?|hard\s+cuts|straight\s+cuts|cuts\s+only|wipes?)\b", low)
-        if tr and not re.search(r"\bshorter|seconds\b", low):
-            word = tr.group(1)
-            kind = "crossfade" if word.startswith(("cross", "dissolve")) else "wipe" if word.startswith("wipe") else "cut"
-            for s in sb.shots[:-1]:
-                if not targets or s.id in targets:
-                    s.transition = kind
-            reasons.append(f"{kind} transitions")
-            handled = True
-        if re.search(r"\bfade\s+(?:out|to\s+black)\b", low):
-            sb.shots[-1].transition = "fade"
-            reasons.append("fade out at the end")
-            handled = True
-
-        # --- regenerate
-        if re.search(r"\b(?:regenerate|re-?render|redo|re-?roll|try\s+(?:it\s+|that\s+)?again|another\s+(?:take|version|go)|new\s+take|one\s+more\s+take|different\s+seed)\b", low):
-            for sid in targets or order:
-                s = by_id[sid]
-                s.seed = seed_for(f"{s.seed}|{raw}", sid)
-            reasons.append(f"new take of {', '.join(targets) if targets else 'every shot'}")
-            handled = True
-
-        # --- format
-        aspects = find_aspects(clause)
-        if re.search(r"\bsquare\b", low) and not any(a[0] == "1:1" for a in aspects):
-            aspects.append(("1:1", "square", True, 0))
-        if aspects and (not targets or carried):
-            ratio = next((a for a in aspects if a[2]), aspects[0])[0]
-            if ratio != sb.aspect_ratio:
-                sb.aspect_ratio = ratio
-                reasons.append(f"aspect ratio {ratio}")
-                notes.append(f"Every shot is reframed for {ratio}, so every shot renders again.")
-            else:
-                reasons.append(f"already {ratio}")
-                notes.append(f"The film is already {ratio}.")
-            handled = True
-        m = re.search(r"\b(\d{1,2})\s*fps\b", low)
-        if m:
-            sb.fps = int(m.group(1))
-            reasons.append(f"{sb.fps} fps")
-            handled = True
-        m = re.search(r"\b(2160|1440|1080|720|576|480|360)p\b", low)
-        if m:
-            sb.resolution = int(m.group(1))
-            reasons.append(f"{sb.resolution}p")
-            handled = True
-
-        # --- style for the whole film
-        styles = find_style(clause)
-        look_like = re.search(r"\b(?:look(?:s)?\s+like|feel\s+like|in\s+the\s+style\s+of|style\s+of)\s+(?:an?\s+|the\s+)?([^,.;]+)", refs.text, re.I)
-        if (styles or look_like) and (not targets or carried):
-            replace_it = bool(look_like) or bool(re.search(r"\b(?:make\s+it|turn\s+it\s+into|instead|style|look)\b", low)) and not re.search(r"\b(?:more|add|also|a\s+bit|slightly|extra)\b", low)
-            new_style = ", ".join(styles) if styles else look_like.group(1).strip()  # type: ignore[union-attr]
-            sb.style_guide = new_style if replace_it else merge_items(sb.style_guide, new_style)
-            reasons.append(f"look: {sb.style_guide}")
-            handled = True
-
-        # --- length of the film or of shots
-        secs = _seconds_in(clause)
-        scope = [by_id[t] for t in targets] if targets else sb.shots
-        at_most = bool(re.search(r"\b(?:no\s+more\s+than|at\s+most|under|max(?:imum)?|less\s+than|no\s+longer\s+than)\b", low))
-        if secs and at_most and not targets and sb.duration <= secs:
-            reasons.append(f"already {round(sb.duration, 1):g} s")
-            handled = True
-        elif secs and (at_most or re.search(r"\b(?:make|cut|trim|set|bring|keep|it|to|shorten|long|total|down|film|video|be)\b", low)) and not re.search(r"\bfps\b", low):
-            if targets:
-                for s in scope:
-                    s.duration = round(min(secs, 60.0), 1)
-                reasons.append(f"{', '.join(targets)} {secs:g} s")
-            else:
-                _retime(sb.shots, secs)
-                if abs(sb.duration - secs) > 0.05:
-                    notes.append(f"{secs:g} s doesn't fit {len(sb.shots)} shots of 0.5–{MAX_SHOT_SECONDS:g} s; the film is now {round(sb.duration, 1):g} s.")
-                reasons.append(f"length {round(sb.duration, 1):g} s")
-            notes.append("A shot's length is its frame count, so the retimed shots render again.")
-            if any(s.duration > max_shot_seconds for s in scope):
-                long = [s.id for s in scope if s.duration > max_shot_seconds]
-                notes.append(f"{', '.join(long)} now run longer than {max_shot_seconds:g} s, more than most video models make in one go.")
-            handled = True
-        elif _SHORTER.search(low) or (re.search(r"\bcut\s+it\b", low) and not targets):
-            for s in scope:
-                s.duration = _scale(s, 0.75, max_shot_seconds)
-            reasons.append(f"{'shorter ' + ', '.join(targets) if targets else 'shorter: every shot 25% shorter'}")
-            notes.append("Durations set frame counts, so the shortened shots render again.")
-            handled = True
-        elif _LONGER.search(low):
-            for s in scope:
-                s.duration = _scale(s, 1.25, max(max_shot_seconds, 60.0 if targets else max_shot_seconds))
-            reasons.append(f"{'longer ' + ', '.join(targets) if targets else 'longer: every shot 25% longer'}")
-            notes.append("Durations set frame counts, so the lengthened shots render again.")
-            handled = True
-
-        # --- pace
-        if _ENERGETIC.search(low) and (not targets or carried):
-            steady = any(re.search(r"shak|jitter", s.negative_prompt, re.I) for s in sb.shots)
-            dynamic = ["tracking", "orbit" if steady else "handheld", "zoom_in", "orbit"]
-            for i, s in enumerate(sb.shots):
-                s.duration = _scale(s, 0.75, max_shot_seconds)
-                if s.camera in {"static", "dolly_in", "dolly_out", "pan_left", "pan_right", "tilt_up", "tilt_down"}:
-                    s.camera = dynamic[i % len(dynamic)]
-                s.technical = _edit_items(s.technical, _FAST_TECH, r"slow|gentle")
-                s.atmosphere = _edit_items(s.atmosphere, "energetic", r"calm|serene|still|meditative")
-                if s is not sb.shots[-1]:
-                    s.transition = "cut"
-            reasons.append("more energetic: shorter shots, hard cuts, moving camera")
-            handled = True
-        elif _SLOWER.search(low):
-            for s in scope:
-                s.duration = _scale(s, 1.25, max_shot_seconds)
-                s.technical = _edit_items(s.technical, _SLOW_TECH, r"fast|quick|rapid|dynamic")
-                if s.camera in {"handheld"}:
-                    s.camera = "dolly_in"
-                if not targets and s is not sb.shots[-1]:
-                    s.transition = "crossfade"
-            capped = [s.id for s in scope if s.duration >= max_shot_seconds]
-            if capped:
-                notes.append(f"{', '.join(capped)} stay at most {max_shot_seconds:g} s; slower camera moves instead.")
-            reasons.append(f"slower {', '.join(targets) if targets else 'pace'}")
-            handled = True
-        elif _FASTER.search(low):
-            for s in scope:
-                s.duration = _scale(s, 0.8, max_shot_seconds)
-                s.technical = _edit_items(s.technical, _FAST_TECH, r"slow|gentle")
-            reasons.append(f"faster {', '.join(targets) if targets else 'pace'}")
-            handled = True
-
-        # --- camera and framing of shots
-        if not re.search(r"\b(?:add|insert)\b", low):
-            cam_text = re.sub(r"\bcamera\b", " ", refs.text)
-            camera = find_camera(cam_text)
-            framing = find_framing(cam_text)
-            if not framing:
-                m = re.search(r"\b(?:make\s+(?:it|them)\s+)?(?:an?\s+)?(wide|medium)\b(?:\s+shot)?", rest)
-                if m and (targets or re.search(r"\bshots?\b", rest)):
-                    framing = m.group(1)
-            step = 0
-            if re.search(r"\b(?:wider|pull\s+back|further\s+away|zoom\s+out\s+the\s+framing)\b", low):
-                step = -1
-            elif re.search(r"\b(?:tighter|closer|nearer)\b", low):
-                step = 1
-            if camera or framing or step:
-                for s in scope:
-                    if camera:
-                        s.camera = camera
-                    if framing:
-                        s.framing = framing
-                    elif step and s.framing in _FRAMING_STEPS:
-                        k = min(max(_FRAMING_STEPS.index(s.framing) + step, 0), len(_FRAMING_STEPS) - 1)
-                        s.framing = _FRAMING_STEPS[k]
-                    elif step:
-                        s.framing = "close_up" if step > 0 else "wide"
-                what = ", ".join(x.replace("_", " ") for x in (camera, framing) if x) or ("tighter" if step > 0 else "wider")
-                reasons.append(f"{', '.join(targets) if targets else 'every shot'}: {what}")
-                handled = True
-
-        # --- looks: darker, stormier, warmer ...
-        looked = []
-        for pattern, label, edits in _LOOKS:
-            if re.search(rf"\b(?:{pattern})\b", low):
-                for s in scope:
-                    for fld, add, remove in edits:
-                        current = getattr(s, fld)
-                        if fld == "setting":
-                            if add and "storm" not in current.lower():
-                                setattr(s, fld, f"{current}, {add}" if current else add)
-                        else:
-                            setattr(s, fld, _edit_items(current, add, remove))
-                looked.append(label)
-        if looked:
-            reasons.append(f"{', '.join(targets) if targets else 'every shot'} {' and '.join(looked)}")
-            handled = True
-
-        # --- time of day: "at night", "make it sunset"
-        tod = re.search(r"\b(?:at|by|to|into)\s+(night|dawn|dusk|sunset|sunrise|midday|noon|midnight|daybreak|twilight)\b|\b(night[\s-]?time|golden\s+hour|daytime|sunset|sunrise)\b", low)
-        if tod:
-            when = (tod.group(1) or tod.group(2)).replace("-", " ")
-            light = {"night": "night, artificial light", "midnight": "night, artificial light", "night time": "night, artificial light",
-                     "nighttime": "night, artificial light", "dawn": "soft dawn light", "sunrise": "soft dawn light",
-                     "daybreak": "soft dawn light", "dusk": "warm low sunset light", "sunset": "warm low sunset light",
-                     "twilight": "warm low sunset light", "golden hour": "warm golden hour light",
-                     "midday": "bright midday sun", "noon": "bright midday sun", "daytime": "bright daylight"}.get(when, "")
-            times = r"\b(?:at\s+)?(?:night|dawn|dusk|sunset|sunrise|midday|noon|midnight|daybreak|twilight|golden\s+hour|morning|evening)\b"
-            for s in scope:
-                setting = re.sub(r"\s*,?\s*" + times, "", s.setting, flags=re.I).strip(" ,")
-                phrase = when if when in {"golden hour", "daytime"} else f"at {when}"
-                s.setting = f"{setting} {phrase}".strip() if setting else phrase
-                s.lighting = _edit_items(s.lighting, light, r"dawn|sunset|dusk|night|midday|daylight|golden|moon|sun")
-            reasons.append(f"{', '.join(targets) if targets else 'every shot'} {when}")
-            handled = True
-
-        # --- words in the picture: "replace the dog with a cat", "change the boat to a yacht"
-        if not handled:
-            m = re.search(r"\b(?:replace|swap\s+out|switch)\s+(?:the\s+)?(.+?)\s+(?:with|for)\s+(.+)$|\bchange\s+(?:the\s+)?(.+?)\s+(?:to|into)\s+(.+)$"
-                          r"|\bmake\s+the\s+(.+?)\s+(?:an?\s+)(.+)$|(?:^|,\s*|\b(?:in|on)\s+)(?:the\s+)?([a-z][\w' -]*?)\s+should\s+be\s+(?:an?\s+)?(.+)$",
-                          refs.text.strip(" ,"), re.I)
-            colour = re.fullmatch(r"(?:make|paint|turn)\s+the\s+([a-z][\w'-]*)\s+([a-z]+)", refs.text.strip(" ,."), re.I)
-            if not m and colour and any(re.search(rf"\b{re.escape(colour.group(1))}\b", x.subject, re.I) for x in sb.shots):
-                # "make the boat red": the thing gets the adjective, in every shot that shows it
-                thing, adjective = colour.group(1), colour.group(2)
-                hit = [x.id for x in scope if re.search(rf"\b{re.escape(thing)}\b", x.subject, re.I)]
-                for x in scope:
-                    x.subject = re.sub(rf"\b{re.escape(thing)}\b", f"{adjective} {thing}", x.subject, count=1, flags=re.I)
-                reasons.append(f"{adjective} {thing} in {', '.join(hit)}")
-                handled = True
-            member = find_member(sb, (m.group(1) or m.group(3) or m.group(5) or m.group(7) or "")) if m else None
-            if m and member is not None:
-                # a cast member: change them once, and every shot they are in changes with them
-                recast_sb, what = recast(sb, member.id, (m.group(2) or m.group(4) or m.group(6) or m.group(8)))
-                sb.cast = recast_sb.cast
-                for shot in recast_sb.shots:
-                    for fld in ("subject", "action", "narration"):
-                        setattr(by_id[shot.id], fld, getattr(shot, fld))
-                reasons.append(what)
-                handled = True
-            elif m:
-                old_word = (m.group(1) or m.group(3) or m.group(5) or m.group(7)).strip(" ,")
-                new_word = (m.group(2) or m.group(4) or m.group(6) or m.group(8)).strip(" .")
-                old_word = re.sub(r"^(?:in|on)\s+,?\s*", "", old_word, flags=re.I).strip(" ,")
-                new_word = re.sub(r"^(?:an?|the)\s+", "", new_word, flags=re.I)
-                old_word = re.sub(r"^(?:an?|the)\s+", "", old_word, flags=re.I)
-                hit = []
-                for s in scope:
-                    for fld in ("subject", "action", "setting"):
-                        value = getattr(s, fld)
-                        new_value = re.sub(rf"\b{re.escape(old_word)}\b", new_word, value, flags=re.I)
-                        if new_value != value:
-                            setattr(s, fld, new_value)
-                            if s.id not in hit:
-                                hit.append(s.id)
-                if hit:
-                    reasons.append(f"{old_word} -> {new_word} in {', '.join(hit)}")
-                    handled = True
-                else:
-                    notes.append(f"No shot shows '{old_word}'.")
-
-        if handled:
-            previous_targets = targets if not carried else previous_targets
-        else:
-            not_understood.append(clause)
-
-    # structural edits last, so every number meant the order the person saw
-    shots_now = list(sb.shots)
-    for a, b in pending_swaps:
-        ia, ib = [s.id for s in shots_now].index(a), [s.id for s in shots_now].index(b)
-        shots_now[ia], shots_now[ib] = shots_now[ib], shots_now[ia]
-    for sid, where, anchor in pending_moves:
-        shot = by_id[sid]
-        shots_now.remove(shot)
-        if where == "start":
-            shots_now.insert(0, shot)
-        elif where == "end":
-            shots_now.append(shot)
-        else:
-            k = [s.id for s in shots_now].index(anchor)  # type: ignore[arg-type]
-            shots_now.insert(k + 1 if where == "after" else k, shot)
-    for new, where, anchor in pending_adds:
-        if where == "start":
-            shots_now.insert(0, new)
-        elif where == "end":
-            if shots_now and shots_now[-1].transition == "fade":
-                # the old ending's fade-out now belongs to the new last shot
-                shots_now[-1].transition = shots_now[0].transition if len(shots_now) > 1 else "cut"
-                new.transition = "fade"
-            shots_now.append(new)
-        else:
-            k = [s.id for s in shots_now].index(anchor)  # type: ignore[arg-type]
-            shots_now.insert(k + 1 if where == "after" else k, new)
-    if pending_removals:
-        remaining = [s for s in shots_now if s.id not in pending_removals]
-        if not remaining:
-            return unchanged("That would remove every shot. Which shot should stay?")
-        shots_now = remaining
-
-    if not reasons and select is None:
-        if not_understood:
-            return unchanged(f"I didn't understand \"{raw}\". Could you rephrase? For example: {EXAMPLES}.")
-        return unchanged(f"What should I change? For example: {EXAMPLES}.")
-    if not_understood:
-        shown = [_MARK_RE.sub(lambda m: repr(quotes[int(m.group(1))]), c) for c in not_understood]
-        notes.append("I didn't understand: " + "; ".join(f"'{c}'" for c in shown) + ".")
-
-    new_sb = Storyboard.model_validate({**sb.model_dump(exclude={"shots"}), "shots": [s.model_dump() for s in shots_now]})
-    if keep_seconds is not None:
-        new_sb, kept = hold_length(original, new_sb, keep_seconds, max_shot_seconds)
-        notes.append(kept)
-    notes += length_notes(original, new_sb)
-    changed = changed_shot_ids(original, new_sb)
-    if not changed and reasons and select is None:
-        notes.append("No shot needs new pixels.")
-    reason = "; ".join(reasons) if reasons else "no change"
-    reason = reason[0].upper() + reason[1:]
-    return FeedbackResult(storyboard=new_sb, reason=reason, changed_shots=changed, notes=notes, select_take=select,
-                          undo=False, question=None, wants_render=wants_render)
+    msg = _read_message(original, raw, takes_by_shot, shots, max_shot_seconds)
+    sb = original.model_copy(deep=True)
+    edits = _Edits(sb=sb, by_id={s.id: s for s in sb.shots})
+    try:
+        for text_of_clause in msg.clauses:
+            _apply_clause(_read_clause(text_of_clause, msg, edits), msg, edits)
+        shots_now = _apply_structure(edits)
+        _check_understood(msg, edits)
+    except _Ask as ask:
+        return _unchanged(original, edits.notes, ask.question)
+    return _new_version(msg, edits, shots_now)
