@@ -117,6 +117,15 @@ def public_message(text: str) -> str:
     return _PATH.sub(lambda m: "…/" + m.group(0).rstrip("/").rsplit("/", 1)[-1], text)
 
 
+def value_problem(err: ValueError) -> str:
+    """What was wrong with a value, in words: pydantic's messages without their type names and links."""
+    errors = getattr(err, "errors", None)
+    if callable(errors):   # pydantic's ValidationError
+        said = [re.sub(r"^(?:Value|Assertion) error,\s*", "", str(e.get("msg", ""))) for e in errors()]
+        return "; ".join(m for m in said if m) or str(err)
+    return str(err)
+
+
 def as_director_error(err: BaseException) -> DirectorError:
     """Any exception as a DirectorError: ours pass through, lower layers' known ones get their code."""
     if isinstance(err, DirectorError):

@@ -46,7 +46,7 @@ from agent.language.words import (
     RENDER_TAIL,
 )
 from agent.planner.cast import find_member, recast
-from agent.planner.length import film_seconds, fit_storyboard
+from agent.planner.length import film_frames_for, film_seconds, fit_durations
 from agent.planner.rules import (
     NUM,
     ORDINALS,
@@ -298,32 +298,53 @@ def length_notes(old: Storyboard, new: Storyboard) -> list[str]:
 
 def hold_length(old: Storyboard, new: Storyboard, seconds: float, max_shot_seconds: float) -> tuple[Storyboard, str]:
     """Keep the film `seconds` long after an edit: shots the edit retimed keep their new length, the
-    others share what is left (to the frame)."""
+    others share what is left (to the frame). The search runs on plain numbers, each clamped to what a
+    shot may last, and the storyboard is changed once, when a fit is found."""
     before = {s.id: s.duration for s in old.shots}
-    fixed = [s.id for s in new.shots if s.id in before and abs(before[s.id] - s.duration) > 1e-9 or s.id not in before]
-    free = [s for s in new.shots if s.id not in fixed]
+    fixed = {s.id for s in new.shots if s.id not in before or abs(before[s.id] - s.duration) > 1e-9}
+    durations = [s.duration for s in new.shots]
+    free = [i for i, s in enumerate(new.shots) if s.id not in fixed]
     if not free:
-        fitted = fit_storyboard(new, seconds, max(max_shot_seconds, 60.0))
+        fitted = fit_durations(durations, [s.transition for s in new.shots], seconds, new.fps, title_card=new.title_card,
+                               end_card=new.end_card, max_shot_seconds=max(max_shot_seconds, MAX_SHOT_SECONDS))
     else:
-        lo, hi = 0.02, 20.0
-        trial = new
-        for _ in range(40):   # the film's length grows with the free shots' scale: bisect for it
-            mid = (lo + hi) / 2
-            trial = new.model_copy(deep=True)
-            for s in trial.shots:
-                if s.id not in fixed:
-                    s.duration = round(max(0.05, before[s.id] * mid), 4)
-            if film_seconds(trial) < seconds:
-                lo = mid
-            else:
-                hi = mid
-        fitted = trial
-        off = round((seconds - film_seconds(fitted)) * fitted.fps)
-        longest = max((s for s in fitted.shots if s.id not in fixed), key=lambda s: s.duration)
-        longest.duration = round(longest.duration + off / fitted.fps, 4)
-    if fitted is None or abs(film_seconds(fitted) - seconds) > 1 / new.fps or any(s.duration <= 0 for s in fitted.shots):
+        fitted = _share_free_time(new, durations, free, seconds)
+    if fitted is None:
         return new, f"I couldn't keep the film at {seconds:g} s with that change."
-    return fitted, f"The film stays {seconds:g} s: the other shots give up the time."
+    kept = new.model_copy(deep=True)
+    for shot, d in zip(kept.shots, fitted):
+        shot.duration = d
+    return kept, f"The film stays {seconds:g} s: the other shots give up the time."
+
+
+def _share_free_time(sb: Storyboard, durations: list[float], free: list[int], seconds: float) -> list[float] | None:
+    """Durations that make the film `seconds` long, to the frame, scaling only the shots at `free` (in
+    proportion to their lengths); None when no scale within 0.05-60 s a shot does it."""
+    transitions = [s.transition for s in sb.shots]
+    target = round(seconds * sb.fps)
+
+    def scaled(scale: float) -> list[float]:
+        out = list(durations)
+        for i in free:
+            out[i] = min(MAX_SHOT_SECONDS, max(0.05, round(durations[i] * scale, 4)))
+        return out
+
+    def frames(ds: list[float]) -> int:
+        return film_frames_for(ds, transitions, sb.fps, sb.title_card, sb.end_card)
+
+    lo, hi = 0.0, MAX_SHOT_SECONDS / min(durations[i] for i in free)   # at `hi` every free shot is at the cap
+    for _ in range(60):   # the film's length grows with the free shots' scale: bisect for it
+        mid = (lo + hi) / 2
+        if frames(scaled(mid)) < target:
+            lo = mid
+        else:
+            hi = mid
+    out = scaled(hi)
+    longest = max(free, key=lambda i: out[i])
+    out[longest] = round(out[longest] + (target - frames(out)) / sb.fps, 4)   # the last frame or two
+    if not 0 < out[longest] <= MAX_SHOT_SECONDS or frames(out) != target:
+        return None
+    return out
 
 
 def _narration_for(shot: Shot) -> str:

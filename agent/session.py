@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from agent.editing import ShotEdit, apply_edits, fields_for_upload, upload_folder, upload_path
-from agent.errors import BadInput, Cancelled, Conflict, NeedsAnswer, NotFound, Refused
+from agent.errors import BadInput, Cancelled, Conflict, DirectorError, NeedsAnswer, NotFound, Refused, value_problem
 from agent.estimate import PlannedShot, RenderEstimate, estimate_render
 from agent.events import (
     DirectorMessage,
@@ -287,8 +287,15 @@ class Director:
             self._say(emit, project_id, msg)
             return RenderResult(project_id=project_id, version=current.number, question=msg)
 
-        result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard),
-                                      shots=shots)
+        try:
+            result = self._brain().revise(current.storyboard, text, takes_by_shot=self._takes_by_shot(project_id, current.storyboard),
+                                          shots=shots)
+        except DirectorError:
+            raise
+        except ValueError as err:   # the change asks for a value a storyboard cannot hold ("90 fps")
+            refusal = f"I couldn't apply “{text}”: {value_problem(err)}. Nothing was changed; try saying it another way."
+            self.store.add_message(project_id, "director", refusal)
+            raise BadInput(refusal, project_id=project_id) from None
         if result.question:
             return reply(result.question, store=True)
         if result.undo:
