@@ -32,6 +32,7 @@ edits of the order wait in `_Edits` and are applied last (`_apply_structure`).
 
 from __future__ import annotations
 
+import math
 import re
 import statistics
 from collections.abc import Mapping, Sequence
@@ -46,7 +47,7 @@ from agent.language.words import (
     RENDER_TAIL,
 )
 from agent.planner.cast import find_member, recast
-from agent.planner.length import film_frames_for, film_seconds, fit_durations
+from agent.planner.length import card_seconds, film_frames_for, film_seconds, fit_durations
 from agent.planner.rules import (
     NUM,
     ORDINALS,
@@ -262,24 +263,6 @@ def _seconds_in(text: str) -> float | None:
     return parse_number(m.group(1) or "")
 
 
-def _retime(shots: list[Shot], total: float) -> None:
-    """Scale durations to `total` seconds in proportion, 0.1 s steps, the total exact (each shot 0.5..60 s)."""
-    total = min(max(total, 0.5 * len(shots)), MAX_SHOT_SECONDS * len(shots))
-    old = sum(s.duration for s in shots)
-    tenths = [min(int(MAX_SHOT_SECONDS * 10), max(5, round(s.duration / old * total * 10))) for s in shots]
-    diff = round(total * 10) - sum(tenths)
-    i = 0
-    while diff != 0 and i < 10000:
-        k = i % len(shots) if diff > 0 else max(range(len(shots)), key=lambda j: tenths[j])
-        step = 1 if diff > 0 else -1
-        if 5 <= tenths[k] + step <= MAX_SHOT_SECONDS * 10:
-            tenths[k] += step
-            diff -= step
-        i += 1
-    for s, t in zip(shots, tenths):
-        s.duration = t / 10
-
-
 def _new_id(existing: list[str]) -> str:
     nums = [int(m.group(1)) for i in existing if (m := re.fullmatch(r"s(\d+)", i))]
     k = max(nums + [len(existing)]) + 1
@@ -315,6 +298,35 @@ def hold_length(old: Storyboard, new: Storyboard, seconds: float, max_shot_secon
     for shot, d in zip(kept.shots, fitted):
         shot.duration = d
     return kept, f"The film stays {seconds:g} s: the other shots give up the time."
+
+
+MIN_SHOT_SECONDS = 0.5   # the shortest a shot gets when the film is retimed to a length
+
+
+def set_length(old: Storyboard, new: Storyboard, seconds: float) -> tuple[Storyboard | None, str]:
+    """"make it 12 seconds": the delivered film (cards and transition overlaps counted, as final.mp4 will
+    be) `seconds` long; shots the edit retimed keep their length, the others share the rest. (None, a
+    question) when the shots cannot make that length: each lasts 0.5-60 s."""
+    before = {s.id: s.duration for s in old.shots}
+    # every shot shares the length when the edit retimed them all ("slower, and make it 30 seconds")
+    free = [i for i, s in enumerate(new.shots) if s.id in before and abs(before[s.id] - s.duration) <= 1e-9] \
+        or list(range(len(new.shots)))
+
+    def length_with_free_at(d: float) -> float:
+        durations = [d if i in free else s.duration for i, s in enumerate(new.shots)]
+        return film_frames_for(durations, [s.transition for s in new.shots], new.fps, new.title_card, new.end_card) / new.fps
+
+    cards = [name for name, on in (("title card", new.title_card), ("end card", new.end_card)) if on]
+    holding = f" and the {' and '.join(cards)} ({card_seconds(new):g} s)" if cards else ""
+    shortest, longest = length_with_free_at(MIN_SHOT_SECONDS), length_with_free_at(MAX_SHOT_SECONDS)
+    if seconds < shortest - 1e-9:
+        return None, (f"A {seconds:g} s film can't hold {len(new.shots)} shots of at least {MIN_SHOT_SECONDS:g} s{holding}. "
+                      f"Ask for {math.ceil(shortest * 10) / 10:g} s or more, or cut a shot?")
+    fitted, _ = hold_length(old, new, seconds, MAX_SHOT_SECONDS)
+    if abs(film_seconds(fitted) - seconds) > 1 / new.fps + 1e-9:
+        return None, (f"{seconds:g} s is longer than {len(new.shots)} shots of at most {MAX_SHOT_SECONDS:g} s{holding} can last "
+                      f"({math.floor(longest * 10) / 10:g} s). Ask for less, or add a shot?")
+    return fitted, ""
 
 
 def _share_free_time(sb: Storyboard, durations: list[float], free: list[int], seconds: float) -> list[float] | None:
@@ -421,6 +433,7 @@ class _Edits:
     moves: list[_Move] = field(default_factory=list)
     adds: list[_Addition] = field(default_factory=list)
     removals: list[str] = field(default_factory=list)
+    film_seconds: float | None = None   # "make it 12 seconds": the delivered film's length once every clause is read
 
 
 @dataclass
@@ -841,23 +854,20 @@ def _length(c: _Clause, msg: _Message, edits: _Edits) -> bool:
     secs = _seconds_in(c.text)
     scope = _scope(c, edits)
     at_most = bool(re.search(r"\b(?:no\s+more\s+than|at\s+most|under|max(?:imum)?|less\s+than|no\s+longer\s+than)\b", low))
-    if secs and at_most and not targets and sb.duration <= secs:
-        reasons.append(f"already {round(sb.duration, 1):g} s")
+    if secs and at_most and not targets and film_seconds(sb) <= secs:
+        reasons.append(f"already {round(film_seconds(sb), 1):g} s")
         return True
     if secs and (at_most or re.search(r"\b(?:make|cut|trim|set|bring|keep|it|to|shorten|long|total|down|film|video|be)\b", low)) and not re.search(r"\bfps\b", low):
         if targets:
             for s in scope:
                 s.duration = round(min(secs, 60.0), 1)
             reasons.append(f"{', '.join(targets)} {secs:g} s")
+            notes.append("A shot's length is its frame count, so the retimed shots render again.")
+            _note_long_shots(scope, max_shot_seconds, notes)
         else:
-            _retime(sb.shots, secs)
-            if abs(sb.duration - secs) > 0.05:
-                notes.append(f"{secs:g} s doesn't fit {len(sb.shots)} shots of 0.5–{MAX_SHOT_SECONDS:g} s; the film is now {round(sb.duration, 1):g} s.")
-            reasons.append(f"length {round(sb.duration, 1):g} s")
-        notes.append("A shot's length is its frame count, so the retimed shots render again.")
-        if any(s.duration > max_shot_seconds for s in scope):
-            long = [s.id for s in scope if s.duration > max_shot_seconds]
-            notes.append(f"{', '.join(long)} now run longer than {max_shot_seconds:g} s, more than most video models make in one go.")
+            # the whole film: set once every clause is read (_new_version), so shots added or cut count
+            edits.film_seconds = secs
+            reasons.append(f"length {secs:g} s")
         return True
     if _SHORTER.search(low) or (re.search(r"\bcut\s+it\b", low) and not targets):
         for s in scope:
@@ -872,6 +882,12 @@ def _length(c: _Clause, msg: _Message, edits: _Edits) -> bool:
         notes.append("Durations set frame counts, so the lengthened shots render again.")
         return True
     return False
+
+
+def _note_long_shots(shots: Sequence[Shot], max_shot_seconds: float, notes: list[str]) -> None:
+    long = [s.id for s in shots if s.duration > max_shot_seconds]
+    if long:
+        notes.append(f"{', '.join(long)} now run longer than {max_shot_seconds:g} s, more than most video models make in one go.")
 
 
 def _pace(c: _Clause, msg: _Message, edits: _Edits) -> bool:
@@ -1134,7 +1150,15 @@ def _new_version(msg: _Message, edits: _Edits, shots_now: list[Shot]) -> Feedbac
     """The new storyboard in its new order, held to "keep it N s" when asked, and which shots need pixels."""
     original, notes = msg.original, edits.notes
     new_sb = Storyboard.model_validate({**edits.sb.model_dump(exclude={"shots"}), "shots": [s.model_dump() for s in shots_now]})
-    if msg.keep_seconds is not None:
+    if edits.film_seconds is not None:
+        fitted, question = set_length(original, new_sb, edits.film_seconds)
+        if fitted is None:
+            return _unchanged(original, [], question)
+        if [s.duration for s in fitted.shots] != [s.duration for s in new_sb.shots]:
+            notes.append("A shot's length is its frame count, so the retimed shots render again.")
+        new_sb = fitted
+        _note_long_shots(new_sb.shots, msg.max_shot_seconds, notes)
+    elif msg.keep_seconds is not None:
         new_sb, kept = hold_length(original, new_sb, msg.keep_seconds, msg.max_shot_seconds)
         notes.append(kept)
     notes += length_notes(original, new_sb)

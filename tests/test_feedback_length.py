@@ -10,6 +10,7 @@ from agent.errors import BadInput
 from agent.planner.length import film_seconds
 from agent.session import Director
 from agent.settings import AgentSettings
+from storyboards.schema import Shot, Storyboard
 from storyboards.store import Store
 from storyboards.workspace import Workspace
 from tests.corpus_check import feedback
@@ -47,3 +48,32 @@ def test_a_value_the_storyboard_cannot_hold_is_bad_input_naming_what_was_asked(t
     assert "make it 90 fps" in said and "fps 90 must be between 1 and 60" in said and "Nothing was changed" in said
     assert "pydantic" not in said and "validation error" not in said.lower()
     assert d.store.get_version(project).number == 1   # nothing half-made: no new version
+
+
+def carded(resolution: int = 96) -> Storyboard:
+    """Three 4 s shots joined by crossfades, with a title card and an end card (2 s each)."""
+    return Storyboard(
+        title="Lanterns", resolution=resolution, title_card=True, end_card=True, music_bed=False,
+        shots=[Shot(id=f"s{i}", duration=4.0, seed=10 + i, subject=subject, action="glows", setting="a night market",
+                    transition="crossfade" if i < 3 else "cut")
+               for i, subject in enumerate(("a paper lantern", "a red lantern", "a string of lanterns"), start=1)])
+
+
+def test_make_it_12_seconds_is_a_12_second_film_cards_and_crossfades_included(tmp_path):
+    d = director(tmp_path)
+    project = d.start_project("ada", carded(), "a storyboard with cards")
+    assert film_seconds(latest(d, project)) == 15   # 12 s of shots, 4 s of cards, less two 0.5 s crossfades
+    d.feedback("ada", project, "make it 12 seconds", render=False)
+    after = latest(d, project)
+    assert after.title_card and after.end_card and [s.transition for s in after.shots] == ["crossfade", "crossfade", "cut"]
+    assert abs(film_seconds(after) - 12) <= 1 / after.fps + 1e-9
+    said = d.store.messages(project)[-1]
+    assert "Length 12 s" in said.text and "now 12 s" in said.text, said.text
+
+
+def test_a_length_too_short_for_the_cards_and_shots_is_a_question_and_changes_nothing(tmp_path):
+    d = director(tmp_path)
+    project = d.start_project("ada", carded(), "a storyboard with cards")
+    out = d.feedback("ada", project, "make it 4 seconds", render=False)
+    assert out.question and "title card and end card" in out.question and "4 s" in out.question
+    assert d.store.get_version(project).number == 1 and latest(d, project) == carded()
