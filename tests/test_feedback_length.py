@@ -77,3 +77,27 @@ def test_a_length_too_short_for_the_cards_and_shots_is_a_question_and_changes_no
     out = d.feedback("ada", project, "make it 4 seconds", render=False)
     assert out.question and "title card and end card" in out.question and "4 s" in out.question
     assert d.store.get_version(project).number == 1 and latest(d, project) == carded()
+
+
+@pytest.mark.slow
+def test_make_it_12_seconds_through_the_cli_renders_a_12_second_final_mp4(tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    from tools.edit.video_io import read_video
+
+    home = tmp_path / "home"
+    project = director(home).start_project("local", carded(resolution=64), "a storyboard with cards")
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.run([sys.executable, "-m", "server.cli", "feedback", project, "make it 12 seconds", "--json"],
+                          capture_output=True, text=True, cwd=root, timeout=600,
+                          env={**os.environ, "DIRECTOR_HOME": str(home), "DIRECTOR_USER": "local"})
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads(proc.stdout)
+    final = Path(result["out_dir"]) / "final.mp4"
+    frames, fps = read_video(final)   # decoded, as a player shows it
+    assert fps == latest(director(home), project).fps
+    assert abs(len(frames) / fps - 12) <= 1 / fps + 1e-9   # 12 s to the frame, cards and crossfades included
