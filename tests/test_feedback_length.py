@@ -4,6 +4,12 @@ is said in words, never a traceback."""
 
 from __future__ import annotations
 
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
 
 from agent.errors import BadInput
@@ -79,25 +85,38 @@ def test_a_length_too_short_for_the_cards_and_shots_is_a_question_and_changes_no
     assert d.store.get_version(project).number == 1 and latest(d, project) == carded()
 
 
+def cli_feedback(home: Path, project: str, text: str) -> subprocess.CompletedProcess:
+    """`director feedback PROJECT TEXT --json`, run as a person runs it."""
+    return subprocess.run([sys.executable, "-m", "server.cli", "feedback", project, text, "--json"],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1], timeout=600,
+                          env={**os.environ, "DIRECTOR_HOME": str(home), "DIRECTOR_USER": "local"})
+
+
 @pytest.mark.slow
 def test_make_it_12_seconds_through_the_cli_renders_a_12_second_final_mp4(tmp_path):
-    import json
-    import os
-    import subprocess
-    import sys
-    from pathlib import Path
-
     from tools.edit.video_io import read_video
 
     home = tmp_path / "home"
     project = director(home).start_project("local", carded(resolution=64), "a storyboard with cards")
-    root = Path(__file__).resolve().parents[1]
-    proc = subprocess.run([sys.executable, "-m", "server.cli", "feedback", project, "make it 12 seconds", "--json"],
-                          capture_output=True, text=True, cwd=root, timeout=600,
-                          env={**os.environ, "DIRECTOR_HOME": str(home), "DIRECTOR_USER": "local"})
+    proc = cli_feedback(home, project, "make it 12 seconds")
     assert proc.returncode == 0, proc.stderr
     result = json.loads(proc.stdout)
     final = Path(result["out_dir"]) / "final.mp4"
     frames, fps = read_video(final)   # decoded, as a player shows it
     assert fps == latest(director(home), project).fps
     assert abs(len(frames) / fps - 12) <= 1 / fps + 1e-9   # 12 s to the frame, cards and crossfades included
+
+
+@pytest.mark.slow
+def test_the_cafe_phrase_and_an_impossible_value_through_the_cli(tmp_path):
+    home = tmp_path / "home"
+    cafe = director(home).plan(FILMS["cafe"]).storyboard.model_copy(update={"resolution": 144})   # vertical: the label needs 81 px across
+    project = director(home).start_project("local", cafe, "the cafe ad")
+    bad = cli_feedback(home, project, "make it 90 fps")
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert "make it 90 fps" in bad.stderr and "between 1 and 60" in bad.stderr
+    proc = cli_feedback(home, project, "make the second shot longer but keep it 15 seconds")
+    assert proc.returncode == 0, proc.stderr
+    after = latest(director(home), project)
+    assert abs(film_seconds(after) - 15) <= 1 / after.fps + 1e-9 and after.shots[1].duration > cafe.shots[1].duration
+    assert json.loads(proc.stdout)["version"] == 2
