@@ -424,7 +424,8 @@ class _Edits:
 
     sb: Storyboard                                   # the working copy
     by_id: dict[str, Shot]
-    notes: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)      # about the edits: dropped when the answer is a question
+    findings: list[str] = field(default_factory=list)   # about the film as it is ("no shot shows 'dog'"): always said
     reasons: list[str] = field(default_factory=list)   # in the order the clauses asked
     not_understood: list[str] = field(default_factory=list)
     select: tuple[str, int] | None = None
@@ -565,6 +566,8 @@ def _take_index(m: re.Match[str], sid: str, msg: _Message) -> int:
     if msg.takes_by_shot is not None and sid in msg.takes_by_shot:
         v = msg.takes_by_shot[sid]
         count = v if isinstance(v, int) else len(v)
+    if count == 0:
+        raise _Ask(f"Shot {number} ({sid}) has no takes yet: render the film first, then choose a take.")
     if m.group(2):
         index = int(m.group(2)) - 1
     elif word in {"last", "latest", "newest"}:
@@ -608,7 +611,7 @@ def _add_shot(c: _Clause, msg: _Message, edits: _Edits) -> bool:
     if not (beat.subject or beat.action or beat.setting):
         edits.not_understood.append(c.text)
         return True
-    new = _new_shot(beat, where, msg, edits)
+    new = _new_shot(beat, where, anchor, msg, edits)
     edits.adds.append(_Addition(new, where, anchor))
     edits.reasons.append(f"added {new.id} ({beat.subject or beat.action}) {'at the ' + where if where in {'start', 'end'} else where + ' ' + str(anchor)}")
     return True
@@ -628,9 +631,10 @@ def _where_to_add(pos: re.Match[str] | None, msg: _Message) -> tuple[str, str | 
     return where, anchor
 
 
-def _new_shot(beat: Beat, where: str, msg: _Message, edits: _Edits) -> Shot:
+def _new_shot(beat: Beat, where: str, anchor: str | None, msg: _Message, edits: _Edits) -> Shot:
     """A new shot from the words: the film's typical length, its shared negative prompt, and a camera and
-    framing that suit where it goes (a logo or title card is a static close-up)."""
+    framing that suit where it goes (a logo or title card is a static close-up). Unless the words say
+    where, it is where its neighbour is: the shot it follows or precedes, else the first or last shot."""
     sb = edits.sb
     sid = _new_id(msg.order + [a.shot.id for a in edits.adds])
     durations = [s.duration for s in sb.shots]
@@ -640,11 +644,18 @@ def _new_shot(beat: Beat, where: str, msg: _Message, edits: _Edits) -> Shot:
     camera = beat.camera or ("static" if is_card else ("dolly_in" if where == "start" else ("dolly_out" if where == "end" else "static")))
     return Shot(
         id=sid, duration=round(statistics.median(durations), 1), subject=beat.subject, action=beat.action,
-        setting=beat.setting or ("" if is_card else sb.shots[-1 if where == "end" else 0].setting),
+        setting=beat.setting or ("" if is_card else _neighbour(sb, where, anchor).setting),
         atmosphere=", ".join(beat.atmosphere), lighting=", ".join(beat.lighting), technical=", ".join(beat.technical),
         camera=camera, framing=framing, negative_prompt=neg, seed=seed_for(f"{sb.title}|{msg.raw}", sid),
         transition=sb.shots[0].transition, narration=" ".join(beat.narration) or None, caption=beat.caption,
     )
+
+
+def _neighbour(sb: Storyboard, where: str, anchor: str | None) -> Shot:
+    """The shot a new one sits beside: the one it goes after or before, else the last (at the end) or the first."""
+    if anchor is not None:
+        return sb.shot(anchor)
+    return sb.shots[-1 if where == "end" else 0]
 
 
 def _swap(c: _Clause, msg: _Message, edits: _Edits) -> bool:
@@ -808,7 +819,7 @@ def _aspect(c: _Clause, msg: _Message, edits: _Edits) -> bool:
         edits.notes.append(f"Every shot is reframed for {ratio}, so every shot renders again.")
     else:
         edits.reasons.append(f"already {ratio}")
-        edits.notes.append(f"The film is already {ratio}.")
+        edits.findings.append(f"The film is already {ratio}.")
     return True
 
 
@@ -1065,7 +1076,7 @@ def _replace_word(old_words: str, new_words: str, c: _Clause, edits: _Edits) -> 
                 if s.id not in hit:
                     hit.append(s.id)
     if not hit:
-        edits.notes.append(f"No shot shows '{old_word}'.")
+        edits.findings.append(f"No shot shows '{old_word}'.")
         return False
     edits.reasons.append(f"{old_word} -> {new_word} in {', '.join(hit)}")
     return True
@@ -1148,7 +1159,7 @@ def _check_understood(msg: _Message, edits: _Edits) -> None:
 
 def _new_version(msg: _Message, edits: _Edits, shots_now: list[Shot]) -> FeedbackResult:
     """The new storyboard in its new order, held to "keep it N s" when asked, and which shots need pixels."""
-    original, notes = msg.original, edits.notes
+    original, notes = msg.original, edits.notes + edits.findings
     new_sb = Storyboard.model_validate({**edits.sb.model_dump(exclude={"shots"}), "shots": [s.model_dump() for s in shots_now]})
     if edits.film_seconds is not None:
         fitted, question = set_length(original, new_sb, edits.film_seconds)
@@ -1204,5 +1215,6 @@ def apply_feedback(
         shots_now = _apply_structure(edits)
         _check_understood(msg, edits)
     except _Ask as ask:
-        return _unchanged(original, edits.notes, ask.question)
+        # nothing was applied: notes about the edits would describe changes that did not happen
+        return _unchanged(original, edits.findings, ask.question)
     return _new_version(msg, edits, shots_now)

@@ -308,6 +308,8 @@ class Director:
         if result.select_take:
             shot_id, index = result.select_take
             takes = [t for t in reversed(self.store.takes_for_shot(project_id, shot_id)) if t.file]
+            if not takes:
+                return reply(f"Shot {shot_id} has no takes yet: render the film first, then choose a take.")
             if not (0 <= index < len(takes)):
                 return reply(f"Shot {shot_id} has {len(takes)} takes; pick one from 1 to {len(takes)}.")
             self.store.select_take(project_id, takes[index].id)

@@ -120,3 +120,38 @@ def test_the_cafe_phrase_and_an_impossible_value_through_the_cli(tmp_path):
     after = latest(director(home), project)
     assert abs(film_seconds(after) - 15) <= 1 / after.fps + 1e-9 and after.shots[1].duration > cafe.shots[1].duration
     assert json.loads(proc.stdout)["version"] == 2
+
+
+def test_a_question_comes_back_without_notes_about_edits_that_did_not_happen():
+    from agent.brains.rules import RulesBrain
+
+    brain = RulesBrain(AgentSettings())
+    before = carded()
+    r = brain.revise(before, "shorter, and use the last take of shot 2")
+    assert r.question and "take" in r.question
+    assert r.storyboard == before and r.changed_shots == []
+    assert r.notes == []   # not "Durations set frame counts, so the shortened shots render again."
+    # what the message found about the film as it is is still said beside the question
+    r = brain.revise(before, "replace the dog with a cat, and use the last take of shot 2")
+    assert r.question and r.notes == ["No shot shows 'dog'."]
+
+
+def test_through_the_director_a_question_is_all_that_is_said_and_a_shot_without_takes_says_so(tmp_path):
+    d = director(tmp_path)
+    project = d.start_project("ada", carded(), "a storyboard with cards")   # not rendered: no takes
+    for text in ("use the previous take of shot 2", "shorter, and use the last take of shot 2"):
+        out = d.feedback("ada", project, text, render=False)
+        assert out.question == "Shot 2 (s2) has no takes yet: render the film first, then choose a take.", out.question
+        assert d.store.messages(project)[-1].text == out.question   # no notes about a shortening that did not happen
+    assert d.store.get_version(project).number == 1
+
+
+def test_a_shot_added_after_shot_2_takes_its_setting_from_shot_2(tmp_path):
+    d = director(tmp_path)
+    places = ("a harbour at dawn", "a busy fish market", "a lighthouse on the headland")
+    sb = carded().model_copy(update={"shots": [s.model_copy(update={"setting": p}) for s, p in zip(carded().shots, places)]})
+    project = d.start_project("ada", sb, "three places")
+    d.feedback("ada", project, "add a close-up of a fishmonger after shot 2", render=False)
+    after = latest(d, project)
+    assert [s.setting for s in after.shots] == [places[0], places[1], places[1], places[2]]
+    assert "fishmonger" in after.shots[2].subject
