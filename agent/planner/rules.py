@@ -360,11 +360,19 @@ def _clean_setting(words: list[str]) -> str:
 
 def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     """One beat of picture: camera/framing/cues taken out, then subject / action / setting."""
-    quotes = quotes or []
     beat = Beat(text=text)
-    work = text
+    # each step records what it finds on `beat` and returns the text with those words taken out
+    work = _take_quotes(beat, text, quotes or [])
+    work = _take_leading_cues(beat, work)
+    work = _take_camera_and_framing(beat, work)
+    work = _take_look(beat, work)
+    work = _take_late_cues(beat, work)
+    _read_grammar(beat, work.split())
+    return beat
 
-    # quoted lines: captions after "text:"/"title", else narration
+
+def _take_quotes(beat: Beat, work: str, quotes: list[str]) -> str:
+    """Quoted lines: captions after "text:"/"title", else narration."""
     for m in list(MARK.finditer(work))[::-1]:
         line = quotes[int(m.group(1))]
         before = work[: m.start()]
@@ -375,15 +383,19 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
             beat.narration.insert(0, line)
             before = re.sub(r"(?:\b(?:says?|said|saying|whispers?|narrat\w*|voice[\s-]?over)\s*:?)\s*$", "", before, flags=re.I)
         work = before + " " + work[m.end():]
-    work = _squash(work)
+    return _squash(work)
 
+
+def _take_leading_cues(beat: Beat, work: str) -> str:
     for regex, kind in ((CUE_OPEN, "open"), (CUE_END, "end"), (CUE_THEN, None)):
         m = regex.match(work)
         if m:
             beat.cue = beat.cue or kind
             work = work[m.end():]
-    work = _squash(work)
+    return _squash(work)
 
+
+def _take_camera_and_framing(beat: Beat, work: str) -> str:
     cam = _find_first(CAMERA_PHRASES, work)
     if cam:
         beat.camera = cam[0]
@@ -397,7 +409,11 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     if cam and not beat.camera:
         beat.camera = cam[0]
         work = _remove_phrase(work, cam[1])
+    return work
 
+
+def _take_look(beat: Beat, work: str) -> str:
+    """Technical, lighting, atmosphere and style words: recorded (all but style) and taken out."""
     beat.technical = find_words(TECHNICAL_WORDS, work)
     for pattern, _ in TECHNICAL_WORDS:
         work = re.sub(rf"\b(?:in\s+)?(?:{pattern})", " ", work, flags=re.I)
@@ -414,8 +430,12 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
             rf"(?:,\s*|\b(?:in\s+)?(?:an?\s+)?)?(?:{pattern})(?![\s-]+(?:lit|lights?|signs?)\b)(?:[\s-]+(?:colou?rs|palette|style|look|tones|aesthetic|vibes?|feel))?",
             " ", work, flags=re.I,
         )
+    return work
 
-    for regex in (CUE_END, CUE_OPEN, CUE_THEN, SHOW_PREFIX):  # cues can follow a removed camera phrase
+
+def _take_late_cues(beat: Beat, work: str) -> str:
+    """Cues and "show ..." that followed a removed camera phrase, now at the front."""
+    for regex in (CUE_END, CUE_OPEN, CUE_THEN, SHOW_PREFIX):
         m = regex.match(work)
         if m:
             if regex is CUE_END:
@@ -427,32 +447,47 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     m = SHOW_PREFIX.match(work)
     if m:
         work = _squash(work[m.end():])
+    return work
 
-    words = work.split()
+
+# words after a verb that mark it as a verb with no subject before it ("then lights the lamp")
+_VERB_FOLLOWERS = DETERMINERS | {
+    "up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards",
+    "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home", "them", "it", "him",
+    "her", "us",
+}
+
+
+def _read_grammar(beat: Beat, words: list[str]) -> None:
+    """Subject, action and setting of what is left of the beat's words."""
     if not words:
-        return beat
+        return
     if len(words) == 1 and words[0].lower() in COMMON_VERBS:
         beat.action, beat.pronoun_subject = words[0], True   # "serve": a step, done by whoever does the rest
-        return beat
+        return
     if words[0].lower() in PRONOUNS:
         beat.pronoun_subject = True
         beat.pronoun = words[0].lower()
         words = words[1:]
-        verb_at = 0
+        verb_at: int | None = 0
     else:
         verb_at = next((i for i in range(1, len(words)) if _is_verb(words, i)), None)
         # "then lights the lamp": no subject, the previous beat's carries on
-        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home", "them", "it", "him", "her", "us"}:
+        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in _VERB_FOLLOWERS:
             verb_at = 0
     if verb_at is None:
         # no verb: "the cup on the table" -> subject + setting
         set_at = next((i for i in range(1, len(words)) if _is_setting_start(words, i)), None)
         beat.subject = _squash(" ".join(words[:set_at]))
         beat.setting = _clean_setting(words[set_at:]) if set_at else ""
-        return beat
-    subject_words = words[:verb_at]
+        return
     if verb_at == 0:
         beat.pronoun_subject = True
+    _read_clause(beat, words[:verb_at], words[verb_at:])
+
+
+def _split_subject(subject_words: list[str]) -> tuple[list[str], list[str]]:
+    """(subject, the setting said inside it): "a cat in the garden" -> "a cat", "in the garden"."""
     pre_setting: list[str] = []
     for i in range(1, len(subject_words)):
         lw = subject_words[i].lower()
@@ -463,7 +498,11 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
             break
     while subject_words and subject_words[-1].lower().strip(",") in {"who", "that", "which", "and", "slowly", "quickly", "then", "also", "is", "are"}:
         subject_words = subject_words[:-1]
-    rest = words[verb_at:]
+    return subject_words, pre_setting
+
+
+def _split_action(rest: list[str]) -> tuple[list[str], list[str]]:
+    """(action, the setting after it): "pours coffee in the cafe" -> "pours coffee", "in the cafe"."""
     set_at = next((i for i in range(1, len(rest)) if _is_setting_start(rest, i)), None)
     action_words = rest[:set_at] if set_at else rest
     post_setting = rest[set_at:] if set_at else []
@@ -473,6 +512,13 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
         if cut:
             action_words = action_words + post_setting[cut:]
             post_setting = post_setting[:cut]
+    return action_words, post_setting
+
+
+def _read_clause(beat: Beat, subject_words: list[str], rest: list[str]) -> None:
+    """A beat with a verb: the words before it (subject, maybe a setting) and from it (action, maybe a setting)."""
+    subject_words, pre_setting = _split_subject(subject_words)
+    action_words, post_setting = _split_action(rest)
     beat.subject = _squash(" ".join(subject_words))
     beat.action = _squash(" ".join(action_words))
     settings = [s for s in (_clean_setting(pre_setting) if pre_setting else "", _clean_setting(post_setting) if post_setting else "") if s]
@@ -481,7 +527,6 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     if m and not pre_setting and (not beat.setting or re.match(r"^(?:at|by|before|after)\s", beat.setting)):
         # "crossing a snowy forest at dawn": the forest is where every shot of it happens
         beat.setting = _squash(f"{m.group(1)} {beat.setting}")
-    return beat
 
 
 def sentences(text: str) -> list[str]:
