@@ -758,7 +758,8 @@ def plan_storyboard(
     shots = _make_shots(beats, durations, lines, original, said, film, pace, end_subject, defaults, overrides)
     if said.negatives:
         log.notes.append(f"Every shot avoids: {', '.join(said.negatives)}.")
-    title_beat = next((b for b in found.picture_beats if b.subject and b.action), found.picture_beats[0]) if not placeholder else None
+    # a placeholder landscape is not what the film is about: the title comes from the header or the words
+    title_beat = None if placeholder else next((b for b in found.picture_beats if b.subject and b.action), found.picture_beats[0])
     storyboard = Storyboard(
         title=_title(original, picture.header, title_beat, picture.body),
         aspect_ratio=aspect,
@@ -769,14 +770,20 @@ def plan_storyboard(
         end_card=length.end_card,
         shots=shots,
     )
+    storyboard = _cast_and_fit(storyboard, length.total, max_shot_seconds, durations, log)
+    question = " ".join(log.questions) if log.questions else None
+    return PlanResult(storyboard=storyboard, notes=log.notes, question=question)
+
+
+def _cast_and_fit(storyboard: Storyboard, total: float, max_shot_seconds: float, durations: list[float], log: _Log) -> Storyboard:
+    """Name the recurring people, then make the film exactly `total` seconds, cards and overlaps counted in."""
     storyboard = with_cast(storyboard)
     if storyboard.cast:
         log.notes.append("Cast: " + "; ".join(f"{m.name} ({m.description})" for m in storyboard.cast)
                          + ", described the same way in every shot they are in.")
-    storyboard, length_note = _exact_length(storyboard, length.total, max_shot_seconds, durations)
+    storyboard, length_note = _exact_length(storyboard, total, max_shot_seconds, durations)
     log.notes.append(length_note)
-    question = " ".join(log.questions) if log.questions else None
-    return PlanResult(storyboard=storyboard, notes=log.notes, question=question)
+    return storyboard
 
 
 def _stash_quotes(original: str) -> _Brief:
