@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from functools import cache
 from importlib import metadata
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -199,92 +200,126 @@ def finish_film(
     """Assemble, mark, sign and document the cut. Nothing in `out_dir` is half-written: every file
     lands by rename, and final.mp4 only after it is signed. `sound` is `start_soundtrack`'s, when
     the render started it before its takes."""
-    from tools.critique.consistency import style_consistency
-    from tools.edit.assemble import assemble_cut
-    from tools.edit.otio_export import write_otio
-    from tools.safety.c2pa_manifest import sign_video
-    from tools.safety.disclosure import disclosure_marker
-
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    cut_id = f"c-{uuid.uuid4().hex[:10]}"
-    watermark_id = store.new_watermark_id()
-    width, height = storyboard.size
-
-    clips = film_clips(storyboard, workspace, outcomes)
-
-    def progress(done, total):
-        emit(ShotProgress(project_id=project_id, shot_id="*", stage="assemble", done=done, total=total, attempt=0))
-
+    job = FilmFinish(workspace=workspace, project_id=project_id, version=version, storyboard=storyboard,
+                     outcomes=outcomes, out_dir=out_dir, emit=emit, settings=settings,
+                     cut_id=f"c-{uuid.uuid4().hex[:10]}", watermark_id=store.new_watermark_id())
     music, music_note = music_for(storyboard, workspace)
-    title_seconds, end_seconds = card_seconds(storyboard)
-    # An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft.
-    previz = all(outcomes[s.id].take.backend == "animatic" for s in storyboard.shots)
     with tempfile.TemporaryDirectory(dir=out_dir, prefix=".cut-") as tmp_name:
         tmp = Path(tmp_name)
-        cut = assemble_cut(
-            clips, tmp / "final.mp4", width=width, height=height, fps=storyboard.fps,
-            title=storyboard.title if storyboard.title_card else None, credits=storyboard.credits,
+        cut = job.assemble(tmp, music, sound.result() if sound else None)
+        signed, style = job.sign_and_describe(cut, tmp)
+        critique_doc = film_critique(storyboard, outcomes, style, previz=job.previz, grade=settings.grade)
+        atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
+        manifest = job.manifest(cut, music_note, safety_warnings, farm)
+        atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
+        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend, settings=settings)))
+        signed.replace(out_dir / "final.mp4")
+
+    width, height = storyboard.size
+    record = Cut(id=job.cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),
+                 preset=f"{width}x{height}", take_ids=[t.id for t in job.takes], manifest=manifest)
+    store.add_cut(record, job.watermark_id)
+    emit(CutReady(project_id=project_id, version=version, cut_id=job.cut_id, url=f"/media/{project_id}/final.mp4",
+                  duration=cut.duration, verdict=critique_doc["verdict"],
+                  files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
+    return Delivery(cut=str(out_dir / "final.mp4"), cut_id=job.cut_id, duration=cut.duration,
+                    verdict=critique_doc["verdict"], warnings=list(cut.warnings), reasons=critique_doc["reasons"])
+
+
+@dataclass
+class FilmFinish:
+    """One cut being finished: what it is made of and where it goes; its steps are finish_film's."""
+
+    workspace: Workspace
+    project_id: str
+    version: int
+    storyboard: Storyboard
+    outcomes: dict
+    out_dir: Path
+    emit: Emit
+    settings: AgentSettings
+    cut_id: str
+    watermark_id: int
+
+    @property
+    def takes(self) -> list[Take]:
+        return [self.outcomes[s.id].take for s in self.storyboard.shots]
+
+    @property
+    def previz(self) -> bool:
+        """An all-animatic film is a previz: its palettes are deliberate (no grade) and it is a draft."""
+        return all(t.backend == "animatic" for t in self.takes)
+
+    def _progress(self, stage: str, done: int, total: int) -> None:
+        self.emit(ShotProgress(project_id=self.project_id, shot_id="*", stage=stage, done=done, total=total, attempt=0))
+
+    def assemble(self, tmp: Path, music: Path | None, sound) -> Any:
+        """The cut as tmp/final.mp4: takes, cards, transitions and soundtrack; every frame marked."""
+        from tools.edit.assemble import assemble_cut
+        from tools.safety.disclosure import disclosure_marker
+
+        sb, settings = self.storyboard, self.settings
+        width, height = sb.size
+        title_seconds, end_seconds = card_seconds(sb)
+        preset = ("ultrafast" if self.previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset
+        return assemble_cut(
+            film_clips(sb, self.workspace, self.outcomes), tmp / "final.mp4", width=width, height=height, fps=sb.fps,
+            title=sb.title if sb.title_card else None, credits=sb.credits,
             title_seconds=title_seconds, end_seconds=end_seconds,
-            finish_frames=disclosure_marker(watermark_id), sound=sound.result() if sound else None,
-            narration=True, music_path=music, progress=progress,
-            grade=0.0 if previz else settings.grade,
-            x264_preset=("ultrafast" if previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset,
-            segment_cache=workspace.home / "segments", marking=take_marking(),
+            finish_frames=disclosure_marker(self.watermark_id), sound=sound,
+            narration=True, music_path=music, progress=lambda done, total: self._progress("assemble", done, total),
+            grade=0.0 if self.previz else settings.grade, x264_preset=preset,
+            segment_cache=self.workspace.home / "segments", marking=take_marking(),
         )
-        # The style check's frames are decoded from the cut (the video the signature leaves as it is)
-        # while it is signed and its sidecars are written.
+
+    def sign_and_describe(self, cut, tmp: Path) -> tuple[Path, Any]:
+        """Sign the cut into tmp/signed.mp4 and write its sidecars into the output folder; returns the
+        signed file and the style check. The style check's frames are decoded from the cut (the video
+        the signature leaves as it is) while it is signed and the sidecars are written."""
+        from tools.critique.consistency import style_consistency
+        from tools.edit.otio_export import write_otio
+        from tools.safety.c2pa_manifest import sign_video
+
+        sb, out_dir = self.storyboard, self.out_dir
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="style-frames") as pool:
             style_frames = pool.submit(cut_shot_frames, tmp / "final.mp4", cut.timeline, pieces=cut.pieces,
-                                       cache_dir=workspace.home / "segments" / "frames")
-            emit(ShotProgress(project_id=project_id, shot_id="*", stage="sign", done=0, total=1, attempt=0))
-            takes = [outcomes[s.id].take for s in storyboard.shots]
-            models = sorted({f"{t.backend}:{t.model}" for t in takes})
+                                       cache_dir=self.workspace.home / "segments" / "frames")
+            self._progress("sign", 0, 1)
             signed = tmp / "signed.mp4"
             sign_video(
-                tmp / "final.mp4", signed, title=storyboard.title, project_id=project_id, cut_id=cut_id, version=version,
-                models=models, actions=[{"action": "c2pa.edited", "parameters": {"description": "assembled from generated takes"}}],
-                keys_dir=workspace.keys_dir,
+                tmp / "final.mp4", signed, title=sb.title, project_id=self.project_id, cut_id=self.cut_id,
+                version=self.version, models=sorted({f"{t.backend}:{t.model}" for t in self.takes}),
+                actions=[{"action": "c2pa.edited", "parameters": {"description": "assembled from generated takes"}}],
+                keys_dir=self.workspace.keys_dir,
             )
             # Sidecars first, the film last: a reader who sees final.mp4 sees a complete delivery.
             deliver_subtitles(cut, out_dir, tmp)
-            write_otio(cut.timeline_clips, out_dir / "final.otio", storyboard.fps)
-            write_contact_sheet(workspace, storyboard, outcomes, out_dir / "contact_sheet.png")
+            write_otio(cut.timeline_clips, out_dir / "final.otio", sb.fps)
+            write_contact_sheet(self.workspace, sb, self.outcomes, out_dir / "contact_sheet.png")
             # Judged on the cut itself, where the editor's grade has pulled the shots together.
-            style = style_consistency(style_frames.result(), looks=[shot_look(s) for s in storyboard.shots])
+            return signed, style_consistency(style_frames.result(), looks=[shot_look(s) for s in sb.shots])
 
-        critique_doc = film_critique(storyboard, outcomes, style, previz=previz, grade=settings.grade)
-        atomic_write_text(out_dir / "critique.json", json.dumps(critique_doc, indent=2, default=str))
-        manifest = {
-            "project_id": project_id,
-            "cut_id": cut_id,
-            "storyboard_version": version,
+    def manifest(self, cut, music_note: str | None, safety_warnings: list[str] | None, farm: dict | None) -> dict:
+        """manifest.json: what the cut is, what made it, and how it discloses that it was generated."""
+        width, height = self.storyboard.size
+        return {
+            "project_id": self.project_id,
+            "cut_id": self.cut_id,
+            "storyboard_version": self.version,
             "created_at": datetime.now(UTC).isoformat(),
-            "watermark_id": watermark_id,
+            "watermark_id": self.watermark_id,
             "disclosure": {"label": True, "watermark": True, "c2pa": True},
             "size": [width, height],
-            "fps": storyboard.fps,
+            "fps": self.storyboard.fps,
             **cut_record(cut),
-            "takes": [take_record(t) for t in takes],
+            "takes": [take_record(t) for t in self.takes],
             "safety_warnings": list(safety_warnings or []),
             "music": music_note,
             "packages": package_versions(),
             "farm": farm or {"engine": "local"},   # what ran the takes: engine, workers or cluster, nodes used
         }
-        atomic_write_text(out_dir / "manifest.json", json.dumps(manifest, indent=2, default=str))
-        atomic_write_text(out_dir / "storyboard.yaml", dump_storyboard(with_prompts(storyboard, backend, settings=settings)))
-        signed.replace(out_dir / "final.mp4")
-
-    record = Cut(id=cut_id, project_id=project_id, version=version, file=str(out_dir / "final.mp4"),
-                 preset=f"{width}x{height}", take_ids=[outcomes[s.id].take.id for s in storyboard.shots], manifest=manifest)
-    store.add_cut(record, watermark_id)
-    delivery = Delivery(cut=str(out_dir / "final.mp4"), cut_id=cut_id, duration=cut.duration,
-                        verdict=critique_doc["verdict"], warnings=list(cut.warnings),
-                        reasons=critique_doc["reasons"])
-    emit(CutReady(project_id=project_id, version=version, cut_id=cut_id, url=f"/media/{project_id}/final.mp4",
-                  duration=cut.duration, verdict=critique_doc["verdict"],
-                  files={name: f"/media/{project_id}/{name}" for name in OUTPUT_FILES if (out_dir / name).exists()}))
-    return delivery
 
 
 def write_contact_sheet(workspace: Workspace, storyboard: Storyboard, outcomes: dict, path: Path) -> None:

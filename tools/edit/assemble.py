@@ -33,6 +33,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -211,65 +212,130 @@ def assemble_cut(
     if sound is None or sound.key != sound_key(clips, fps, title_seconds, end_seconds, narration):
         sound = plan_sound(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, narration=narration)
     warnings.extend(sound.warnings)
-    lines = sound.lines
     segments = build_timeline(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, hold_seconds=sound.hold_seconds)
 
     out_path.parent.mkdir(parents=True, exist_ok=True)
+    shots = [s for s in segments if s.kind == "shot"]
+    planned = plan_grade(shots, infos, width, height, fps, strength=grade)
+    grades = {i: g for i, g in planned.items() if not g.identity}
+    cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in sound.lines})
     with tempfile.TemporaryDirectory(dir=out_path.parent, prefix=".assemble-") as tmp:
-        tmp = Path(tmp)
-        n_total = total_frames(segments)
-        cues = cues_from_timeline(segments, {line.shot_id: (line.start, line.end) for line in lines})
-        music = Path(music_path) if music_path else None
-        shots = [s for s in segments if s.kind == "shot"]
-        planned = plan_grade(shots, infos, width, height, fps, strength=grade)
-        grades = {i: g for i, g in planned.items() if not g.identity}
-        reused_pieces = made_pieces = 0
-        piece_refs: list[PieceRef] = []
-        audio: Path | None = None
-        track_reused = False    # the soundtrack was taken from the cache
+        work = _CutWork(clips, infos, segments, sound.lines, Path(music_path) if music_path else None, width, height, fps,
+                        out_path, Path(tmp), warnings, progress)
         if not grades and _can_stream_copy(segments, clips, infos, width, height, fps, burn_subtitles):
-            if segment_cache is not None:
-                with Soundtrack.start(lines, n_total / fps, music, Path(segment_cache) / "audio", tmp, warnings) as track:
-                    audio = track.path()
-                    track_reused = track.reused
-                    concat_copy([s.path for s in shots], out_path, audio, tmp / "concat.txt", what="the takes",
-                                expect_frames=n_total, copy_audio=True)
-                # each take's bytes are the cut's: a frame of it is the same picture in any cut that copies it
-                piece_refs = [PieceRef(s.start, s.frames, clip.content_hash, s.path if clip.content_hash else None)
-                              for s, clip in zip(shots, clips)]
-            else:
-                audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav", music_path=music, warnings=warnings)
-                _stream_copy(segments, out_path, audio, tmp, n_total)
-            path_used = "stream_copy"
-            if progress:
-                progress(n_total, n_total)
+            joined = _join_takes(work, segment_cache)
         elif segment_cache is not None and not burn_subtitles:
-            sources = [ShotSource(segment=s, info=info, grade=grades.get(i),
-                                  ident=clip.content_hash or file_identity(clip.path), payload=clip.watermark)
-                       for i, (s, info, clip) in enumerate(zip(shots, infos, clips))]
-            enc = Encoding(width, height, fps, crf, x264_preset)
-            pieces = plan_pieces(segments, sources, enc, marking, finish_frames, title=title, credits=credits, blend=_blend)
-            # the soundtrack (cached, or mixed and encoded in the background) while the pieces are made
-            with Soundtrack.start(lines, n_total / fps, music, Path(segment_cache) / "audio", tmp, warnings) as track:
-                make_pieces(pieces, enc, Path(segment_cache), tmp, progress)
-                audio = track.path()
-                track_reused = track.reused
-                join_pieces(pieces, out_path, audio, tmp, n_total)
-            reused_pieces = sum(p.reused for p in pieces)
-            made_pieces = len(pieces) - reused_pieces
-            piece_refs = [PieceRef(p.start, p.frames, p.key, p.path if p.key else None) for p in pieces]
-            path_used = "segments"
+            joined = _join_pieces(work, Path(segment_cache), grades, Encoding(width, height, fps, crf, x264_preset),
+                                  marking, finish_frames, title, credits)
         else:
             # on 2 cores, mixing in a thread beside the render was measured no faster than mixing first
-            audio = mix_soundtrack(lines, n_total / fps, tmp / "soundtrack.wav", music_path=music, warnings=warnings)
+            audio = mix_soundtrack(work.lines, work.seconds, work.tmp / "soundtrack.wav", music_path=work.music,
+                                   warnings=warnings)
             burner = SubtitleBurner(cues, width, height) if burn_subtitles and cues else None
             _reencode(segments, infos, out_path, width=width, height=height, fps=fps, audio=audio, title=title,
                       credits=credits, finish=finish_frames, burner=burner, progress=progress, crf=crf,
                       x264_preset=x264_preset, warnings=warnings, grades=grades)
-            path_used = "reencode"
+            joined = _Joined("reencode", audio)
         # sidecars only once the film is there: a failed cut leaves nothing behind
         srt, vtt = write_subtitles(cues, out_path.with_suffix(".srt"), out_path.with_suffix(".vtt"))
 
+    n_total = work.n_total
+    return CutResult(
+        path=out_path, duration=n_total / fps, frames=n_total, fps=fps, width=width, height=height,
+        timeline=_timeline_record(segments, shots, grades), timeline_clips=segments, warnings=warnings,
+        srt_path=srt, vtt_path=vtt, audio=joined.audio is not None, path_used=joined.path_used,
+        graded_shots={g.shot_id: g.summary() for g in grades.values()},
+        pieces_reused=joined.reused, pieces_made=joined.made, pieces=joined.pieces,
+        soundtrack=None if joined.audio is None else "reused" if joined.track_reused and not sound.mixed_ahead else "mixed",
+    )
+
+
+@dataclass
+class _CutWork:
+    """What every way of joining a cut works from."""
+
+    clips: list[CutClip]
+    infos: list[dict]
+    segments: list[Segment]
+    lines: list
+    music: Path | None
+    width: int
+    height: int
+    fps: float
+    out_path: Path
+    tmp: Path
+    warnings: list[str]
+    progress: Progress | None
+
+    @property
+    def n_total(self) -> int:
+        return total_frames(self.segments)
+
+    @property
+    def seconds(self) -> float:
+        return self.n_total / self.fps
+
+    @property
+    def shots(self) -> list[Segment]:
+        return [s for s in self.segments if s.kind == "shot"]
+
+    def soundtrack(self, segment_cache: Path) -> Soundtrack:
+        return Soundtrack.start(self.lines, self.seconds, self.music, segment_cache / "audio", self.tmp, self.warnings)
+
+
+@dataclass
+class _Joined:
+    """How the cut was joined, and from what."""
+
+    path_used: str                  # "stream_copy" | "segments" | "reencode"
+    audio: Path | None
+    track_reused: bool = False      # the soundtrack was taken from the cache
+    pieces: list[PieceRef] = field(default_factory=list)
+    reused: int = 0
+    made: int = 0
+
+
+def _join_takes(work: _CutWork, segment_cache: str | os.PathLike | None) -> _Joined:
+    """The takes as they are, by stream copy, with the soundtrack."""
+    shots, n_total = work.shots, work.n_total
+    if segment_cache is None:
+        audio = mix_soundtrack(work.lines, work.seconds, work.tmp / "soundtrack.wav", music_path=work.music,
+                               warnings=work.warnings)
+        _stream_copy(work.segments, work.out_path, audio, work.tmp, n_total)
+        joined = _Joined("stream_copy", audio)
+    else:
+        with work.soundtrack(Path(segment_cache)) as track:
+            audio = track.path()
+            concat_copy([s.path for s in shots], work.out_path, audio, work.tmp / "concat.txt", what="the takes",
+                        expect_frames=n_total, copy_audio=True)
+        # each take's bytes are the cut's: a frame of it is the same picture in any cut that copies it
+        joined = _Joined("stream_copy", audio, track.reused,
+                         [PieceRef(s.start, s.frames, clip.content_hash, s.path if clip.content_hash else None)
+                          for s, clip in zip(shots, work.clips)])
+    if work.progress:
+        work.progress(n_total, n_total)
+    return joined
+
+
+def _join_pieces(work: _CutWork, segment_cache: Path, grades: dict, enc: Encoding, marking: Marking | None,
+                 finish_frames: FinishFrames | None, title: str | None, credits) -> _Joined:
+    """Separately encoded pieces, cached by their inputs (segments.py), joined by stream copy."""
+    sources = [ShotSource(segment=s, info=info, grade=grades.get(i),
+                          ident=clip.content_hash or file_identity(clip.path), payload=clip.watermark)
+               for i, (s, info, clip) in enumerate(zip(work.shots, work.infos, work.clips))]
+    pieces = plan_pieces(work.segments, sources, enc, marking, finish_frames, title=title, credits=credits, blend=_blend)
+    # the soundtrack (cached, or mixed and encoded in the background) while the pieces are made
+    with work.soundtrack(segment_cache) as track:
+        make_pieces(pieces, enc, segment_cache, work.tmp, work.progress)
+        audio = track.path()
+        join_pieces(pieces, work.out_path, audio, work.tmp, work.n_total)
+    reused = sum(p.reused for p in pieces)
+    return _Joined("segments", audio, track.reused, [PieceRef(p.start, p.frames, p.key, p.path if p.key else None)
+                                                       for p in pieces], reused, len(pieces) - reused)
+
+
+def _timeline_record(segments: list[Segment], shots: list[Segment], grades: dict[int, ShotGrade]) -> list[dict]:
+    """The cut's timeline as the manifest lists it: each segment, and each shot's grade."""
     by_segment = {id(shots[i]): g for i, g in grades.items()}
     timeline = []
     for s in segments:
@@ -278,14 +344,7 @@ def assemble_cut(
             g = by_segment.get(id(s))
             d["grade"] = g.summary() if g else None
         timeline.append(d)
-    return CutResult(
-        path=out_path, duration=n_total / fps, frames=n_total, fps=fps, width=width, height=height,
-        timeline=timeline, timeline_clips=segments, warnings=warnings,
-        srt_path=srt, vtt_path=vtt, audio=audio is not None, path_used=path_used,
-        graded_shots={g.shot_id: g.summary() for g in grades.values()},
-        pieces_reused=reused_pieces, pieces_made=made_pieces, pieces=piece_refs,
-        soundtrack=None if audio is None else "reused" if track_reused and not sound.mixed_ahead else "mixed",
-    )
+    return timeline
 
 
 # ----------------------------------------------------------------------------- stream copy
@@ -455,7 +514,6 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
               burner: SubtitleBurner | None, progress: Progress | None, crf: int, x264_preset: str,
               warnings: list[str], grades: dict[int, ShotGrade] | None = None) -> None:
     shots = [s for s in segments if s.kind == "shot"]
-    grade_of = {id(shots[i]): g for i, g in (grades or {}).items()}
     for s, info in zip(shots, infos):
         # estimated from the header; the decoder pads or trims to the exact count either way
         if info["frames"] < s.frames - 1:
@@ -464,106 +522,13 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
     # frames travel as yuv420p: half the bytes of RGB, and a take's pixels are never colour-converted;
     # only the frames the editor makes or changes are turned into RGB and back
     frame_bytes = width * height * 3 // 2
-    n_total = total_frames(segments)
     source = _RawFrames(_decoder_cmd(shots, infos, width, height, fps), frame_bytes, sum(s.frames for s in shots), shots)
     writer = VideoWriter(out_path, width, height, fps, crf=crf, preset=x264_preset, audio_path=audio,
                          input_pix_fmt="yuv420p")
-    done = 0
-
-    def emit(frames: np.ndarray | bytes | memoryview, first: int) -> None:
-        nonlocal done
-        writer.write(frames)
-        n = len(frames) // frame_bytes if isinstance(frames, (bytes, bytearray, memoryview)) else len(frames)
-        done = first + n
-        if progress:
-            progress(done, n_total)
-
-    def as_frames(data: bytes) -> np.ndarray:
-        return i420_to_rgb(data, width, height)
-
-    def take_frames(n: int, seg: Segment) -> bytes | memoryview:
-        """The next `n` frames of `seg`'s take, raw, through its grade if it has one."""
-        data = source.read(n, seg)
-        g = grade_of.get(id(seg))
-        return g.apply_i420(data, width, height) if g is not None else data
-
-    def cues_in(first: int, n: int) -> list[tuple[int, int]]:
-        if burner is None:
-            return []
-        hits = [(k, burner.cue_at((first + k) / fps)) for k in range(n)]
-        return [(k, c) for k, c in hits if c is not None]
-
-    def burned(frames: np.ndarray, first: int) -> np.ndarray:
-        """Burn subtitles into the frames showing a cue."""
-        hits = cues_in(first, len(frames))
-        if not hits:
-            return frames
-        frames = frames.copy()
-        for k, c in hits:
-            burner.burn(frames[k], c)
-        return frames
-
-    def emit_made(frames: np.ndarray, first: int) -> None:
-        """Frames the editor made: burn subtitles, then the label and watermark, in CHUNK batches."""
-        for k in range(0, len(frames), CHUNK):
-            part = burned(frames[k:k + CHUNK], first + k)
-            emit(_finish(np.ascontiguousarray(part), finish), first + k)
-
-    def emit_card(frame: np.ndarray, seg: Segment) -> None:
-        if not cues_in(seg.start, seg.frames):
-            # A still card: label and watermark one frame, then repeat it (identical frames, a tenth of the work).
-            done = _finish(np.ascontiguousarray(frame[None]), finish)
-            for k in range(0, seg.frames, CHUNK):
-                emit(np.repeat(done, min(CHUNK, seg.frames - k), axis=0), seg.start + k)
-            return
-        for k in range(0, seg.frames, CHUNK):
-            n = min(CHUNK, seg.frames - k)
-            emit_made(np.repeat(frame[None], n, axis=0), seg.start + k)
-
+    grade_of = {id(shots[i]): g for i, g in (grades or {}).items()}
+    job = _Reencoder(source, writer, width, height, fps, total_frames(segments), finish, burner, progress, grade_of)
     try:
-        tail: np.ndarray | None = None     # the outgoing shot's frames that overlap the next shot
-        last: np.ndarray | None = None
-        previous: Segment | None = None    # the segment before this one (its transition blends into this)
-        for seg in segments:
-            if seg.kind == "title":
-                emit_card(cards.title_card(width, height, title or ""), seg)
-            elif seg.kind == "end":
-                emit_card(cards.end_card(width, height, credits, title=title), seg)
-            elif seg.kind == "hold":
-                emit_card(last, seg)
-            else:
-                t = seg.start
-                # graded frames are the editor's: every one is marked again (without a hook they stay yuv)
-                remark = id(seg) in grade_of and finish is not None
-                if seg.overlap_in:
-                    head = as_frames(take_frames(seg.overlap_in, seg))
-                    emit_made(_blend(previous.transition_out, tail, head), t)
-                    t += seg.overlap_in
-                body = seg.frames - seg.overlap_in - seg.overlap_out
-                k = 0
-                while k < body:
-                    n = min(CHUNK * 2, body - k)
-                    data = take_frames(n, seg)
-                    hits = cues_in(t + k, n)
-                    if remark:
-                        emit_made(as_frames(data), t + k)      # subtitles, label and watermark, in batches
-                    elif hits:
-                        # frames with a burned subtitle are the editor's now: mark those again
-                        frames = burned(as_frames(data), t + k)
-                        changed = [j for j, _ in hits]
-                        frames[changed] = _finish(np.ascontiguousarray(frames[changed]), finish)
-                        emit(frames, t + k)
-                    else:
-                        emit(data, t + k)
-                    if k + n == body:
-                        last = as_frames(data[-frame_bytes:])[0]
-                    k += n
-                if seg.overlap_out:
-                    tail = as_frames(take_frames(seg.overlap_out, seg))
-                    last = tail[-1].copy()
-                previous = seg
-        if done != n_total:
-            raise EditError(f"internal: wrote {done} frames where the timeline has {n_total}")
+        job.run(segments, title, credits)
         writer.close()
         source._proc.wait()
         said = source.messages()
@@ -577,3 +542,117 @@ def _reencode(segments: list[Segment], infos: list[dict], out_path: Path, *, wid
         raise
     finally:
         source.close()
+
+
+class _Reencoder:
+    """One pass over the timeline: takes' frames from the decoder straight to the encoder, and the
+    frames the editor makes (cards, transitions, graded or subtitled frames) marked on the way."""
+
+    def __init__(self, source: _RawFrames, writer: VideoWriter, width: int, height: int, fps: float, n_total: int,
+                 finish: FinishFrames | None, burner: SubtitleBurner | None, progress: Progress | None,
+                 grade_of: dict[int, ShotGrade]):
+        self.source, self.writer = source, writer
+        self.width, self.height, self.fps, self.n_total = width, height, fps, n_total
+        self.finish, self.burner, self.progress, self.grade_of = finish, burner, progress, grade_of
+        self.frame_bytes = width * height * 3 // 2
+        self.done = 0
+        self.tail: np.ndarray | None = None      # the outgoing shot's frames that overlap the next shot
+        self.last: np.ndarray | None = None      # the last frame written from a take (a hold repeats it)
+        self.previous: Segment | None = None     # the segment before this one (its transition blends into this)
+
+    def run(self, segments: list[Segment], title: str | None, credits) -> None:
+        for seg in segments:
+            if seg.kind == "title":
+                self.emit_card(cards.title_card(self.width, self.height, title or ""), seg)
+            elif seg.kind == "end":
+                self.emit_card(cards.end_card(self.width, self.height, credits, title=title), seg)
+            elif seg.kind == "hold":
+                assert self.last is not None, "a hold follows a shot"
+                self.emit_card(self.last, seg)
+            else:
+                self.shot(seg)
+                self.previous = seg
+        if self.done != self.n_total:
+            raise EditError(f"internal: wrote {self.done} frames where the timeline has {self.n_total}")
+
+    def emit(self, frames: np.ndarray | bytes | memoryview, first: int) -> None:
+        self.writer.write(frames)
+        n = len(frames) // self.frame_bytes if isinstance(frames, (bytes, bytearray, memoryview)) else len(frames)
+        self.done = first + n
+        if self.progress:
+            self.progress(self.done, self.n_total)
+
+    def as_frames(self, data: bytes | memoryview) -> np.ndarray:
+        return i420_to_rgb(data, self.width, self.height)
+
+    def take_frames(self, n: int, seg: Segment) -> bytes | memoryview:
+        """The next `n` frames of `seg`'s take, raw, through its grade if it has one."""
+        data = self.source.read(n, seg)
+        g = self.grade_of.get(id(seg))
+        return g.apply_i420(data, self.width, self.height) if g is not None else data
+
+    def cues_in(self, first: int, n: int) -> list[tuple[int, Any]]:
+        if self.burner is None:
+            return []
+        hits = [(k, self.burner.cue_at((first + k) / self.fps)) for k in range(n)]
+        return [(k, c) for k, c in hits if c is not None]
+
+    def burned(self, frames: np.ndarray, first: int) -> np.ndarray:
+        """Burn subtitles into the frames showing a cue."""
+        hits = self.cues_in(first, len(frames))
+        if not hits or self.burner is None:
+            return frames
+        frames = frames.copy()
+        for k, c in hits:
+            self.burner.burn(frames[k], c)
+        return frames
+
+    def emit_made(self, frames: np.ndarray, first: int) -> None:
+        """Frames the editor made: burn subtitles, then the label and watermark, in CHUNK batches."""
+        for k in range(0, len(frames), CHUNK):
+            part = self.burned(frames[k:k + CHUNK], first + k)
+            self.emit(_finish(np.ascontiguousarray(part), self.finish), first + k)
+
+    def emit_card(self, frame: np.ndarray, seg: Segment) -> None:
+        if not self.cues_in(seg.start, seg.frames):
+            # A still card: label and watermark one frame, then repeat it (identical frames, a tenth of the work).
+            marked = _finish(np.ascontiguousarray(frame[None]), self.finish)
+            for k in range(0, seg.frames, CHUNK):
+                self.emit(np.repeat(marked, min(CHUNK, seg.frames - k), axis=0), seg.start + k)
+            return
+        for k in range(0, seg.frames, CHUNK):
+            n = min(CHUNK, seg.frames - k)
+            self.emit_made(np.repeat(frame[None], n, axis=0), seg.start + k)
+
+    def shot(self, seg: Segment) -> None:
+        """A shot: the blend in from the previous shot, its body, and the frames that blend out."""
+        t = seg.start
+        if seg.overlap_in:
+            head = self.as_frames(self.take_frames(seg.overlap_in, seg))
+            assert self.previous is not None and self.tail is not None, "an overlap follows a shot"
+            self.emit_made(_blend(self.previous.transition_out, self.tail, head), t)
+            t += seg.overlap_in
+        # graded frames are the editor's: every one is marked again (without a hook they stay yuv)
+        remark = id(seg) in self.grade_of and self.finish is not None
+        body = seg.frames - seg.overlap_in - seg.overlap_out
+        k = 0
+        while k < body:
+            n = min(CHUNK * 2, body - k)
+            data = self.take_frames(n, seg)
+            hits = self.cues_in(t + k, n)
+            if remark:
+                self.emit_made(self.as_frames(data), t + k)      # subtitles, label and watermark, in batches
+            elif hits:
+                # frames with a burned subtitle are the editor's now: mark those again
+                frames = self.burned(self.as_frames(data), t + k)
+                changed = [j for j, _ in hits]
+                frames[changed] = _finish(np.ascontiguousarray(frames[changed]), self.finish)
+                self.emit(frames, t + k)
+            else:
+                self.emit(data, t + k)
+            if k + n == body:
+                self.last = self.as_frames(data[-self.frame_bytes:])[0]
+            k += n
+        if seg.overlap_out:
+            self.tail = self.as_frames(self.take_frames(seg.overlap_out, seg))
+            self.last = self.tail[-1].copy()
