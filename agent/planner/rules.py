@@ -188,54 +188,67 @@ class _Lengths:
     per_shot: list[tuple[float, str]] = field(default_factory=list)
     counts: list[tuple[int, str]] = field(default_factory=list)
     fps: int | None = None
-    spans: list[tuple[int, int]] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)        # the text already read as a length
     loop: bool = False
+
+    def free(self, m: re.Match) -> bool:
+        """Not part of a phrase already read: "8 shots of 5 seconds" is not also a 5-second film."""
+        return all(m.end() <= a or m.start() >= b for a, b in self.spans)
+
+    def take(self, m: re.Match) -> None:
+        self.spans.append((m.start(), m.end()))
+
+
+_SEC = r"(?:seconds?|secs?|sec|s)\b"
 
 
 def _read_lengths(text: str) -> _Lengths:
+    # the most specific phrases first, so their numbers are taken before a looser pattern reads them
     out = _Lengths()
-    taken: list[tuple[int, int]] = []
+    _read_shot_seconds(text, out)
+    _read_total_seconds(text, out)
+    _read_shot_counts(text, out)
+    _read_loop_and_fps(text, out)
+    return out
 
-    def free(m: re.Match) -> bool:
-        return all(m.end() <= a or m.start() >= b for a, b in taken)
 
-    def take(m: re.Match) -> None:
-        taken.append((m.start(), m.end()))
-
-    sec = r"(?:seconds?|secs?|sec|s)\b"
+def _read_shot_seconds(text: str, out: _Lengths) -> None:
     # "8 shots of 5 seconds (each)"
-    for m in re.finditer(rf"\b{NUM}[\s-]+shots?\s*(?:of|at|x|×|each)?\s*(?:about\s+|around\s+|roughly\s+)?{NUM}[\s-]*{sec}(?:\s+each)?", text, re.I):
+    for m in re.finditer(rf"\b{NUM}[\s-]+shots?\s*(?:of|at|x|×|each)?\s*(?:about\s+|around\s+|roughly\s+)?{NUM}[\s-]*{_SEC}(?:\s+each)?", text, re.I):
         n, s = parse_number(m.group(1)), parse_number(m.group(2))
         if n and s:
             out.counts.append((int(n), m.group(0)))
             out.per_shot.append((s, m.group(0)))
-            take(m)
+            out.take(m)
     # "5-second shots", "5 seconds each", "each 5 seconds"
-    for m in re.finditer(rf"\b{NUM}[\s-]*{sec}\s*(?:long\s+)?(?:shots?|each|per\s+shot|apiece)\b|\beach\s+(?:shot\s+)?(?:about\s+)?{NUM}[\s-]*{sec}", text, re.I):
-        if not free(m):
+    for m in re.finditer(rf"\b{NUM}[\s-]*{_SEC}\s*(?:long\s+)?(?:shots?|each|per\s+shot|apiece)\b|\beach\s+(?:shot\s+)?(?:about\s+)?{NUM}[\s-]*{_SEC}", text, re.I):
+        if not out.free(m):
             continue
         s = parse_number(m.group(1) or m.group(2))
         if s:
             out.per_shot.append((s, m.group(0)))
-            take(m)
+            out.take(m)
+
+
+def _read_total_seconds(text: str, out: _Lengths) -> None:
     for pattern, value in [
         (r"\b(?:a|one)\s+(?:minute|min)\s+and\s+a\s+half\b|\bone\s+and\s+a\s+half\s+minutes?\b|\b1\.5[\s-]*(?:minutes?|mins?)\b", 90.0),
         (r"\bhalf\s+a\s+minute\b|\bhalf[\s-]minute\b", 30.0),
         (r"\b(?:a|one)[\s-]+minute\b|\b(?:a|one)[\s-]+min\b", 60.0),
     ]:
         for m in re.finditer(pattern, text, re.I):
-            if free(m):
+            if out.free(m):
                 out.total.append((value, m.group(0)))
-                take(m)
-    for m in re.finditer(rf"\b{NUM}[\s-]*(?:minutes?|mins?)\b(?:\s+and\s+{NUM}[\s-]*{sec})?", text, re.I):
-        if free(m):
+                out.take(m)
+    for m in re.finditer(rf"\b{NUM}[\s-]*(?:minutes?|mins?)\b(?:\s+and\s+{NUM}[\s-]*{_SEC})?", text, re.I):
+        if out.free(m):
             v = parse_number(m.group(1))
             extra = parse_number(m.group(2)) if m.group(2) else 0
             if v:
                 out.total.append((v * 60 + (extra or 0), m.group(0)))
-                take(m)
-    for m in re.finditer(rf"(?<!['’])\b{NUM}([\s-]*){sec}", text, re.I):
-        if not free(m):
+                out.take(m)
+    for m in re.finditer(rf"(?<!['’])\b{NUM}([\s-]*){_SEC}", text, re.I):
+        if not out.free(m):
             continue
         v = parse_number(m.group(1))
         unit = m.group(0)[len(m.group(1)) + len(m.group(2)):]
@@ -244,9 +257,12 @@ def _read_lengths(text: str) -> _Lengths:
             continue
         if v is not None and 0 < v <= 600:
             out.total.append((v, m.group(0)))
-            take(m)
+            out.take(m)
+
+
+def _read_shot_counts(text: str, out: _Lengths) -> None:
     for m in re.finditer(rf"\b(?:in|across|over|with|using)\s+{NUM}\s+(?:shots|scenes|parts|beats|cuts|steps|stages|moments)\b|\b(?!a\b|an\b){NUM}[\s-]+(?:shots?|scenes?|cuts)\b", text, re.I):
-        if not free(m):
+        if not out.free(m):
             continue
         v = parse_number(m.group(1) or m.group(2))
         word = (m.group(1) or m.group(2)).lower()
@@ -254,11 +270,14 @@ def _read_lengths(text: str) -> _Lengths:
             if v == 1 and re.match(r"\s+of\b", text[m.end():]):
                 continue
             out.counts.append((int(v), m.group(0)))
-            take(m)
+            out.take(m)
     for m in re.finditer(r"\b(?:a\s+)?single(?:[\s-]+(?:continuous\s+)?(?:shot|take))\b|\bone\s+continuous\s+(?:shot|take)\b|\bone[\s-]take\b|\boner\b", text, re.I):
-        if free(m):
+        if out.free(m):
             out.counts.append((1, m.group(0)))
-            take(m)
+            out.take(m)
+
+
+def _read_loop_and_fps(text: str, out: _Lengths) -> None:
     # a loop is one seamless shot (its last frame meets its first), unless the brief counts shots
     if not out.counts:
         for m in re.finditer(r"\b(?:seamless(?:ly)?\s+|perfect\s+|endless\s+)?loop(?:ing|ed)?\b(?!\s+(?:of\s+)?\d)", text, re.I):
@@ -268,9 +287,7 @@ def _read_lengths(text: str) -> _Lengths:
     m = re.search(r"\b(\d{1,2})\s*(?:fps|frames?\s+(?:per|a)\s+second)\b", text, re.I)
     if m:
         out.fps = int(m.group(1))
-        take(m)
-    out.spans = taken
-    return out
+        out.take(m)
 
 
 def distribute(total: float, n: int) -> list[float]:
