@@ -1290,7 +1290,7 @@ def _carry_forward(beats: list[Beat], topic: str) -> None:
 def _narration_line(beat: Beat) -> str:
     parts = [beat.subject, beat.action]
     if beat.setting and not beat.setting.lower().startswith(("at ", "in ", "on ", "under ")):
-        parts.append(("in " if not beat.setting.lower().startswith(("a ", "an ", "the ")) else "in ") + beat.setting)
+        parts.append("in " + beat.setting)
     elif beat.setting:
         parts.append(beat.setting)
     line = _squash(" ".join(p for p in parts if p))
@@ -1379,7 +1379,7 @@ def _coverage(beat: Beat, count: int, offset: int = 0, establish: bool = True, r
 def _merge(a: Beat, b: Beat) -> Beat:
     same_subject = b.subject.lower() in {"", a.subject.lower(), _the(a.subject).lower()}
     subject = a.subject if same_subject else f"{a.subject} and {b.subject}"
-    action = ", then ".join(x for x in (a.action, b.action if same_subject else b.action) if x)
+    action = ", then ".join(x for x in (a.action, b.action) if x)
     return Beat(
         text=f"{a.text}, then {b.text}",
         subject=subject,
