@@ -188,54 +188,67 @@ class _Lengths:
     per_shot: list[tuple[float, str]] = field(default_factory=list)
     counts: list[tuple[int, str]] = field(default_factory=list)
     fps: int | None = None
-    spans: list[tuple[int, int]] = field(default_factory=list)
+    spans: list[tuple[int, int]] = field(default_factory=list)        # the text already read as a length
     loop: bool = False
+
+    def free(self, m: re.Match) -> bool:
+        """Not part of a phrase already read: "8 shots of 5 seconds" is not also a 5-second film."""
+        return all(m.end() <= a or m.start() >= b for a, b in self.spans)
+
+    def take(self, m: re.Match) -> None:
+        self.spans.append((m.start(), m.end()))
+
+
+_SEC = r"(?:seconds?|secs?|sec|s)\b"
 
 
 def _read_lengths(text: str) -> _Lengths:
+    # the most specific phrases first, so their numbers are taken before a looser pattern reads them
     out = _Lengths()
-    taken: list[tuple[int, int]] = []
+    _read_shot_seconds(text, out)
+    _read_total_seconds(text, out)
+    _read_shot_counts(text, out)
+    _read_loop_and_fps(text, out)
+    return out
 
-    def free(m: re.Match) -> bool:
-        return all(m.end() <= a or m.start() >= b for a, b in taken)
 
-    def take(m: re.Match) -> None:
-        taken.append((m.start(), m.end()))
-
-    sec = r"(?:seconds?|secs?|sec|s)\b"
+def _read_shot_seconds(text: str, out: _Lengths) -> None:
     # "8 shots of 5 seconds (each)"
-    for m in re.finditer(rf"\b{NUM}[\s-]+shots?\s*(?:of|at|x|×|each)?\s*(?:about\s+|around\s+|roughly\s+)?{NUM}[\s-]*{sec}(?:\s+each)?", text, re.I):
+    for m in re.finditer(rf"\b{NUM}[\s-]+shots?\s*(?:of|at|x|×|each)?\s*(?:about\s+|around\s+|roughly\s+)?{NUM}[\s-]*{_SEC}(?:\s+each)?", text, re.I):
         n, s = parse_number(m.group(1)), parse_number(m.group(2))
         if n and s:
             out.counts.append((int(n), m.group(0)))
             out.per_shot.append((s, m.group(0)))
-            take(m)
+            out.take(m)
     # "5-second shots", "5 seconds each", "each 5 seconds"
-    for m in re.finditer(rf"\b{NUM}[\s-]*{sec}\s*(?:long\s+)?(?:shots?|each|per\s+shot|apiece)\b|\beach\s+(?:shot\s+)?(?:about\s+)?{NUM}[\s-]*{sec}", text, re.I):
-        if not free(m):
+    for m in re.finditer(rf"\b{NUM}[\s-]*{_SEC}\s*(?:long\s+)?(?:shots?|each|per\s+shot|apiece)\b|\beach\s+(?:shot\s+)?(?:about\s+)?{NUM}[\s-]*{_SEC}", text, re.I):
+        if not out.free(m):
             continue
         s = parse_number(m.group(1) or m.group(2))
         if s:
             out.per_shot.append((s, m.group(0)))
-            take(m)
+            out.take(m)
+
+
+def _read_total_seconds(text: str, out: _Lengths) -> None:
     for pattern, value in [
         (r"\b(?:a|one)\s+(?:minute|min)\s+and\s+a\s+half\b|\bone\s+and\s+a\s+half\s+minutes?\b|\b1\.5[\s-]*(?:minutes?|mins?)\b", 90.0),
         (r"\bhalf\s+a\s+minute\b|\bhalf[\s-]minute\b", 30.0),
         (r"\b(?:a|one)[\s-]+minute\b|\b(?:a|one)[\s-]+min\b", 60.0),
     ]:
         for m in re.finditer(pattern, text, re.I):
-            if free(m):
+            if out.free(m):
                 out.total.append((value, m.group(0)))
-                take(m)
-    for m in re.finditer(rf"\b{NUM}[\s-]*(?:minutes?|mins?)\b(?:\s+and\s+{NUM}[\s-]*{sec})?", text, re.I):
-        if free(m):
+                out.take(m)
+    for m in re.finditer(rf"\b{NUM}[\s-]*(?:minutes?|mins?)\b(?:\s+and\s+{NUM}[\s-]*{_SEC})?", text, re.I):
+        if out.free(m):
             v = parse_number(m.group(1))
             extra = parse_number(m.group(2)) if m.group(2) else 0
             if v:
                 out.total.append((v * 60 + (extra or 0), m.group(0)))
-                take(m)
-    for m in re.finditer(rf"(?<!['’])\b{NUM}([\s-]*){sec}", text, re.I):
-        if not free(m):
+                out.take(m)
+    for m in re.finditer(rf"(?<!['’])\b{NUM}([\s-]*){_SEC}", text, re.I):
+        if not out.free(m):
             continue
         v = parse_number(m.group(1))
         unit = m.group(0)[len(m.group(1)) + len(m.group(2)):]
@@ -244,9 +257,12 @@ def _read_lengths(text: str) -> _Lengths:
             continue
         if v is not None and 0 < v <= 600:
             out.total.append((v, m.group(0)))
-            take(m)
+            out.take(m)
+
+
+def _read_shot_counts(text: str, out: _Lengths) -> None:
     for m in re.finditer(rf"\b(?:in|across|over|with|using)\s+{NUM}\s+(?:shots|scenes|parts|beats|cuts|steps|stages|moments)\b|\b(?!a\b|an\b){NUM}[\s-]+(?:shots?|scenes?|cuts)\b", text, re.I):
-        if not free(m):
+        if not out.free(m):
             continue
         v = parse_number(m.group(1) or m.group(2))
         word = (m.group(1) or m.group(2)).lower()
@@ -254,11 +270,14 @@ def _read_lengths(text: str) -> _Lengths:
             if v == 1 and re.match(r"\s+of\b", text[m.end():]):
                 continue
             out.counts.append((int(v), m.group(0)))
-            take(m)
+            out.take(m)
     for m in re.finditer(r"\b(?:a\s+)?single(?:[\s-]+(?:continuous\s+)?(?:shot|take))\b|\bone\s+continuous\s+(?:shot|take)\b|\bone[\s-]take\b|\boner\b", text, re.I):
-        if free(m):
+        if out.free(m):
             out.counts.append((1, m.group(0)))
-            take(m)
+            out.take(m)
+
+
+def _read_loop_and_fps(text: str, out: _Lengths) -> None:
     # a loop is one seamless shot (its last frame meets its first), unless the brief counts shots
     if not out.counts:
         for m in re.finditer(r"\b(?:seamless(?:ly)?\s+|perfect\s+|endless\s+)?loop(?:ing|ed)?\b(?!\s+(?:of\s+)?\d)", text, re.I):
@@ -268,9 +287,7 @@ def _read_lengths(text: str) -> _Lengths:
     m = re.search(r"\b(\d{1,2})\s*(?:fps|frames?\s+(?:per|a)\s+second)\b", text, re.I)
     if m:
         out.fps = int(m.group(1))
-        take(m)
-    out.spans = taken
-    return out
+        out.take(m)
 
 
 def distribute(total: float, n: int) -> list[float]:
@@ -360,11 +377,19 @@ def _clean_setting(words: list[str]) -> str:
 
 def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     """One beat of picture: camera/framing/cues taken out, then subject / action / setting."""
-    quotes = quotes or []
     beat = Beat(text=text)
-    work = text
+    # each step records what it finds on `beat` and returns the text with those words taken out
+    work = _take_quotes(beat, text, quotes or [])
+    work = _take_leading_cues(beat, work)
+    work = _take_camera_and_framing(beat, work)
+    work = _take_look(beat, work)
+    work = _take_late_cues(beat, work)
+    _read_grammar(beat, work.split())
+    return beat
 
-    # quoted lines: captions after "text:"/"title", else narration
+
+def _take_quotes(beat: Beat, work: str, quotes: list[str]) -> str:
+    """Quoted lines: captions after "text:"/"title", else narration."""
     for m in list(MARK.finditer(work))[::-1]:
         line = quotes[int(m.group(1))]
         before = work[: m.start()]
@@ -375,15 +400,19 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
             beat.narration.insert(0, line)
             before = re.sub(r"(?:\b(?:says?|said|saying|whispers?|narrat\w*|voice[\s-]?over)\s*:?)\s*$", "", before, flags=re.I)
         work = before + " " + work[m.end():]
-    work = _squash(work)
+    return _squash(work)
 
+
+def _take_leading_cues(beat: Beat, work: str) -> str:
     for regex, kind in ((CUE_OPEN, "open"), (CUE_END, "end"), (CUE_THEN, None)):
         m = regex.match(work)
         if m:
             beat.cue = beat.cue or kind
             work = work[m.end():]
-    work = _squash(work)
+    return _squash(work)
 
+
+def _take_camera_and_framing(beat: Beat, work: str) -> str:
     cam = _find_first(CAMERA_PHRASES, work)
     if cam:
         beat.camera = cam[0]
@@ -397,7 +426,11 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     if cam and not beat.camera:
         beat.camera = cam[0]
         work = _remove_phrase(work, cam[1])
+    return work
 
+
+def _take_look(beat: Beat, work: str) -> str:
+    """Technical, lighting, atmosphere and style words: recorded (all but style) and taken out."""
     beat.technical = find_words(TECHNICAL_WORDS, work)
     for pattern, _ in TECHNICAL_WORDS:
         work = re.sub(rf"\b(?:in\s+)?(?:{pattern})", " ", work, flags=re.I)
@@ -414,8 +447,12 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
             rf"(?:,\s*|\b(?:in\s+)?(?:an?\s+)?)?(?:{pattern})(?![\s-]+(?:lit|lights?|signs?)\b)(?:[\s-]+(?:colou?rs|palette|style|look|tones|aesthetic|vibes?|feel))?",
             " ", work, flags=re.I,
         )
+    return work
 
-    for regex in (CUE_END, CUE_OPEN, CUE_THEN, SHOW_PREFIX):  # cues can follow a removed camera phrase
+
+def _take_late_cues(beat: Beat, work: str) -> str:
+    """Cues and "show ..." that followed a removed camera phrase, now at the front."""
+    for regex in (CUE_END, CUE_OPEN, CUE_THEN, SHOW_PREFIX):
         m = regex.match(work)
         if m:
             if regex is CUE_END:
@@ -427,32 +464,47 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     m = SHOW_PREFIX.match(work)
     if m:
         work = _squash(work[m.end():])
+    return work
 
-    words = work.split()
+
+# words after a verb that mark it as a verb with no subject before it ("then lights the lamp")
+_VERB_FOLLOWERS = DETERMINERS | {
+    "up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards",
+    "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home", "them", "it", "him",
+    "her", "us",
+}
+
+
+def _read_grammar(beat: Beat, words: list[str]) -> None:
+    """Subject, action and setting of what is left of the beat's words."""
     if not words:
-        return beat
+        return
     if len(words) == 1 and words[0].lower() in COMMON_VERBS:
         beat.action, beat.pronoun_subject = words[0], True   # "serve": a step, done by whoever does the rest
-        return beat
+        return
     if words[0].lower() in PRONOUNS:
         beat.pronoun_subject = True
         beat.pronoun = words[0].lower()
         words = words[1:]
-        verb_at = 0
+        verb_at: int | None = 0
     else:
         verb_at = next((i for i in range(1, len(words)) if _is_verb(words, i)), None)
         # "then lights the lamp": no subject, the previous beat's carries on
-        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in DETERMINERS | {"up", "down", "out", "in", "off", "away", "back", "around", "over", "into", "through", "across", "to", "toward", "towards", "past", "at", "for", "with", "from", "onto", "along", "upward", "upwards", "forward", "ahead", "home", "them", "it", "him", "her", "us"}:
+        if len(words) > 1 and words[0].lower() in COMMON_VERBS and words[1].lower() in _VERB_FOLLOWERS:
             verb_at = 0
     if verb_at is None:
         # no verb: "the cup on the table" -> subject + setting
         set_at = next((i for i in range(1, len(words)) if _is_setting_start(words, i)), None)
         beat.subject = _squash(" ".join(words[:set_at]))
         beat.setting = _clean_setting(words[set_at:]) if set_at else ""
-        return beat
-    subject_words = words[:verb_at]
+        return
     if verb_at == 0:
         beat.pronoun_subject = True
+    _read_clause(beat, words[:verb_at], words[verb_at:])
+
+
+def _split_subject(subject_words: list[str]) -> tuple[list[str], list[str]]:
+    """(subject, the setting said inside it): "a cat in the garden" -> "a cat", "in the garden"."""
     pre_setting: list[str] = []
     for i in range(1, len(subject_words)):
         lw = subject_words[i].lower()
@@ -463,7 +515,11 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
             break
     while subject_words and subject_words[-1].lower().strip(",") in {"who", "that", "which", "and", "slowly", "quickly", "then", "also", "is", "are"}:
         subject_words = subject_words[:-1]
-    rest = words[verb_at:]
+    return subject_words, pre_setting
+
+
+def _split_action(rest: list[str]) -> tuple[list[str], list[str]]:
+    """(action, the setting after it): "pours coffee in the cafe" -> "pours coffee", "in the cafe"."""
     set_at = next((i for i in range(1, len(rest)) if _is_setting_start(rest, i)), None)
     action_words = rest[:set_at] if set_at else rest
     post_setting = rest[set_at:] if set_at else []
@@ -473,6 +529,13 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
         if cut:
             action_words = action_words + post_setting[cut:]
             post_setting = post_setting[:cut]
+    return action_words, post_setting
+
+
+def _read_clause(beat: Beat, subject_words: list[str], rest: list[str]) -> None:
+    """A beat with a verb: the words before it (subject, maybe a setting) and from it (action, maybe a setting)."""
+    subject_words, pre_setting = _split_subject(subject_words)
+    action_words, post_setting = _split_action(rest)
     beat.subject = _squash(" ".join(subject_words))
     beat.action = _squash(" ".join(action_words))
     settings = [s for s in (_clean_setting(pre_setting) if pre_setting else "", _clean_setting(post_setting) if post_setting else "") if s]
@@ -481,7 +544,6 @@ def parse_beat(text: str, quotes: list[str] | None = None) -> Beat:
     if m and not pre_setting and (not beat.setting or re.match(r"^(?:at|by|before|after)\s", beat.setting)):
         # "crossing a snowy forest at dawn": the forest is where every shot of it happens
         beat.setting = _squash(f"{m.group(1)} {beat.setting}")
-    return beat
 
 
 def sentences(text: str) -> list[str]:
@@ -593,6 +655,80 @@ def _title(brief: str, header: str | None, first_beat: Beat | None, spans_remove
     return title[0].upper() + title[1:]
 
 
+# The planner reads a brief in passes; each pass is one function below, and the small dataclasses carry
+# what one pass hands the next. Notes and questions are appended in the order the passes run, which is
+# the order the person reads them in, so `_Log` is shared rather than merged at the end.
+
+
+@dataclass
+class _Log:
+    notes: list[str] = field(default_factory=list)
+    questions: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _Brief:
+    """The brief as typed, and as read: quoted lines swapped for ⟦i⟧ marks, list markers for newlines."""
+    original: str
+    text: str
+    quotes: list[str]
+
+
+@dataclass
+class _FilmWide:
+    """What the brief says about the whole film rather than any one picture."""
+    lengths: _Lengths
+    aspects: list[tuple[str, str, bool, int]]
+    negatives: list[str]
+    no_narration: bool
+    wants_narration: bool
+
+
+@dataclass
+class _PictureText:
+    """The brief with film-wide settings taken out, split into its header and its picture sentences."""
+    body: str                      # everything but the settings (the title falls back on it)
+    rest: str                      # the picture sentences after the header
+    header: str | None
+    topic: str
+    reverse: bool                  # shot-reverse-shot coverage was asked for
+    look_items: list[str] = field(default_factory=list)
+
+
+@dataclass
+class _BeatsRead:
+    picture_beats: list[Beat]
+    film_modifiers: str            # the header and every sentence with no picture in it
+    pooled_quotes: list[str]       # quoted lines not tied to a picture
+
+
+@dataclass
+class _FilmLook:
+    """Camera, framing and look words said for the whole film, applied to every shot."""
+    atmosphere: list[str]
+    lighting: list[str]
+    technical: list[str]
+    camera: str | None
+    framing: str | None
+    steady: bool
+
+
+@dataclass
+class _Length:
+    total: float
+    shots: int
+    title_card: bool
+    end_card: bool
+
+
+@dataclass
+class _Pace:
+    energetic: bool
+    calm: bool
+    transition: str
+    last_transition: str
+
+
 def plan_storyboard(
     brief: str,
     *,
@@ -609,16 +745,66 @@ def plan_storyboard(
     defaults = dict(defaults or {})
     overrides = dict(overrides or {})
     max_shot_seconds = settings.max_shot_seconds
-    notes: list[str] = []
-    questions: list[str] = []
     original = (brief or "").strip()
     language = language_of(original)
     if language != "en":
         # never mangle a brief through English word lists: ask, in the person's language
         return PlanResult(storyboard=Storyboard(title="Untitled", shots=[Shot(id="s1")]),
                           notes=[f"The brief reads as {LANGUAGE_NAMES[language]}."], question=QUESTIONS[language])
+    log = _Log()
+    read = _stash_quotes(original)
+    said = _read_film_wide(read.text)
+    aspect = _choose_aspect(said.aspects, defaults, overrides, log)
+    fps = _choose_fps(said.lengths, defaults, overrides, log)
+    picture = _picture_text(read.text, said.lengths)
+    found = _read_beats(picture, read.quotes, said.lengths)
+    film = _film_look(found.film_modifiers, said.negatives, original)
+    placeholder = _ensure_picture(found, log)
+    _resolve_references(found.picture_beats, picture.topic)
+    found.picture_beats = _order_by_cues(found.picture_beats, log)
+    length = _choose_length(said.lengths, len(found.picture_beats), original, defaults, overrides, max_shot_seconds, log)
+    beats = _fit_beats(found.picture_beats, length.shots, reverse=picture.reverse)
+    if picture.reverse:
+        log.notes.append("Shot-reverse-shot: after the wide two-shot, the camera alternates between the two faces.")
+    durations = distribute(length.total, length.shots)
+    style_guide = _choose_look(original, picture.look_items, defaults, overrides, log)
+    pace = _choose_pace(original, said.lengths.loop, log)
+    lines = _narration(beats, found.pooled_quotes, read.quotes, said, log)
+    # the ending beat's subject (a logo, a product) is what the last shot lands on
+    end_subject = any(b.cue == "end" for b in found.picture_beats)
+    shots = _make_shots(beats, durations, lines, original, said, film, pace, end_subject, defaults, overrides)
+    if said.negatives:
+        log.notes.append(f"Every shot avoids: {', '.join(said.negatives)}.")
+    # a placeholder landscape is not what the film is about: the title comes from the header or the words
+    title_beat = None if placeholder else next((b for b in found.picture_beats if b.subject and b.action), found.picture_beats[0])
+    storyboard = Storyboard(
+        title=_title(original, picture.header, title_beat, picture.body),
+        aspect_ratio=aspect,
+        fps=fps,
+        resolution=int(overrides.get("resolution") or defaults.get("resolution") or 720),
+        style_guide=style_guide,
+        title_card=length.title_card,
+        end_card=length.end_card,
+        shots=shots,
+    )
+    storyboard = _cast_and_fit(storyboard, length.total, max_shot_seconds, durations, log)
+    question = " ".join(log.questions) if log.questions else None
+    return PlanResult(storyboard=storyboard, notes=log.notes, question=question)
 
-    # 1. quoted lines out first, so their words are not read as instructions
+
+def _cast_and_fit(storyboard: Storyboard, total: float, max_shot_seconds: float, durations: list[float], log: _Log) -> Storyboard:
+    """Name the recurring people, then make the film exactly `total` seconds, cards and overlaps counted in."""
+    storyboard = with_cast(storyboard)
+    if storyboard.cast:
+        log.notes.append("Cast: " + "; ".join(f"{m.name} ({m.description})" for m in storyboard.cast)
+                         + ", described the same way in every shot they are in.")
+    storyboard, length_note = _exact_length(storyboard, total, max_shot_seconds, durations)
+    log.notes.append(length_note)
+    return storyboard
+
+
+def _stash_quotes(original: str) -> _Brief:
+    """Quoted lines out first, so their words are not read as instructions."""
     quotes: list[str] = []
 
     def _stash(m: re.Match) -> str:
@@ -628,46 +814,59 @@ def plan_storyboard(
     text = QUOTE.sub(_stash, original)
     # list markers ("Shot 1:", "Scene 2 -", "3.", "- ", "•") start a new beat and are not picture words
     text = LIST_MARKER.sub("\n", text)
+    return _Brief(original=original, text=text, quotes=quotes)
 
-    # 2. film-wide settings
-    lengths = _read_lengths(text)
-    aspects = find_aspects(text)
-    negatives = find_negatives(text)
+
+def _read_film_wide(text: str) -> _FilmWide:
     no_narration = bool(NO_NARRATION.search(text))
-    wants_narration = bool(NARRATION_WORDS.search(NO_NARRATION.sub(" ", text))) and not no_narration
+    return _FilmWide(
+        lengths=_read_lengths(text),
+        aspects=find_aspects(text),
+        negatives=find_negatives(text),
+        no_narration=no_narration,
+        wants_narration=bool(NARRATION_WORDS.search(NO_NARRATION.sub(" ", text))) and not no_narration,
+    )
 
+
+def _choose_aspect(aspects: list[tuple[str, str, bool, int]], defaults: dict[str, Any], overrides: dict[str, Any], log: _Log) -> Any:
     strong = [a for a in aspects if a[2]]
     chosen = strong or [a for a in aspects if not a[2]]
     aspect = overrides.get("aspect_ratio")
     if aspect:
         if chosen and chosen[0][0] != aspect:
-            notes.append(f"Aspect ratio {aspect}, as asked outside the brief (the brief said '{chosen[0][1]}').")
+            log.notes.append(f"Aspect ratio {aspect}, as asked outside the brief (the brief said '{chosen[0][1]}').")
         else:
-            notes.append(f"Aspect ratio {aspect}.")
+            log.notes.append(f"Aspect ratio {aspect}.")
     elif chosen:
         aspect = chosen[0][0]
-        ratios = []
+        ratios: list[tuple[str, str, bool, int]] = []
         for a in strong:
             if a[0] not in [r[0] for r in ratios]:
                 ratios.append(a)
         if len(ratios) > 1:
             said = " and ".join(f"'{r[1]}' ({r[0]})" for r in ratios)
-            questions.append(f"The brief asks for both {said}. Which aspect ratio do you want: {', '.join(r[0] for r in ratios)}?")
-            notes.append(f"Aspect ratio {aspect} for now (from '{chosen[0][1]}'), until you say which.")
+            log.questions.append(f"The brief asks for both {said}. Which aspect ratio do you want: {', '.join(r[0] for r in ratios)}?")
+            log.notes.append(f"Aspect ratio {aspect} for now (from '{chosen[0][1]}'), until you say which.")
         else:
-            notes.append(f"Aspect ratio {aspect} (from '{chosen[0][1]}').")
+            log.notes.append(f"Aspect ratio {aspect} (from '{chosen[0][1]}').")
     else:
         aspect = defaults.get("aspect_ratio", DEFAULT_ASPECT)
-        notes.append(f"Aspect ratio {aspect}: the brief didn't say, so widescreen." if aspect == "16:9" else f"Aspect ratio {aspect} (default).")
+        log.notes.append(f"Aspect ratio {aspect}: the brief didn't say, so widescreen." if aspect == "16:9" else f"Aspect ratio {aspect} (default).")
+    return aspect
 
+
+def _choose_fps(lengths: _Lengths, defaults: dict[str, Any], overrides: dict[str, Any], log: _Log) -> int:
     fps = overrides.get("fps") or lengths.fps or defaults.get("fps") or DEFAULT_FPS
     if not (1 <= int(fps) <= 60):
-        notes.append(f"{fps} fps is outside 1–60; using {DEFAULT_FPS}.")
+        log.notes.append(f"{fps} fps is outside 1–60; using {DEFAULT_FPS}.")
         fps = DEFAULT_FPS
     fps = int(fps)
-    notes.append(f"{fps} fps." if lengths.fps or overrides.get("fps") else f"{fps} fps (default).")
+    log.notes.append(f"{fps} fps." if lengths.fps or overrides.get("fps") else f"{fps} fps (default).")
+    return fps
 
-    # 3. strip settings, negatives and narration requests from the picture text
+
+def _picture_text(text: str, lengths: _Lengths) -> _PictureText:
+    """Settings, negatives and narration requests out of the picture text; then the header split off."""
     body = text
     for a, b in sorted(lengths.spans, reverse=True):
         body = body[:a] + " " + body[b:]
@@ -695,8 +894,12 @@ def plan_storyboard(
     body = re.sub(r",\s*((?:shot\s+|looking\s+)?like\s+an?\s+[^,.;:!?]+|(?:shot|filmed)\s+on\s+[^,.;:!?]+)([,.;:!?]|$)", _look_clause, body, flags=re.I)
 
     body = REQUEST.sub("", body, count=1)   # "make me ...", "can you create ..." are not picture words
+    header, topic, rest = _split_header(body)
+    return _PictureText(body=body, rest=rest, header=header, topic=topic, reverse=reverse, look_items=look_items)
 
-    # 4. header ("A 30-second ad for a coffee brand:") and picture sentences
+
+def _split_header(body: str) -> tuple[str | None, str, str]:
+    """(header, topic, picture sentences): "A 30-second ad for a coffee brand: ..." has a header."""
     header: str | None = None
     topic = ""
     rest = body.strip()
@@ -708,10 +911,10 @@ def plan_storyboard(
             header, topic, rest = first.strip(), tp, after.strip()
         elif rest[len(first): len(first) + 1] == ":" and len(first.split()) <= 10:
             header, topic, rest = first.strip(), "", after.strip()
-    header_text = header or ""
+    return header, topic, rest
 
-    film_style = find_style(original)
-    film_modifiers = header_text
+
+def _raw_beats(rest: str, lengths: _Lengths) -> list[str]:
     raw_beats = _split_beats(rest)
     # "in four steps: chop the onions, fry them, add the rice, serve": a counted list is one beat per item
     asked = lengths.counts[0][0] if lengths.counts else 0
@@ -719,9 +922,15 @@ def plan_storyboard(
         items = [i for i in re.split(r"\s*,\s*(?:and\s+|then\s+)?|\s+(?:and\s+)?then\s+", " , ".join(raw_beats)) if i.strip(" ,")]
         if len(items) == asked:
             raw_beats = items
-    picture_beats: list[Beat] = []
-    pooled_quotes: list[str] = []
-    for raw in raw_beats:
+    return raw_beats
+
+
+def _read_beats(picture: _PictureText, quotes: list[str], lengths: _Lengths) -> _BeatsRead:
+    """Each picture sentence becomes a beat; look-only sentences and stray quotes go to the whole film.
+    Look items found in look-only sentences are added to `picture.look_items`."""
+    found = _BeatsRead(picture_beats=[], film_modifiers=picture.header or "", pooled_quotes=[])
+    picture_beats = found.picture_beats
+    for raw in _raw_beats(picture.rest, lengths):
         marks = MARK.findall(raw)
         if len(marks) == 1 and not MARK.sub(" ", raw).strip(" ,.:;!?-") and picture_beats and not picture_beats[-1].narration:
             picture_beats[-1].narration.append(quotes[int(marks[0])])  # a quoted line after a picture is spoken over it
@@ -732,9 +941,9 @@ def plan_storyboard(
                 picture_beats[-1].caption = probe.caption  # "Text: 'Hear more'." goes on the shot before it
                 continue
         if _is_modifier_only(MARK.sub(" ", raw)):
-            film_modifiers += " " + raw
-            look_items += _look_items(MARK.sub(" ", raw))
-            pooled_quotes += [quotes[int(i)] for i in MARK.findall(raw)]
+            found.film_modifiers += " " + raw
+            picture.look_items += _look_items(MARK.sub(" ", raw))
+            found.pooled_quotes += [quotes[int(i)] for i in MARK.findall(raw)]
             continue
         beat = parse_beat(raw, quotes)
         if beat.has_picture:
@@ -742,141 +951,178 @@ def plan_storyboard(
         elif len(beat.narration) == 1 and picture_beats and not picture_beats[-1].narration:
             picture_beats[-1].narration += beat.narration  # a quoted line after a picture is spoken over it
         else:
-            film_modifiers += " " + raw
-            pooled_quotes += beat.narration
-    if not picture_beats and topic:
+            found.film_modifiers += " " + raw
+            found.pooled_quotes += beat.narration
+    if not picture_beats and picture.topic:
         # the header is the only picture: "a video of a cat sleeping on a windowsill"
-        picture_beats = [b for b in (parse_beat(t, quotes) for t in _split_beats(topic)) if b.has_picture]
-    elif header:
-        header_lines = parse_beat(header, quotes)
-        pooled_quotes = header_lines.narration + pooled_quotes
+        found.picture_beats = [b for b in (parse_beat(t, quotes) for t in _split_beats(picture.topic)) if b.has_picture]
+    elif picture.header:
+        header_lines = parse_beat(picture.header, quotes)
+        found.pooled_quotes = header_lines.narration + found.pooled_quotes
+    return found
 
-    film_atmosphere = find_words(ATMOSPHERE_WORDS, film_modifiers)
-    film_lighting = find_words(LIGHTING_WORDS, film_modifiers)
-    film_technical = find_words(TECHNICAL_WORDS, film_modifiers)
+
+def _film_look(film_modifiers: str, negatives: list[str], original: str) -> _FilmLook:
     film_camera = find_camera(MARK.sub(" ", film_modifiers))
-    film_framing = find_framing(MARK.sub(" ", film_modifiers))
     steady = any(re.search(r"shak|jitter|wobbl|handheld", n) for n in negatives) or bool(re.search(r"\b(?:steady|stable|smooth)\s+camera\b|\btripod\b", original, re.I))
     if film_camera == "handheld" and steady:
         film_camera = None
+    return _FilmLook(
+        atmosphere=find_words(ATMOSPHERE_WORDS, film_modifiers),
+        lighting=find_words(LIGHTING_WORDS, film_modifiers),
+        technical=find_words(TECHNICAL_WORDS, film_modifiers),
+        camera=film_camera,
+        framing=find_framing(MARK.sub(" ", film_modifiers)),
+        steady=steady,
+    )
 
-    placeholder = False
-    vague = [b for b in picture_beats if VAGUE.match(b.subject) and not b.action]
-    if picture_beats and len(vague) == len(picture_beats):
+
+def _ensure_picture(found: _BeatsRead, log: _Log) -> bool:
+    """A brief with no picture (or only "our brand") gets a placeholder and a question. -> is it a placeholder?"""
+    vague = [b for b in found.picture_beats if VAGUE.match(b.subject) and not b.action]
+    if found.picture_beats and len(vague) == len(found.picture_beats):
         if any(re.search(r"\b(?:brand|company|business|product|startup|shop|store)\b", b.subject, re.I) for b in vague):
-            questions.append("What does the brand make or sell, and what should we see of it? For example: "
-                             "'a 15-second vertical ad: hands pour our cold brew over ice, end on the logo'. "
-                             "Until you say, I'd make 15 s at 16:9 in a clean commercial look.")
-        picture_beats = []
-    if not picture_beats:
-        placeholder = True
-        picture_beats = [Beat(text="", subject="a quiet landscape", action="slowly changing light", setting="under an open sky")]
-        if not questions:
-            questions.append(
-                "What should the film show? Tell me the subject and what happens, e.g. "
-                "'a 20-second vertical video: a barista pours latte art, then a close-up of the cup, end on the logo'."
-            )
-        notes.append("The brief names no picture, so this is a placeholder landscape.")
+            log.questions.append("What does the brand make or sell, and what should we see of it? For example: "
+                                 "'a 15-second vertical ad: hands pour our cold brew over ice, end on the logo'. "
+                                 "Until you say, I'd make 15 s at 16:9 in a clean commercial look.")
+        found.picture_beats = []
+    if found.picture_beats:
+        return False
+    found.picture_beats = [Beat(text="", subject="a quiet landscape", action="slowly changing light", setting="under an open sky")]
+    if not log.questions:
+        log.questions.append(
+            "What should the film show? Tell me the subject and what happens, e.g. "
+            "'a 20-second vertical video: a barista pours latte art, then a close-up of the cup, end on the logo'."
+        )
+    log.notes.append("The brief names no picture, so this is a placeholder landscape.")
+    return True
 
-    # pronouns and missing subjects continue the previous beat's subject; a missing setting continues the scene
+
+def _resolve_references(picture_beats: list[Beat], topic: str) -> None:
+    """Pronouns and missing subjects continue the previous beat's subject; a missing setting continues the
+    scene; "the logo" is the logo of what the film is about."""
     _carry_forward(picture_beats, topic)
     if topic:
         for beat in picture_beats:
             if re.fullmatch(r"(?:the|our|a|its)\s+(?:logo|product|brand)", beat.subject, re.I) and not re.search(r"\b(?:logo|product)\b", topic, re.I):
                 beat.subject = f"{beat.subject} of {topic}"
 
-    # 5. ordering cues
+
+def _order_by_cues(picture_beats: list[Beat], log: _Log) -> list[Beat]:
     opens = [b for b in picture_beats if b.cue == "open"]
     ends = [b for b in picture_beats if b.cue == "end"]
     middle = [b for b in picture_beats if b.cue not in {"open", "end"}]
     if (opens and picture_beats[0] is not opens[0]) or (ends and picture_beats[-1] is not ends[-1]):
-        notes.append("Reordered to follow 'open with'/'end on'.")
-    picture_beats = opens + middle + ends
+        log.notes.append("Reordered to follow 'open with'/'end on'.")
+    return opens + middle + ends
 
-    # 6. length and shot count
+
+def _choose_length(
+    lengths: _Lengths, beats: int, original: str, defaults: dict[str, Any], overrides: dict[str, Any],
+    max_shot_seconds: float, log: _Log,
+) -> _Length:
+    """The film's total length, its cards, and how many shots it has (`beats`: how many the brief has)."""
     per_shot = overrides.get("shot_seconds") or (lengths.per_shot[0][0] if lengths.per_shot else None)
+    count = overrides.get("shots") or (lengths.counts[0][0] if lengths.counts else None) or defaults.get("shots")
+    total = _choose_total(lengths, beats, per_shot, count, defaults, overrides, max_shot_seconds, log)
+    title_card, end_card = wants_cards(original)
+    cards = CARD_SECONDS * (int(title_card) + int(end_card))
+    if cards and total - cards < 1.0:
+        log.notes.append(f"{total:g} s leaves no room for a title or end card, so the film has none.")
+        title_card = end_card = False
+        cards = 0.0
+    n = _choose_shot_count(total, cards, count, per_shot, beats, lengths, max_shot_seconds, log)
+    return _Length(total=total, shots=n, title_card=title_card, end_card=end_card)
+
+
+def _choose_total(
+    lengths: _Lengths, beats: int, per_shot: Any, count: Any, defaults: dict[str, Any], overrides: dict[str, Any],
+    max_shot_seconds: float, log: _Log,
+) -> float:
     count_values = sorted({c for c, _ in lengths.counts})
     total_values = sorted({round(t, 2) for t, _ in lengths.total})
-    count = overrides.get("shots") or (lengths.counts[0][0] if lengths.counts else None) or defaults.get("shots")
     total = overrides.get("seconds")
     if total is None and lengths.total:
         total = lengths.total[0][0]
     if not overrides.get("shots") and len(count_values) > 1:
         said = " and ".join(f"'{w}'" for _, w in lengths.counts)
-        questions.append(f"The brief says {said}. How many shots do you want: {' or '.join(str(c) for c in count_values)}?")
+        log.questions.append(f"The brief says {said}. How many shots do you want: {' or '.join(str(c) for c in count_values)}?")
     if not overrides.get("seconds") and len(total_values) > 1:
         said = " and ".join(f"'{w}'" for _, w in lengths.total)
-        questions.append(f"The brief gives two lengths, {said}. How long should the film be: {' or '.join(f'{t:g} s' for t in total_values)}?")
+        log.questions.append(f"The brief gives two lengths, {said}. How long should the film be: {' or '.join(f'{t:g} s' for t in total_values)}?")
     if per_shot and count and total is not None and abs(per_shot * count - total) > 0.5 and not overrides.get("seconds"):
-        questions.append(
+        log.questions.append(
             f"{count} shots of {per_shot:g} s make {per_shot * count:g} s, but the brief also says {total:g} s. "
             f"Which do you want: {total:g} s in total, or {count} shots of {per_shot:g} s?"
         )
     if total is None and per_shot:
-        n_guess = count or len(picture_beats)
+        n_guess = count or beats
         total = per_shot * n_guess
-        notes.append(f"Length {total:g} s: {n_guess} shots of {per_shot:g} s.")
+        log.notes.append(f"Length {total:g} s: {n_guess} shots of {per_shot:g} s.")
     elif total is None and lengths.loop:
         total = min(DEFAULT_SECONDS, max_shot_seconds)
-        notes.append(f"Length {total:g} s: a loop is one seamless shot, and a shot lasts at most {max_shot_seconds:g} s.")
+        log.notes.append(f"Length {total:g} s: a loop is one seamless shot, and a shot lasts at most {max_shot_seconds:g} s.")
     elif total is None:
-        total = float(defaults.get("seconds", 0) or 0) or (DEFAULT_SECONDS if (count or len(picture_beats)) <= 5 else 3.0 * (count or len(picture_beats)))
-        notes.append(f"Length {total:g} s: the brief didn't say.")
+        total = float(defaults.get("seconds", 0) or 0) or (DEFAULT_SECONDS if (count or beats) <= 5 else 3.0 * (count or beats))
+        log.notes.append(f"Length {total:g} s: the brief didn't say.")
     elif overrides.get("seconds") and lengths.total and abs(lengths.total[0][0] - float(total)) > 0.05:
-        notes.append(f"Length {float(total):g} s, as asked outside the brief (the brief said '{lengths.total[0][1]}').")
+        log.notes.append(f"Length {float(total):g} s, as asked outside the brief (the brief said '{lengths.total[0][1]}').")
     else:
-        notes.append(f"Length {total:g} s.")
+        log.notes.append(f"Length {total:g} s.")
     total = float(total)
     if total < 0.5:
-        notes.append(f"{total:g} s is too short for a shot; using 1 s.")
+        log.notes.append(f"{total:g} s is too short for a shot; using 1 s.")
         total = 1.0
-    title_card, end_card = wants_cards(original)
-    cards = CARD_SECONDS * (int(title_card) + int(end_card))
-    if cards and total - cards < 1.0:
-        notes.append(f"{total:g} s leaves no room for a title or end card, so the film has none.")
-        title_card = end_card = False
-        cards = 0.0
+    return total
+
+
+def _choose_shot_count(
+    total: float, cards: float, count: Any, per_shot: Any, beats: int, lengths: _Lengths, max_shot_seconds: float, log: _Log,
+) -> int:
     # transitions overlap neighbouring shots by up to 0.5 s: count that in, so no shot runs over the cap
     min_shots = math.ceil((total - cards) / max_shot_seconds - 1e-9)
     min_shots = math.ceil((total - cards + 0.5 * max(0, min_shots - 1)) / max_shot_seconds - 1e-9)
     if count:
         n = int(count)
         if n < min_shots:
-            notes.append(
+            log.notes.append(
                 f"{n} shot{'s' if n != 1 else ''} of {total / n:.1f} s would be longer than the {max_shot_seconds:g} s a shot may last, "
                 f"so I made {min_shots} shots (long beats split into closer coverage)."
             )
             n = min_shots
     else:
-        n = max(len(picture_beats), min_shots)
-        if len(picture_beats) < 3 and not lengths.per_shot:
+        n = max(beats, min_shots)
+        if beats < 3 and not lengths.per_shot:
             n = max(n, min(5, max(3, round(total / 4))))
         if per_shot:
             n = max(n, round(total / per_shot))
-        beats_said = f"the brief has {len(picture_beats)} beat{'s' if len(picture_beats) != 1 else ''}"
-        if n > len(picture_beats) and n == min_shots:
-            notes.append(f"{n} shots: {beats_said}, and {total:g} s needs {n} shots of at most {max_shot_seconds:g} s.")
-        elif n > len(picture_beats):
-            notes.append(f"{n} shots: {beats_said}, so I added closer coverage (3–5 shots by default).")
+        beats_said = f"the brief has {beats} beat{'s' if beats != 1 else ''}"
+        if n > beats and n == min_shots:
+            log.notes.append(f"{n} shots: {beats_said}, and {total:g} s needs {n} shots of at most {max_shot_seconds:g} s.")
+        elif n > beats:
+            log.notes.append(f"{n} shots: {beats_said}, so I added closer coverage (3–5 shots by default).")
         else:
-            notes.append(f"{n} shot{'s' if n != 1 else ''}, one per beat of the brief.")
-    n = max(1, min(n, int(total * 2)))  # never shorter than half a second a shot
+            log.notes.append(f"{n} shot{'s' if n != 1 else ''}, one per beat of the brief.")
+    return max(1, min(n, int(total * 2)))  # never shorter than half a second a shot
 
-    beats = _fit_beats(picture_beats, n, reverse=reverse)
-    if reverse:
-        notes.append("Shot-reverse-shot: after the wide two-shot, the camera alternates between the two faces.")
-    durations = distribute(total, n)
 
-    # 7. look, mood, transitions
+def _choose_look(original: str, look_items: list[str], defaults: dict[str, Any], overrides: dict[str, Any], log: _Log) -> Any:
     style_guide = overrides.get("style_guide")
-    if not style_guide:
-        if film_style or look_items:
-            # the look sentence in the person's own words ("cold, bleak, shot on 16mm"), then what our words add
-            style_guide = merge_items(", ".join(look_items), ", ".join(dict.fromkeys(film_style)))
-            notes.append(f"Look: {style_guide}.")
-        else:
-            style_guide = defaults.get("style_guide") or DEFAULT_STYLE
-            notes.append(f"Look: {style_guide} (no look was named).")
+    if style_guide:
+        return style_guide
+    film_style = find_style(original)
+    if film_style or look_items:
+        # the look sentence in the person's own words ("cold, bleak, shot on 16mm"), then what our words add
+        style_guide = merge_items(", ".join(look_items), ", ".join(dict.fromkeys(film_style)))
+        log.notes.append(f"Look: {style_guide}.")
+    else:
+        style_guide = defaults.get("style_guide") or DEFAULT_STYLE
+        log.notes.append(f"Look: {style_guide} (no look was named).")
+    return style_guide
+
+
+def _choose_pace(original: str, loop: bool, log: _Log) -> _Pace:
+    """Calm briefs crossfade, energetic ones cut; words naming a transition win over the mood."""
     mood_text = MARK.sub(" ", original)
     energetic = bool(ENERGETIC.search(mood_text))
     calm = bool(CALM.search(mood_text))
@@ -890,54 +1136,68 @@ def plan_storyboard(
         transition = "cut"
     elif re.search(r"\bwipes?\b", original, re.I):
         transition = "wipe"
-    last_transition = "cut" if lengths.loop else "fade" if (transition == "crossfade" or re.search(r"\bfade\s+(?:out|to\s+black)\b", original, re.I)) else transition
-    notes.append(
+    last_transition = "cut" if loop else "fade" if (transition == "crossfade" or re.search(r"\bfade\s+(?:out|to\s+black)\b", original, re.I)) else transition
+    log.notes.append(
         "Crossfades between shots: the brief reads calm." if transition == "crossfade"
         else ("Hard cuts: the brief reads energetic." if energetic else f"{transition.capitalize()}s between shots.")
     )
+    return _Pace(energetic=energetic, calm=calm, transition=transition, last_transition=last_transition)
 
-    # 8. narration
+
+def _narration(
+    beats: list[tuple[Beat, bool]], pooled_quotes: list[str], quotes: list[str], said: _FilmWide, log: _Log,
+) -> list[str | None]:
+    """One line (or none) per shot: a beat's own quotes on its first shot, pooled quotes on the free shots,
+    and, when narration was asked for without quotes, a plain line written from each beat."""
+    n = len(beats)
     lines: list[str | None] = [None] * n
+    if said.no_narration:
+        if quotes:
+            log.notes.append("No narration, as asked.")
+        return lines
     beat_lines = [b.narration for b, _ in beats]
-    if not no_narration:
-        for i, (_, first_of_beat) in enumerate(beats):
-            if first_of_beat and beat_lines[i]:
-                lines[i] = " ".join(beat_lines[i])
-        free_slots = [i for i in range(n) if lines[i] is None]
-        if pooled_quotes:
-            if len(pooled_quotes) > len(free_slots) and free_slots:
-                # more lines than shots: the last shot speaks the rest
-                head = pooled_quotes[: len(free_slots) - 1]
-                tail = " ".join(pooled_quotes[len(free_slots) - 1:])
-                pooled = head + [tail]
-            else:
-                pooled = pooled_quotes
-            for slot, line in zip(free_slots, pooled):
-                lines[slot] = line
-        if wants_narration and not quotes:
-            for i, (b, first_of_beat) in enumerate(beats):
-                if lines[i] is None and first_of_beat:
-                    lines[i] = _narration_line(b)
-            notes.append("Narration: one plain line per beat, written from the brief (give me quoted lines to use your words).")
-        elif quotes and any(lines):
-            notes.append(f"Narration: {sum(1 for line in lines if line)} of {n} shots speak the quoted lines.")
-    elif quotes:
-        notes.append("No narration, as asked.")
+    for i, (_, first_of_beat) in enumerate(beats):
+        if first_of_beat and beat_lines[i]:
+            lines[i] = " ".join(beat_lines[i])
+    free_slots = [i for i in range(n) if lines[i] is None]
+    if pooled_quotes:
+        if len(pooled_quotes) > len(free_slots) and free_slots:
+            # more lines than shots: the last shot speaks the rest
+            head = pooled_quotes[: len(free_slots) - 1]
+            tail = " ".join(pooled_quotes[len(free_slots) - 1:])
+            pooled = head + [tail]
+        else:
+            pooled = pooled_quotes
+        for slot, line in zip(free_slots, pooled):
+            lines[slot] = line
+    if said.wants_narration and not quotes:
+        for i, (b, first_of_beat) in enumerate(beats):
+            if lines[i] is None and first_of_beat:
+                lines[i] = _narration_line(b)
+        log.notes.append("Narration: one plain line per beat, written from the brief (give me quoted lines to use your words).")
+    elif quotes and any(lines):
+        log.notes.append(f"Narration: {sum(1 for line in lines if line)} of {n} shots speak the quoted lines.")
+    return lines
 
-    # 9. shots
+
+def _make_shots(
+    beats: list[tuple[Beat, bool]], durations: list[float], lines: list[str | None], original: str,
+    said: _FilmWide, film: _FilmLook, pace: _Pace, end_subject: bool, defaults: dict[str, Any], overrides: dict[str, Any],
+) -> list[Shot]:
     seed_key = re.sub(r"\s+", " ", original.lower())
-    end_subject = bool(ends)
+    # the ending beat's subject (a logo, a product) is what the last shot lands on
+    n = len(beats)
     shots: list[Shot] = []
-    negative = ", ".join(negatives)
+    negative = ", ".join(said.negatives)
     for i, ((beat, first_of_beat), duration) in enumerate(zip(beats, durations)):
         sid = f"s{i + 1}"
-        camera, framing = _camera_framing(i, n, beat, first_of_beat, film_camera, film_framing, energetic, calm, steady, end_subject)
-        if lengths.loop and n == 1 and not (beat.camera or film_camera):
+        camera, framing = _camera_framing(i, n, beat, first_of_beat, film.camera, film.framing, pace.energetic, pace.calm, film.steady, end_subject)
+        if said.lengths.loop and n == 1 and not (beat.camera or film.camera):
             camera = "static"   # a seamless loop: a moving camera could not meet its own first frame
-        atmosphere = list(dict.fromkeys(film_atmosphere + beat.atmosphere))
-        lighting = list(dict.fromkeys(beat.lighting + [light for light in film_lighting if light not in beat.lighting]))
-        technical = list(dict.fromkeys(film_technical + beat.technical))
-        shot = Shot(
+        atmosphere = list(dict.fromkeys(film.atmosphere + beat.atmosphere))
+        lighting = list(dict.fromkeys(beat.lighting + [light for light in film.lighting if light not in beat.lighting]))
+        technical = list(dict.fromkeys(film.technical + beat.technical))
+        shots.append(Shot(
             id=sid,
             duration=duration,
             subject=beat.subject,
@@ -951,34 +1211,11 @@ def plan_storyboard(
             negative_prompt=negative,
             seed=seed_for(seed_key, sid),
             backend=overrides.get("backend") or defaults.get("backend"),
-            transition=last_transition if i == n - 1 else transition,
+            transition=pace.last_transition if i == n - 1 else pace.transition,
             narration=lines[i],
             caption=beat.caption if first_of_beat else None,
-        )
-        shots.append(shot)
-    if negatives:
-        notes.append(f"Every shot avoids: {negative}.")
-
-    title_beat = next((b for b in picture_beats if b.subject and b.action), picture_beats[0]) if not placeholder else None
-    title = _title(original, header, title_beat, body)
-    storyboard = Storyboard(
-        title=title,
-        aspect_ratio=aspect,
-        fps=fps,
-        resolution=int(overrides.get("resolution") or defaults.get("resolution") or 720),
-        style_guide=style_guide,
-        title_card=title_card,
-        end_card=end_card,
-        shots=shots,
-    )
-    storyboard = with_cast(storyboard)
-    if storyboard.cast:
-        notes.append("Cast: " + "; ".join(f"{m.name} ({m.description})" for m in storyboard.cast)
-                     + ", described the same way in every shot they are in.")
-    storyboard, length_note = _exact_length(storyboard, total, max_shot_seconds, durations)
-    notes.append(length_note)
-    question = " ".join(questions) if questions else None
-    return PlanResult(storyboard=storyboard, notes=notes, question=question)
+        ))
+    return shots
 
 
 
@@ -1053,7 +1290,7 @@ def _carry_forward(beats: list[Beat], topic: str) -> None:
 def _narration_line(beat: Beat) -> str:
     parts = [beat.subject, beat.action]
     if beat.setting and not beat.setting.lower().startswith(("at ", "in ", "on ", "under ")):
-        parts.append(("in " if not beat.setting.lower().startswith(("a ", "an ", "the ")) else "in ") + beat.setting)
+        parts.append("in " + beat.setting)
     elif beat.setting:
         parts.append(beat.setting)
     line = _squash(" ".join(p for p in parts if p))
@@ -1142,7 +1379,7 @@ def _coverage(beat: Beat, count: int, offset: int = 0, establish: bool = True, r
 def _merge(a: Beat, b: Beat) -> Beat:
     same_subject = b.subject.lower() in {"", a.subject.lower(), _the(a.subject).lower()}
     subject = a.subject if same_subject else f"{a.subject} and {b.subject}"
-    action = ", then ".join(x for x in (a.action, b.action if same_subject else b.action) if x)
+    action = ", then ".join(x for x in (a.action, b.action) if x)
     return Beat(
         text=f"{a.text}, then {b.text}",
         subject=subject,
