@@ -323,10 +323,12 @@ def set_length(old: Storyboard, new: Storyboard, seconds: float) -> tuple[Storyb
         return None, (f"A {seconds:g} s film can't hold {len(new.shots)} shots of at least {MIN_SHOT_SECONDS:g} s{holding}. "
                       f"Ask for {math.ceil(shortest * 10) / 10:g} s or more, or cut a shot?")
     fitted, _ = hold_length(old, new, seconds, MAX_SHOT_SECONDS)
-    if abs(film_seconds(fitted) - seconds) > 1 / new.fps + 1e-9:
+    if abs(film_seconds(fitted) - seconds) <= 1 / new.fps + 1e-9:
+        return fitted, ""
+    if seconds > longest:
         return None, (f"{seconds:g} s is longer than {len(new.shots)} shots of at most {MAX_SHOT_SECONDS:g} s{holding} can last "
                       f"({math.floor(longest * 10) / 10:g} s). Ask for less, or add a shot?")
-    return fitted, ""
+    return None, f"I couldn't make the film exactly {seconds:g} s with these shots. Could you ask for a slightly different length?"
 
 
 def _share_free_time(sb: Storyboard, durations: list[float], free: list[int], seconds: float) -> list[float] | None:
@@ -858,8 +860,9 @@ def _style(c: _Clause, msg: _Message, edits: _Edits) -> bool:
 
 
 def _length(c: _Clause, msg: _Message, edits: _Edits) -> bool:
-    """"make it 20 seconds", "shot 2 6 seconds", "shorter", "longer". A shot's length is its frame count,
-    so every retimed shot renders again."""
+    """"make it 20 seconds" (the delivered film, cards and transition overlaps counted: set_length, once
+    every clause is read), "shot 2 6 seconds", "shorter", "longer". A shot's length is its frame count, so
+    every retimed shot renders again."""
     sb, targets, low, notes, reasons = edits.sb, c.targets, c.low, edits.notes, edits.reasons
     max_shot_seconds = msg.max_shot_seconds
     secs = _seconds_in(c.text)

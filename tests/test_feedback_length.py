@@ -155,3 +155,11 @@ def test_a_shot_added_after_shot_2_takes_its_setting_from_shot_2(tmp_path):
     after = latest(d, project)
     assert [s.setting for s in after.shots] == [places[0], places[1], places[1], places[2]]
     assert "fishmonger" in after.shots[2].subject
+
+
+def test_a_length_longer_than_the_shots_can_last_is_a_question(tmp_path):
+    d = director(tmp_path)
+    project = d.start_project("ada", carded(), "a storyboard with cards")
+    out = d.feedback("ada", project, "make it 300 seconds", render=False)
+    assert out.question and "at most 60 s" in out.question and "add a shot" in out.question
+    assert d.store.get_version(project).number == 1
