@@ -852,6 +852,7 @@ class Director:
             "versions": [{"number": v.number, "parent": v.parent, "reason": v.reason, "created_at": str(v.created_at)} for v in versions],
             "storyboard": with_prompts(latest.storyboard, settings=self.settings).model_dump(mode="json", exclude_none=True),
             "version": latest.number,
+            "duration": film_seconds(latest.storyboard),   # seconds of film: cards counted, overlaps not twice
             "takes": takes,
             "cuts": [c.model_dump(mode="json") for c in self.store.list_cuts(project_id)],
             "messages": [m if isinstance(m, dict) else m.model_dump(mode="json") for m in self.store.messages(project_id)],

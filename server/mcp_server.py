@@ -217,11 +217,12 @@ def _add_film_tools(app, calls: DirectorCalls) -> None:
         result = calls.guard(calls.director.plan, brief, overrides)
         if result.question:
             return PlanResult(question=result.question)
+        from agent.planner.length import film_seconds
         from agent.prompts import with_prompts
 
         project_id = calls.guard(calls.director.start_project, calls.who(), result.storyboard, "planned from the brief", brief=brief)
         sb = with_prompts(result.storyboard, settings=calls.director.settings)
-        return PlanResult(project_id=project_id, version=1, title=sb.title, duration=sb.duration,
+        return PlanResult(project_id=project_id, version=1, title=sb.title, duration=film_seconds(sb),
                           storyboard=sb.model_dump(mode="json", exclude_none=True), notes=list(result.notes))
 
     @app.tool()

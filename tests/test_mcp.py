@@ -39,6 +39,10 @@ async def _film_session(session, progress: list) -> dict:
     planned = _structured(await session.call_tool("plan", {"brief": BRIEF, "seconds": 4}))
     pid = planned["project_id"]
     assert pid and planned["version"] == 1 and len(planned["storyboard"]["shots"]) >= 2
+    # the film's length as delivered: a 6 s film with a title card is 6 s, though its shots add up to less
+    carded = _structured(await session.call_tool("plan", {"brief": BRIEF + ", with a title card", "seconds": 6}))
+    assert carded["storyboard"]["title_card"] and abs(carded["duration"] - 6) <= 1 / carded["storyboard"]["fps"]
+    assert sum(s["duration"] for s in carded["storyboard"]["shots"]) < 5
 
     async def on_progress(done, total, message):
         progress.append((done, total, message))

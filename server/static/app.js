@@ -201,7 +201,7 @@ function onStoryboard(ev) {
     state.takes.set(id, take);
     state.progress.set(id, { stage: "done", done: 1, total: 1 });
   }
-  renderBoard(ev.storyboard, ev.changed_shots || [], ev.reason || "");
+  renderBoard(ev.storyboard, ev.changed_shots || [], ev.reason || "", ev.duration);
   for (const id of ev.changed_shots || []) {
     if (!cardFor(id)) continue;
     if (state.takes.has(id)) { paintTake(cardFor(id), id); paintProgress(cardFor(id), state.progress.get(id)); }
@@ -428,11 +428,12 @@ function cardFor(shotId) {
   return document.querySelector(`.card[data-shot="${CSS.escape(shotId)}"]`);
 }
 
-function renderBoard(sb, changed, reason) {
+function renderBoard(sb, changed, reason, seconds) {
   $("empty").hidden = true;
   $("add-shot").hidden = false;
   $("title").textContent = sb.title || "Untitled";
-  const total = (sb.shots || []).reduce((a, s) => a + (s.duration || 0), 0);
+  // the delivered film's length, as the server measures it (cards counted, crossfades shared)
+  const total = seconds ?? (sb.shots || []).reduce((a, s) => a + (s.duration || 0), 0);
   $("meta").textContent = `Version ${state.version ?? "?"}${reason ? ` · ${reason}` : ""} · ${sb.shots.length} shots · ${fmt(total)} s · ${sb.aspect_ratio} · ${sb.fps} fps`;
   const [w, h] = (sb.aspect_ratio || "16:9").split(":");
   document.documentElement.style.setProperty("--aspect", `${w} / ${h}`);
@@ -996,7 +997,7 @@ async function loadProject(pid) {
   const latest = (project.versions || []).at(-1) || {};
   state.storyboard = project.storyboard;
   state.version = project.version;
-  renderBoard(project.storyboard, [], latest.reason || "");
+  renderBoard(project.storyboard, [], latest.reason || "", project.duration);
   if (project.keyframes) onKeyframes(project.keyframes);
   restoreJob(project.job);
   for (const card of $("cards").children) {
