@@ -1,6 +1,7 @@
 """The director's caps and input checks, the same for every front door (CLI, websocket, bots, MCP).
 
-- `check_caps`: the longest film and the most shots (AgentSettings.max_film_seconds / max_shots).
+- `check_caps`: the longest film and the most shots (AgentSettings.max_film_seconds / max_shots), and a
+  frame big enough for the disclosure label.
   A brief asking for 5,000 shots, feedback asking for 20 minutes, or a YAML file with 10,000 shots
   all get the same sentence naming the cap.
 - `check_inputs`: every `reference` is an image, every `source` a video, `music` audio, and (when
@@ -30,6 +31,7 @@ class OverCap(InputRefused):
 
 
 def check_caps(storyboard: Storyboard, settings) -> None:
+    check_label_fits(storyboard)
     shots, seconds = len(storyboard.shots), storyboard.duration
     if shots > settings.max_shots:
         raise OverCap(f"that film has {shots} shots; the most this director makes is {settings.max_shots} "
@@ -38,6 +40,27 @@ def check_caps(storyboard: Storyboard, settings) -> None:
         raise OverCap(f"that film lasts {seconds:g} s; the longest this director makes is "
                       f"{settings.max_film_seconds:g} s (setting DIRECTOR_MAX_FILM_SECONDS). "
                       "Ask for a shorter film, or split it into several.")
+
+
+def check_label_fits(storyboard: Storyboard) -> None:
+    """Every frame carries the disclosure label at a size that can be read; a frame too narrow for
+    it (a tiny vertical film) is refused before anything is made, naming the size that works."""
+    from storyboards.schema import MAX_RESOLUTION
+    from tools.safety.label import label_fits, render_patch
+    from tools.safety.settings import SafetySettings
+
+    safety = SafetySettings()
+    width, height = storyboard.size
+    if label_fits(safety.label_text, width, height, safety.label_scale):
+        return
+    ph, pw = render_patch(safety.label_text, height, float(safety.label_scale))[1].shape[:2]
+    works = next((r for r in range(storyboard.resolution, MAX_RESOLUTION + 1, 2)
+                  if label_fits(safety.label_text, *storyboard.model_copy(update={"resolution": r}).size,
+                                scale=safety.label_scale)), None)
+    raise InputRefused(
+        f"a {width}x{height} frame is too small for the '{safety.label_text}' label every film carries "
+        f"({pw}x{ph} px at the smallest size that can be read)"
+        + (f": ask for {works}p or more." if works else ".") + " The label cannot be left out.")
 
 
 def check_seconds(seconds: float, settings) -> None:

@@ -737,7 +737,8 @@ class Director:
                 renders.shot_failed(render_id, plan.shot.id, str(err))
                 raise
             renders.shot_done(render_id, plan.shot.id, outcome.take.id, outcome.reused, outcome.new_takes)
-            keep_take_frames(self.workspace, storyboard, plan.shot, outcome.take)   # the cut's style check, early
+            if not run.stopping:
+                keep_take_frames(self.workspace, storyboard, plan.shot, outcome.take)   # the cut's style check, early
             return outcome
 
         outcomes: dict = {}
@@ -747,9 +748,10 @@ class Director:
                 self.producer.plan_shot(storyboard, shot, backend,
                                         start_frame=self.producer.last_frame(outcomes[shot.continue_from].take))
                 for shot in wave if shot.continue_from]
-            outcomes.update({o.shot_id: o for o in farm.run_shots(one, wave_plans, lane_of=farm_lane, cancel=run.cancel,
-                                                                  stop=run.stop)})
+            made = farm.run_shots(one, wave_plans, lane_of=farm_lane, cancel=run.cancel, stop=run.stop)
+            # stopped: the shots the farm dropped before they started have no outcome
             run.stop_if_cancelled()
+            outcomes.update({o.shot_id: o for o in made})
         outcomes = {s.id: outcomes[s.id] for s in storyboard.shots}   # storyboard order, as before
         target = Path(out_dir) if out_dir else self.workspace.project_dir(project_id)
         film = finish_film(self.store, self.workspace, project_id, version.number, storyboard, outcomes, target, emit,

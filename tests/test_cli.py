@@ -284,3 +284,19 @@ def test_chat_plans_revises_renders_and_resumes(tmp_path):
     resumed = subprocess.run([*DIRECTOR, "chat", project_id], input="/versions\n/quit\n", capture_output=True,
                              text=True, cwd=ROOT, env=env, timeout=120)
     assert "Resuming" in resumed.stdout and "v3" in resumed.stdout
+
+
+def test_a_vertical_film_too_small_for_the_label_is_refused_naming_a_size_that_works(tmp_path):
+    """64 px wide cannot carry a readable 'AI-generated' label: exit 2 before anything is made, with the
+    size to ask for, and that size makes a film whose label `verify` finds."""
+    brief = "A 2-second film in one shot: a red kite over a green hill."
+    proc = run(["make", brief, "--aspect", "9:16", "--resolution", "64", "--out", str(tmp_path / "tiny")], tmp_path,
+               check=False)
+    assert proc.returncode == 2, proc.stderr
+    assert "too small for the 'AI-generated' label" in proc.stderr and "Traceback" not in proc.stderr
+    assert not (tmp_path / "tiny" / "final.mp4").exists()
+    works = int(proc.stderr.split("ask for ")[1].split("p")[0])
+    out = tmp_path / "works"
+    run(["make", brief, "--aspect", "9:16", "--resolution", str(works), "--out", str(out)], tmp_path)
+    report = as_json(run(["verify", str(out / "final.mp4"), "--json"], tmp_path, check=False))
+    assert report["label"]["present"], report

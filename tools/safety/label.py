@@ -77,6 +77,12 @@ def render_patch(text: str, frame_height: int, scale: float = 1.0) -> tuple[np.n
     return rgb_s * a_s, a_s
 
 
+def label_fits(text: str, width: int, height: int, scale: float = 1.0) -> bool:
+    """Does the label, at the smallest size that can be read, fit a frame of width x height?"""
+    ph, pw = render_patch(text, height, float(scale))[1].shape[:2]
+    return pw + 4 <= width and ph + 4 <= height
+
+
 def _origin(position: str, frame_w: int, frame_h: int, pw: int, ph: int) -> tuple[int, int]:
     if position not in POSITIONS:
         raise ValueError(f"label position '{position}' is not one of: {', '.join(POSITIONS)}")
@@ -100,7 +106,7 @@ def burn_label(frames: np.ndarray, text: str = DEFAULT_TEXT, position: str = "bo
     n, h, w, _ = frames.shape
     pre, alpha = render_patch(text, h, float(scale))
     ph, pw = alpha.shape[:2]
-    if pw + 4 > w or ph + 4 > h:
+    if not label_fits(text, w, h, scale):
         raise ValueError(f"the label '{text}' at scale {scale} ({pw}x{ph} px) does not fit a {w}x{h} frame; "
                          "use a shorter text or a smaller scale")
     x, y = _origin(position, w, h, pw, ph)
