@@ -288,7 +288,7 @@ def hold_length(old: Storyboard, new: Storyboard, seconds: float, max_shot_secon
     durations = [s.duration for s in new.shots]
     free = [i for i, s in enumerate(new.shots) if s.id not in fixed]
     if not free:
-        fitted = fit_durations(durations, [s.transition for s in new.shots], seconds, new.fps, title_card=new.title_card,
+        fitted = fit_durations(durations, [s.transition for s in new.shots], seconds, new.fps, title_card=new.shows_title_card,
                                end_card=new.end_card, max_shot_seconds=max(max_shot_seconds, MAX_SHOT_SECONDS))
     else:
         fitted = _share_free_time(new, durations, free, seconds)
@@ -314,9 +314,9 @@ def set_length(old: Storyboard, new: Storyboard, seconds: float) -> tuple[Storyb
 
     def length_with_free_at(d: float) -> float:
         durations = [d if i in free else s.duration for i, s in enumerate(new.shots)]
-        return film_frames_for(durations, [s.transition for s in new.shots], new.fps, new.title_card, new.end_card) / new.fps
+        return film_frames_for(durations, [s.transition for s in new.shots], new.fps, new.shows_title_card, new.end_card) / new.fps
 
-    cards = [name for name, on in (("title card", new.title_card), ("end card", new.end_card)) if on]
+    cards = [name for name, on in (("title card", new.shows_title_card), ("end card", new.end_card)) if on]
     holding = f" and the {' and '.join(cards)} ({card_seconds(new):g} s)" if cards else ""
     shortest, longest = length_with_free_at(MIN_SHOT_SECONDS), length_with_free_at(MAX_SHOT_SECONDS)
     if seconds < shortest - 1e-9:
@@ -344,7 +344,7 @@ def _share_free_time(sb: Storyboard, durations: list[float], free: list[int], se
         return out
 
     def frames(ds: list[float]) -> int:
-        return film_frames_for(ds, transitions, sb.fps, sb.title_card, sb.end_card)
+        return film_frames_for(ds, transitions, sb.fps, sb.shows_title_card, sb.end_card)
 
     lo, hi = 0.0, MAX_SHOT_SECONDS / min(durations[i] for i in free)   # at `hi` every free shot is at the cap
     for _ in range(60):   # the film's length grows with the free shots' scale: bisect for it

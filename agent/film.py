@@ -136,7 +136,7 @@ def take_marking():
 
 def card_seconds(storyboard: Storyboard) -> tuple[float, float]:
     """(title card, end card) seconds on screen; 0 for a card the storyboard does without."""
-    return (CARD_SECONDS if storyboard.title and storyboard.title_card else 0.0,
+    return (CARD_SECONDS if storyboard.shows_title_card else 0.0,
             CARD_SECONDS if storyboard.end_card else 0.0)
 
 

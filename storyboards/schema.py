@@ -264,6 +264,11 @@ class Storyboard(BaseModel):
     def duration(self) -> float:
         return sum(s.duration for s in self.shots)
 
+    @property
+    def shows_title_card(self) -> bool:
+        """The title card is on screen when it is asked for and there is a title to put on it."""
+        return self.title_card and bool(self.title)
+
     def shot(self, shot_id: str) -> Shot:
         for s in self.shots:
             if s.id == shot_id:

@@ -163,3 +163,17 @@ def test_a_length_longer_than_the_shots_can_last_is_a_question(tmp_path):
     out = d.feedback("ada", project, "make it 300 seconds", render=False)
     assert out.question and "at most 60 s" in out.question and "add a shot" in out.question
     assert d.store.get_version(project).number == 1
+
+
+def test_a_film_without_a_title_is_as_long_as_its_storyboard_says(tmp_path):
+    """With no title there is no title card to show: the length the director reports and fits is the
+    length the rendered film has."""
+    d = director(tmp_path)
+    sb = Storyboard(title="", fps=12, resolution=96, title_card=True, end_card=True,
+                    shots=[Shot(id="s1", duration=1.5, subject="a red kite"), Shot(id="s2", duration=1.5, subject="a hill")])
+    project = d.start_project("ada", sb, "test")
+    d.feedback("ada", project, "make it 5 seconds", render=False)
+    planned = film_seconds(latest(d, project))
+    assert abs(planned - 5) <= 1 / 12
+    cut = d.render("ada", project)
+    assert abs(cut.duration - planned) <= 1 / 12

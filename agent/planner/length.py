@@ -37,7 +37,7 @@ def film_frames_for(durations: list[float], transitions: list[str], fps: int, ti
 def film_frames(sb: Storyboard) -> int:
     """Frames in the delivered film (before any hold the narration may need)."""
     return film_frames_for([s.duration for s in sb.shots], [s.transition for s in sb.shots], sb.fps,
-                           sb.title_card, sb.end_card)
+                           sb.shows_title_card, sb.end_card)
 
 
 def film_seconds(sb: Storyboard) -> float:
@@ -46,7 +46,7 @@ def film_seconds(sb: Storyboard) -> float:
 
 
 def card_seconds(sb: Storyboard) -> float:
-    return CARD_SECONDS * (int(sb.title_card) + int(sb.end_card))
+    return CARD_SECONDS * (int(sb.shows_title_card) + int(sb.end_card))
 
 
 def _spread(total: int, weights: list[float]) -> list[int]:
@@ -104,7 +104,7 @@ def fit_storyboard(sb: Storyboard, seconds: float, max_shot_seconds: float = 60.
                    weights: list[float] | None = None) -> Storyboard | None:
     """A copy of `sb` retimed (in proportion to its durations, or `weights`) to a film of exactly `seconds`."""
     durations = fit_durations(weights or [s.duration for s in sb.shots], [s.transition for s in sb.shots], seconds,
-                              sb.fps, title_card=sb.title_card, end_card=sb.end_card, max_shot_seconds=max_shot_seconds)
+                              sb.fps, title_card=sb.shows_title_card, end_card=sb.end_card, max_shot_seconds=max_shot_seconds)
     if durations is None:
         return None
     copy = sb.model_copy(deep=True)

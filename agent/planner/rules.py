@@ -1239,7 +1239,7 @@ def _exact_length(sb: Storyboard, total: float, max_shot_seconds: float, weights
         fitted = fit_storyboard(sb.model_copy(update={"title_card": False, "end_card": False}), total, max_shot_seconds, weights=weights)
     if fitted is None:
         return sb, f"The film runs {film_seconds(sb):g} s: {total:g} s does not fit {len(sb.shots)} shots of at most {max_shot_seconds:g} s."
-    cards = [name for name, on in (("title card", fitted.title_card), ("end card", fitted.end_card)) if on]
+    cards = [name for name, on in (("title card", fitted.shows_title_card), ("end card", fitted.end_card)) if on]
     if cards:
         inside = f"the {' and '.join(cards)} ({card_seconds(fitted):g} s) {'fit' if len(cards) > 1 else 'fits'} inside it"
     else:
