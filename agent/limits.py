@@ -1,7 +1,8 @@
 """The director's caps and input checks, the same for every front door (CLI, websocket, bots, MCP).
 
-- `check_caps`: the longest film and the most shots (AgentSettings.max_film_seconds / max_shots), and a
-  frame big enough for the disclosure label.
+- `check_caps`: the longest film and the most shots (AgentSettings.max_film_seconds / max_shots).
+- `check_label_fits`: a frame big enough for the disclosure label (at render time: measuring the
+  label needs OpenCV, which planning does without).
   A brief asking for 5,000 shots, feedback asking for 20 minutes, or a YAML file with 10,000 shots
   all get the same sentence naming the cap.
 - `check_inputs`: every `reference` is an image, every `source` a video, `music` audio, and (when
@@ -31,7 +32,6 @@ class OverCap(InputRefused):
 
 
 def check_caps(storyboard: Storyboard, settings) -> None:
-    check_label_fits(storyboard)
     shots, seconds = len(storyboard.shots), storyboard.duration
     if shots > settings.max_shots:
         raise OverCap(f"that film has {shots} shots; the most this director makes is {settings.max_shots} "

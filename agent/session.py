@@ -29,7 +29,7 @@ from agent.events import (
 )
 from agent.film import finish_film, keep_take_frames, start_soundtrack
 from agent.keyframes import Keyframe, KeyframeSet, approved_storyboard, describe, load_proposals, save_proposals, save_still
-from agent.limits import check_caps, check_inputs
+from agent.limits import check_caps, check_inputs, check_label_fits
 from agent.live import LiveJobs
 from agent.planner.length import film_seconds
 from agent.production import Producer
@@ -687,6 +687,7 @@ class Director:
         renders.start(render_id, version=version.number, shot_ids=[s.id for s in storyboard.shots])
         # Before any take: a music file that is not audio must not cost a whole render first.
         check_caps(storyboard, self.settings)
+        check_label_fits(storyboard)
         check_inputs(storyboard, max_pixels=self.settings.max_input_pixels)
         report = check_storyboard(storyboard, self.store, actor=owner, project_id=project_id)
         if report.verdict in ("block", "needs_consent"):
