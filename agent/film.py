@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 
 from agent.events import CutReady, Emit, ShotProgress
-from agent.planner.length import CARD_SECONDS
+from agent.planner.length import cards_on_screen
 from agent.prompts import with_prompts
 from agent.settings import AgentSettings
 from storyboards.artifacts import atomic_write_text
@@ -134,10 +134,9 @@ def take_marking():
     return Marking(mark_with=disclosure_marker, key=key)
 
 
-def card_seconds(storyboard: Storyboard) -> tuple[float, float]:
-    """(title card, end card) seconds on screen; 0 for a card the storyboard does without."""
-    return (CARD_SECONDS if storyboard.shows_title_card else 0.0,
-            CARD_SECONDS if storyboard.end_card else 0.0)
+def segment_cache(workspace: Workspace) -> Path:
+    """Where the cut's cached pieces, soundtracks and kept style frames live (tools/edit/segments.py)."""
+    return workspace.home / "segments"
 
 
 def film_clips(storyboard: Storyboard, workspace: Workspace | None = None, outcomes: dict | None = None) -> list:
@@ -168,10 +167,10 @@ def start_soundtrack(storyboard: Storyboard, workspace: Workspace) -> Future:
     def make():
         try:
             music, _ = music_for(storyboard, workspace)
-            title_seconds, end_seconds = card_seconds(storyboard)
+            title_seconds, end_seconds = cards_on_screen(storyboard)
             return prepare_soundtrack(film_clips(storyboard), storyboard.fps, title_seconds=title_seconds,
                                       end_seconds=end_seconds, narration=True, music_path=music,
-                                      segment_cache=workspace.home / "segments")
+                                      segment_cache=segment_cache(workspace))
         except Exception:  # noqa: BLE001 - the cut makes the sound again and names the problem
             return None
 
@@ -262,7 +261,7 @@ class FilmFinish:
 
         sb, settings = self.storyboard, self.settings
         width, height = sb.size
-        title_seconds, end_seconds = card_seconds(sb)
+        title_seconds, end_seconds = cards_on_screen(sb)
         preset = ("ultrafast" if self.previz else "veryfast") if settings.cut_preset == "auto" else settings.cut_preset
         return assemble_cut(
             film_clips(sb, self.workspace, self.outcomes), tmp / "final.mp4", width=width, height=height, fps=sb.fps,
@@ -271,7 +270,7 @@ class FilmFinish:
             finish_frames=disclosure_marker(self.watermark_id), sound=sound,
             narration=True, music_path=music, progress=lambda done, total: self._progress("assemble", done, total),
             grade=0.0 if self.previz else settings.grade, x264_preset=preset,
-            segment_cache=self.workspace.home / "segments", marking=take_marking(),
+            segment_cache=segment_cache(self.workspace), marking=take_marking(),
         )
 
     def sign_and_describe(self, cut, tmp: Path) -> tuple[Path, Any]:
@@ -285,7 +284,7 @@ class FilmFinish:
         sb, out_dir = self.storyboard, self.out_dir
         with ThreadPoolExecutor(max_workers=1, thread_name_prefix="style-frames") as pool:
             style_frames = pool.submit(cut_shot_frames, tmp / "final.mp4", cut.timeline, pieces=cut.pieces,
-                                       cache_dir=self.workspace.home / "segments" / "frames")
+                                       cache_dir=segment_cache(self.workspace) / "frames")
             self._progress("sign", 0, 1)
             signed = tmp / "signed.mp4"
             sign_video(
@@ -410,7 +409,7 @@ def takes_join_as_they_are(storyboard: Storyboard) -> bool:
     """Will the cut most likely be the takes joined by stream copy (no cards, only hard cuts)? Then
     each take is a piece of it, whole. (A shot the editor grades still rules that out; then
     keeping its frames early was wasted, a few dozen frames' decoding.)"""
-    return card_seconds(storyboard) == (0.0, 0.0) and all(s.transition == "cut" for s in storyboard.shots)
+    return cards_on_screen(storyboard) == (0.0, 0.0) and all(s.transition == "cut" for s in storyboard.shots)
 
 
 def keep_take_frames(workspace: Workspace, storyboard: Storyboard, shot, take: Take, per_shot: int = 3,
@@ -426,7 +425,7 @@ def keep_take_frames(workspace: Workspace, storyboard: Storyboard, shot, take: T
     if take.frames != n or (take.width, take.height) != storyboard.size:
         return
     height = _thumb_height(take.width, take.height, width)
-    cache_dir = workspace.home / "segments" / "frames"
+    cache_dir = segment_cache(workspace) / "frames"
     offsets = sorted({f for _, f in _shot_picks([{"start_frame": 0, "frames": n}], per_shot)})
     missing = [k for k in offsets if not _kept_path(cache_dir, take.content_hash, k, width, height).is_file()]
     try:

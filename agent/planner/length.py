@@ -45,8 +45,13 @@ def film_seconds(sb: Storyboard) -> float:
     return film_frames(sb) / sb.fps
 
 
+def cards_on_screen(sb: Storyboard) -> tuple[float, float]:
+    """(title card, end card) seconds on screen; 0 for a card the film does without."""
+    return (CARD_SECONDS if sb.shows_title_card else 0.0, CARD_SECONDS if sb.end_card else 0.0)
+
+
 def card_seconds(sb: Storyboard) -> float:
-    return CARD_SECONDS * (int(sb.shows_title_card) + int(sb.end_card))
+    return sum(cards_on_screen(sb))
 
 
 def _spread(total: int, weights: list[float]) -> list[int]:
