@@ -91,6 +91,7 @@ class SoundPlan:
     lines: list
     hold_seconds: float
     warnings: list[str]
+    frames: int                 # the film's frames, the held end included: the soundtrack is exactly this long
     mixed_ahead: bool = False   # prepare_soundtrack mixed and encoded the track for this cut (not an earlier one's)
 
 
@@ -114,7 +115,9 @@ def plan_sound(clips: list[CutClip], fps: float, *, title_seconds: float, end_se
         hold = voice_end - film_end + 0.25
         where = "the end card is held" if end_seconds > 0 else "the last frame is held"
         warnings.append(f"narration runs {voice_end - film_end:.1f} s past the end of the film: {where} {hold:.1f} s longer")
-    return SoundPlan(sound_key(clips, fps, title_seconds, end_seconds, narration), lines, hold, warnings)
+        segments = build_timeline(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, hold_seconds=hold)
+    return SoundPlan(sound_key(clips, fps, title_seconds, end_seconds, narration), lines, hold, warnings,
+                     total_frames(segments))
 
 
 def prepare_soundtrack(clips: list[CutClip], fps: float, *, title_seconds: float, end_seconds: float,
@@ -124,13 +127,11 @@ def prepare_soundtrack(clips: list[CutClip], fps: float, *, title_seconds: float
     clips' paths are not read: a render calls this before its takes exist, so the mix and the AAC
     encode overlap the takes instead of following the last one."""
     sound = plan_sound(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds, narration=narration)
-    n_total = total_frames(build_timeline(clips, fps, title_seconds=title_seconds, end_seconds=end_seconds,
-                                          hold_seconds=sound.hold_seconds))
     cache = Path(segment_cache)
     cache.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=cache, prefix=".sound-") as tmp:
         music = Path(music_path) if music_path else None
-        with Soundtrack.start(sound.lines, n_total / fps, music, cache / "audio", Path(tmp), []) as track:
+        with Soundtrack.start(sound.lines, sound.frames / fps, music, cache / "audio", Path(tmp), []) as track:
             track.path()
             sound.mixed_ahead = not track.reused
     return sound
