@@ -825,24 +825,24 @@ def _aspect(c: _Clause, msg: _Message, edits: _Edits) -> bool:
     return True
 
 
-def _frame_rate(c: _Clause, msg: _Message, edits: _Edits) -> bool:
-    """"30 fps"."""
-    m = re.search(r"\b(\d{1,2})\s*fps\b", c.low)
+def _number_setting(c: _Clause, edits: _Edits, pattern: str, field: str, said: str) -> bool:
+    """A film-wide number said as itself ("30 fps", "1080p"): set `field`, give `said` as the reason."""
+    m = re.search(pattern, c.low)
     if not m:
         return False
-    edits.sb.fps = int(m.group(1))
-    edits.reasons.append(f"{edits.sb.fps} fps")
+    setattr(edits.sb, field, int(m.group(1)))
+    edits.reasons.append(said.format(int(m.group(1))))
     return True
+
+
+def _frame_rate(c: _Clause, msg: _Message, edits: _Edits) -> bool:
+    """"30 fps"."""
+    return _number_setting(c, edits, r"\b(\d{1,2})\s*fps\b", "fps", "{} fps")
 
 
 def _resolution(c: _Clause, msg: _Message, edits: _Edits) -> bool:
     """"1080p"."""
-    m = re.search(r"\b(2160|1440|1080|720|576|480|360)p\b", c.low)
-    if not m:
-        return False
-    edits.sb.resolution = int(m.group(1))
-    edits.reasons.append(f"{edits.sb.resolution}p")
-    return True
+    return _number_setting(c, edits, r"\b(2160|1440|1080|720|576|480|360)p\b", "resolution", "{}p")
 
 
 def _style(c: _Clause, msg: _Message, edits: _Edits) -> bool:
