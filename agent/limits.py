@@ -1,10 +1,10 @@
 """The director's caps and input checks, the same for every front door (CLI, websocket, bots, MCP).
 
 - `check_caps`: the longest film and the most shots (AgentSettings.max_film_seconds / max_shots).
-- `check_label_fits`: a frame big enough for the disclosure label (at render time: measuring the
-  label needs OpenCV, which planning does without).
   A brief asking for 5,000 shots, feedback asking for 20 minutes, or a YAML file with 10,000 shots
   all get the same sentence naming the cap.
+- `check_label_fits`: a frame big enough for the disclosure label (at render time: measuring the
+  label needs OpenCV, which planning does without).
 - `check_inputs`: every `reference` is an image, every `source` a video, `music` audio, and (when
   the caller knows where the storyboard came from) every path lies inside the storyboard's folder or
   the workspace's uploads, so `../../etc/passwd` or another user's files cannot be fed to a backend.

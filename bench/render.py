@@ -81,8 +81,10 @@ def one_render(seconds: float, resolution: int, profile: bool) -> dict:
                 for k, v in take.timings.items():
                     stages[k] += v
         encode_s = baseline_encode(Path(result["cut"]), plan.storyboard.fps, Path(home) / "baseline.mp4")
+    from agent.planner.length import film_seconds
+
     sb = plan.storyboard
-    return {"film": sb.duration, "size": list(sb.size), "shots": len(sb.shots), "takes": result["new_takes"],
+    return {"film": film_seconds(sb), "size": list(sb.size), "shots": len(sb.shots), "takes": result["new_takes"],
             "import": import_s, "plan": plan_s, "render": render_s, "total": plan_s + render_s, "encode": encode_s,
             "stages": stages}
 
