@@ -357,3 +357,35 @@ def test_a_refused_render_shows_the_safety_notice_plainly(live, env, page, tmp_p
     assert page.locator("#render").is_enabled() and page.locator("#cut").is_hidden()
     page.screenshot(path=str(tmp_path / "safety-notice.png"))
     assert page.problems == [], page.problems
+
+
+def test_the_storyboard_header_says_the_delivered_length(live, env, page):
+    """A 6 s film with a title card is 6 s on the page, though its shots add up to 4 s; crossfades then
+    share frames between shots, and the header follows the film, not the sum of its shots."""
+    store = env[1]
+    page.goto(f"{live}/?token={env[3]}")
+    page.wait_for_selector("#conn[data-state=open]")
+    page.fill("#chat-input", "A 6-second film in 2 shots at 8 fps with a title card: rain on a tin roof at night, "
+                             "then a child running outside into the rain.")
+    page.press("#chat-input", "Enter")
+    wait_for(page, meta_version(1))
+    pid = page.evaluate("localStorage.getItem('reel-director-project')")
+
+    def header_length() -> str:
+        from agent.planner.length import film_seconds
+
+        seconds = film_seconds(store.get_version(pid).storyboard)
+        return f"{seconds:g}" if seconds == int(seconds) else f"{seconds:.2f}"   # the page's fmt()
+
+    sb = store.get_version(pid).storyboard
+    assert sb.title_card and sum(s.duration for s in sb.shots) < 5
+    assert header_length() == "6" and " · 6 s · " in page.locator("#meta").inner_text()
+    page.fill("#chat-input", "crossfades between the shots")
+    page.press("#chat-input", "Enter")
+    wait_for(page, meta_version(2))
+    assert store.get_version(pid).storyboard.shots[0].transition == "crossfade"
+    assert f" · {header_length()} s · " in page.locator("#meta").inner_text()
+    page.reload()                                   # a reloaded page says the same, from the project's state
+    wait_for(page, meta_version(2))
+    assert f" · {header_length()} s · " in page.locator("#meta").inner_text()
+    assert page.problems == [], page.problems
